@@ -46,11 +46,15 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Mypy over every package's sources (strict on kv_core)."""
     install_project(session, "mypy>=1.10")
-    session.run("mypy", *[str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/src/*"))])
+    sources = sorted(p.parent.relative_to(ROOT) for p in PACKAGES.glob("*/src/*/__init__.py"))
+    session.run("mypy", *map(str, sources))
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Pytest over every package's tests."""
     install_project(session, *TEST_TOOLS)
-    session.run("pytest", *(session.posargs or [str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/tests"))]))
+    session.run(
+        "pytest",
+        *(session.posargs or [str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/tests"))]),
+    )

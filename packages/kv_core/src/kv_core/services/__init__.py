@@ -1,0 +1,42 @@
+"""The use cases that the API and the dashboard both call.
+
+Build them once per process with :class:`Services` over a store and a config.
+"""
+
+from __future__ import annotations
+
+from kv_core.services.accounts import Accounts
+from kv_core.services.api_keys import ApiKeys, CreatedKey
+from kv_core.services.config import CoreConfig
+from kv_core.services.items import Items, KeyPage, Principal
+from kv_core.services.namespaces import Namespaces
+from kv_core.services.usage import UsageReport, UsageReports
+from kv_core.store import Store
+
+
+class Services:
+    """Every use case over one store."""
+
+    def __init__(self, store: Store, config: CoreConfig) -> None:
+        self.store = store
+        self.config = config
+        self.accounts = Accounts(store, config)
+        self.namespaces = Namespaces(store, config)
+        self.api_keys = ApiKeys(store, config)
+        self.items = Items(store, config, self.api_keys)
+        self.usage = UsageReports(store, config)
+
+
+__all__ = [
+    "Accounts",
+    "ApiKeys",
+    "CoreConfig",
+    "CreatedKey",
+    "Items",
+    "KeyPage",
+    "Namespaces",
+    "Principal",
+    "Services",
+    "UsageReport",
+    "UsageReports",
+]

@@ -1,0 +1,71 @@
+"""Signing up, logging in (throttled), and changing plans."""
+
+from __future__ import annotations
+
+from kv_core.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
+from kv_core.hashing import hash_password, new_id, verify_password
+from kv_core.keys import normalize_email
+from kv_core.model import User, isoformat
+from kv_core.plans import DEFAULT_PLAN, get_plan
+from kv_core.services.config import CoreConfig
+from kv_core.store import Store
+
+PASSWORD_MIN_CHARS = 8
+PASSWORD_MAX_CHARS = 1024
+WRONG_CREDENTIALS = "The email or the password is wrong."
+
+# Verifying against a real hash for unknown emails keeps login's timing the same
+# whether or not the email has an account.
+_DUMMY_HASH = hash_password("not a real password")
+
+
+class Accounts:
+    def __init__(self, store: Store, config: CoreConfig) -> None:
+        self.store = store
+        self.config = config
+
+    def signup(self, email: str, password: str) -> User:
+        """Create an account on the free plan; ``Conflict`` if the email is taken."""
+        email = normalize_email(email)
+        if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
+            raise InvalidInput(
+                f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long.",
+                code="invalid_password",
+            )
+        now = isoformat(self.config.clock())
+        user = User(new_id(), email, hash_password(password), DEFAULT_PLAN, now, now)
+        self.store.create_user(user)
+        return user
+
+    def login(self, email: str, password: str) -> User:
+        """The account for these credentials.
+
+        After ``login_max_failures`` failures for one email within the window, every
+        attempt is refused with ``TooManyAttempts`` until the window ends.
+        """
+        email = email.strip().lower()
+        now = isoformat(self.config.clock())
+        window = self.config.login_window_seconds
+        if self.store.login_failures(email, now, window) >= self.config.login_max_failures:
+            raise TooManyAttempts(
+                "Too many failed logins. Wait a few minutes and try again.", retry_after=window
+            )
+        user = self.store.get_user_by_email(email)
+        matches = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+        if user is None or not matches:
+            self.store.add_login_failure(email, now, window)
+            raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
+        self.store.clear_login_failures(email)
+        return user
+
+    def get(self, user_id: str) -> User:
+        user = self.store.get_user(user_id)
+        if user is None:
+            raise NotFound("There is no such account.", code="user_not_found")
+        return user
+
+    def change_plan(self, user_id: str, plan: str) -> User:
+        """Move an account to ``plan`` (validated against the plan table)."""
+        get_plan(plan)
+        self.store.set_plan(user_id, plan, isoformat(self.config.clock()))
+        return self.get(user_id)

@@ -1,0 +1,27 @@
+"""What the services are configured with, passed in by whoever builds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kv_core.model import utcnow
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """Settings of the use cases.
+
+    ``secret`` signs list cursors. ``key_cache_seconds`` is how long a resolved API
+    key may be served from memory on a remote engine (a revoked key keeps working
+    that long in other instances); ``request_batch`` is how many requests an instance
+    may count before it writes them (the bound on quota overshoot per instance).
+    """
+
+    secret: bytes
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    key_cache_seconds: float = 30.0
+    touch_interval_seconds: int = 60
+    clock: Callable[[], datetime] = field(default=utcnow)

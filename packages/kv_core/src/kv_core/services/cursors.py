@@ -1,0 +1,42 @@
+"""Opaque, signed list cursors.
+
+A cursor names the last key of a page, bound to its namespace and prefix and signed,
+so a cursor that was forged, altered or taken from another listing is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+
+from kv_core.errors import InvalidInput
+from kv_core.hashing import sign
+
+BAD_CURSOR = "The cursor is not one this listing gave out."
+
+
+def encode_cursor(secret: bytes, namespace_id: str, prefix: str, after: str) -> str:
+    payload = json.dumps([namespace_id, prefix, after], ensure_ascii=False).encode("utf-8")
+    body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode("ascii")
+    return f"{body}.{sign(secret, payload)}"
+
+
+def decode_cursor(secret: bytes, cursor: str, namespace_id: str, prefix: str) -> str:
+    """The key after which the next page starts; ``InvalidInput`` for a bad cursor."""
+    body, _, signature = cursor.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        valid = hmac.compare_digest(sign(secret, payload), signature)
+        fields = json.loads(payload) if valid else None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        fields = None
+    if (
+        not isinstance(fields, list)
+        or len(fields) != 3
+        or fields[:2] != [namespace_id, prefix]
+        or not isinstance(fields[2], str)
+    ):
+        raise InvalidInput(BAD_CURSOR, code="invalid_cursor")
+    return fields[2]

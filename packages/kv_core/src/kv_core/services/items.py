@@ -1,0 +1,166 @@
+"""The data plane: get, put, delete and list items with an API key.
+
+Every operation that reaches a namespace counts one request against the owner's
+monthly quota (before it runs, so a 404 counts); refusals for bad keys, wrong
+namespaces and read-only keys do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kv_core.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded
+from kv_core.hashing import new_etag
+from kv_core.keys import validate_key
+from kv_core.limits import LIMITS
+from kv_core.model import ApiKey, Item, User, isoformat
+from kv_core.plans import Plan, admits_request, get_plan, month_of, seconds_until_next_month
+from kv_core.services.api_keys import ApiKeys
+from kv_core.services.config import CoreConfig
+from kv_core.services.cursors import decode_cursor, encode_cursor
+from kv_core.sizing import item_size, value_size
+from kv_core.store import Store
+
+
+@dataclass(slots=True)
+class Principal:
+    """Who is calling the data plane: a key, its owner, and their plan.
+
+    ``requests_used`` is the month's count once this request was admitted, for the
+    rate-limit headers.
+    """
+
+    key: ApiKey
+    user: User
+    plan: Plan
+    requests_used: int | None = None
+
+    @property
+    def requests_remaining(self) -> int | None:
+        if self.requests_used is None:
+            return None
+        return max(0, self.plan.requests_per_month - self.requests_used)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPage:
+    keys: list[str]
+    cursor: str | None
+
+
+class Items:
+    def __init__(self, store: Store, config: CoreConfig, api_keys: ApiKeys) -> None:
+        self.store = store
+        self.config = config
+        self.api_keys = api_keys
+
+    def authorize(self, raw_key: str | None, namespace: str, *, write: bool) -> Principal:
+        """Check a raw key against the namespace in the URL and the operation."""
+        key, user = self.api_keys.resolve(raw_key)
+        if key.namespace != namespace:
+            raise Forbidden(
+                f"This API key belongs to namespace '{key.namespace}', not '{namespace}'.",
+                code="wrong_namespace",
+            )
+        if write and not key.can_write:
+            raise Forbidden("This API key is read-only.", code="read_only_key")
+        return Principal(key, user, get_plan(user.plan))
+
+    def admit(self, principal: Principal) -> None:
+        """Count one request, or refuse it when the month's quota is reached."""
+        now = self.config.clock()
+        limit = principal.plan.requests_per_month
+        used = self.store.admit_requests(principal.user.id, month_of(now), 1, limit)
+        if used is None or not admits_request(used - 1, limit):
+            principal.requests_used = limit
+            raise QuotaExceeded(
+                f"You have used this month's {limit:,} requests. Upgrade, or wait for the"
+                " next month.",
+                code="request_quota_exceeded",
+                retry_after=seconds_until_next_month(now),
+            )
+        principal.requests_used = used
+
+    def get(self, principal: Principal, key: str) -> Item:
+        validate_key(key)
+        self.admit(principal)
+        item = self.store.get_item(principal.key.namespace_id, key)
+        if item is None:
+            raise NotFound(f"There is no item '{key}'.", code="item_not_found")
+        return item
+
+    def put(
+        self,
+        principal: Principal,
+        key: str,
+        value: Any,
+        *,
+        if_match: str | None = None,
+        if_absent: bool = False,
+    ) -> tuple[Item, bool]:
+        """Create or replace an item; returns it and whether it was created."""
+        validate_key(key)
+        try:
+            size = value_size(value)
+        except ValueError:
+            raise InvalidInput(
+                "The value is not JSON (NaN and Infinity are not allowed).", code="invalid_json"
+            ) from None
+        if size > LIMITS.value_max_bytes:
+            raise PayloadTooLarge(
+                f"The value is {size:,} bytes; values are at most {LIMITS.value_max_bytes:,}"
+                " bytes as compact JSON.",
+                code="value_too_large",
+            )
+        self.admit(principal)
+        return self.store.put_item(
+            user_id=principal.user.id,
+            namespace_id=principal.key.namespace_id,
+            key=key,
+            value=value,
+            size=item_size(key, value),
+            etag=new_etag(),
+            now=isoformat(self.config.clock()),
+            if_match=if_match,
+            if_absent=if_absent,
+            storage_limit=principal.plan.storage_bytes,
+        )
+
+    def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
+        validate_key(key)
+        self.admit(principal)
+        return self.store.delete_item(
+            user_id=principal.user.id,
+            namespace_id=principal.key.namespace_id,
+            key=key,
+            if_match=if_match,
+        )
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        prefix: str = "",
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> KeyPage:
+        """One page of keys in key order; ``cursor`` is ``None`` on the last page."""
+        limit = LIMITS.list_limit_default if limit is None else limit
+        if not LIMITS.list_limit_min <= limit <= LIMITS.list_limit_max:
+            raise InvalidInput(
+                f"limit is {LIMITS.list_limit_min} to {LIMITS.list_limit_max}.",
+                code="invalid_limit",
+            )
+        if len(prefix.encode("utf-8", "surrogatepass")) > LIMITS.key_max_bytes:
+            raise InvalidInput(
+                f"A prefix is at most {LIMITS.key_max_bytes} bytes.", code="invalid_prefix"
+            )
+        namespace_id = principal.key.namespace_id
+        after = decode_cursor(self.config.secret, cursor, namespace_id, prefix) if cursor else None
+        self.admit(principal)
+        keys, more = self.store.list_keys(namespace_id, prefix=prefix, after=after, limit=limit)
+        next_cursor = (
+            encode_cursor(self.config.secret, namespace_id, prefix, keys[-1]) if more else None
+        )
+        return KeyPage(keys, next_cursor)

@@ -1,0 +1,542 @@
+"""The embedded engine: one SQLite file in WAL mode.
+
+Safe with several threads (one connection per thread) and several processes (SQLite's
+own locking; writes take the lock up front with ``BEGIN IMMEDIATE``). Every write that
+moves a counter does so in the same transaction, so counts are exact, and a committed
+transaction survives a ``kill -9`` of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
+from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
+from kv_core.sizing import encode_value
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    storage_bytes INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespaces (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    item_count INTEGER NOT NULL DEFAULT 0,
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    UNIQUE (user_id, name)
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    namespace_id TEXT NOT NULL REFERENCES namespaces(id),
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    access TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+);
+CREATE INDEX IF NOT EXISTS api_keys_by_user ON api_keys (user_id, created_at);
+CREATE INDEX IF NOT EXISTS api_keys_by_namespace ON api_keys (namespace_id);
+CREATE TABLE IF NOT EXISTS items (
+    namespace_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (namespace_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage (
+    user_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    PRIMARY KEY (user_id, month)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS markers (
+    scope TEXT NOT NULL,
+    marker TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (scope, marker)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS login_failures (
+    email TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    window_start TEXT NOT NULL
+);
+"""
+
+_ITEM_COLUMNS = "namespace_id, key, value, version, etag, size, created_at, updated_at"
+_KEY_COLUMNS = (
+    "id, user_id, namespace_id, namespace, name, access, key_hash, prefix, created_at, last_used_at"
+)
+_USER_COLUMNS = "id, email, password_hash, plan, created_at, updated_at"
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``.
+
+    ``None`` when there is none (the prefix is all U+10FFFF), so only the lower bound
+    applies. Skips the surrogate range, which is not valid in UTF-8.
+    """
+    chars = list(prefix)
+    while chars and chars[-1] == "\U0010ffff":
+        chars.pop()
+    if not chars:
+        return None
+    nxt = ord(chars[-1]) + 1
+    if 0xD800 <= nxt <= 0xDFFF:
+        nxt = 0xE000
+    chars[-1] = chr(nxt)
+    return "".join(chars)
+
+
+class SqliteStore:
+    """The :class:`~kv_core.store.Store` on one SQLite file."""
+
+    remote = False
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        with self._write() as db:
+            db.executescript(SCHEMA)
+
+    # --- connections -----------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened anew after a fork."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=60
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA foreign_keys=OFF")
+            self._local.db = db
+            self._local.pid = os.getpid()
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the lock from its start."""
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local = threading.local()
+
+    # --- users ---------------------------------------------------------------------
+
+    def create_user(self, user: User) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        user.id,
+                        user.email,
+                        user.password_hash,
+                        user.plan,
+                        user.created_at,
+                        user.updated_at,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                "An account with that email exists already.", code="email_taken"
+            ) from None
+
+    def get_user(self, user_id: str) -> User | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+            .fetchone()
+        )
+        return User(*row) if row else None
+
+    def get_user_by_email(self, email: str) -> User | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_USER_COLUMNS} FROM users WHERE email = ?", (email,))
+            .fetchone()
+        )
+        return User(*row) if row else None
+
+    def set_plan(self, user_id: str, plan: str, now: str) -> None:
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE users SET plan = ?, updated_at = ? WHERE id = ?", (plan, now, user_id)
+            ).rowcount
+        if not changed:
+            raise NotFound("There is no such account.", code="user_not_found")
+
+    def iter_users(self) -> Iterator[User]:
+        rows = self._connection().execute(f"SELECT {_USER_COLUMNS} FROM users").fetchall()
+        for row in rows:
+            yield User(*row)
+
+    # --- namespaces ----------------------------------------------------------------
+
+    def create_namespace(self, namespace: Namespace) -> None:
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO namespaces (id, user_id, name, created_at) VALUES (?, ?, ?, ?)",
+                    (namespace.id, namespace.user_id, namespace.name, namespace.created_at),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                f"You already have a namespace called '{namespace.name}'.",
+                code="namespace_exists",
+            ) from None
+
+    def get_namespace(self, user_id: str, name: str) -> Namespace | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT id, user_id, name, created_at, item_count, size_bytes FROM namespaces"
+                " WHERE user_id = ? AND name = ?",
+                (user_id, name),
+            )
+            .fetchone()
+        )
+        return Namespace(*row) if row else None
+
+    def list_namespaces(self, user_id: str) -> list[Namespace]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT id, user_id, name, created_at, item_count, size_bytes FROM namespaces"
+                " WHERE user_id = ? ORDER BY name",
+                (user_id,),
+            )
+            .fetchall()
+        )
+        return [Namespace(*row) for row in rows]
+
+    def delete_namespace(self, user_id: str, name: str) -> Namespace | None:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT id, user_id, name, created_at, item_count, size_bytes FROM namespaces"
+                " WHERE user_id = ? AND name = ?",
+                (user_id, name),
+            ).fetchone()
+            if row is None:
+                return None
+            namespace = Namespace(*row)
+            db.execute("DELETE FROM items WHERE namespace_id = ?", (namespace.id,))
+            db.execute("DELETE FROM api_keys WHERE namespace_id = ?", (namespace.id,))
+            db.execute("DELETE FROM namespaces WHERE id = ?", (namespace.id,))
+            db.execute(
+                "UPDATE users SET storage_bytes = storage_bytes - ? WHERE id = ?",
+                (namespace.size_bytes, user_id),
+            )
+        return namespace
+
+    # --- API keys ------------------------------------------------------------------
+
+    def create_api_key(self, key: ApiKey) -> None:
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key.id,
+                    key.user_id,
+                    key.namespace_id,
+                    key.namespace,
+                    key.name,
+                    key.access,
+                    key.key_hash,
+                    key.prefix,
+                    key.created_at,
+                    key.last_used_at,
+                ),
+            )
+
+    def resolve_api_key(self, key_hash: str) -> tuple[ApiKey, User] | None:
+        key_columns = ", ".join(f"k.{c.strip()}" for c in _KEY_COLUMNS.split(","))
+        user_columns = ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {key_columns}, {user_columns} FROM api_keys k"
+                " JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?",
+                (key_hash,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return ApiKey(*row[:10]), User(*row[10:])
+
+    def list_api_keys(self, user_id: str) -> list[ApiKey]:
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id",
+                (user_id,),
+            )
+            .fetchall()
+        )
+        return [ApiKey(*row) for row in rows]
+
+    def delete_api_key(self, user_id: str, key_id: str) -> ApiKey | None:
+        with self._write() as db:
+            row = db.execute(
+                f"DELETE FROM api_keys WHERE user_id = ? AND id = ? RETURNING {_KEY_COLUMNS}",
+                (user_id, key_id),
+            ).fetchone()
+        return ApiKey(*row) if row else None
+
+    def touch_api_key(self, user_id: str, key_id: str, when: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE api_keys SET last_used_at = ? WHERE user_id = ? AND id = ?",
+                (when, user_id, key_id),
+            )
+
+    # --- items ---------------------------------------------------------------------
+
+    def get_item(self, namespace_id: str, key: str) -> Item | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE namespace_id = ? AND key = ?",
+                (namespace_id, key),
+            )
+            .fetchone()
+        )
+        return _item(row) if row else None
+
+    def put_item(
+        self,
+        *,
+        user_id: str,
+        namespace_id: str,
+        key: str,
+        value: Any,
+        size: int,
+        etag: str,
+        now: str,
+        if_match: str | None = None,
+        if_absent: bool = False,
+        storage_limit: int | None = None,
+    ) -> tuple[Item, bool]:
+        with self._write() as db:
+            old = db.execute(
+                "SELECT version, etag, size, created_at FROM items"
+                " WHERE namespace_id = ? AND key = ?",
+                (namespace_id, key),
+            ).fetchone()
+            _check_preconditions(old[1] if old else None, if_match=if_match, if_absent=if_absent)
+            growth = size - (old[2] if old else 0)
+            if storage_limit is not None and growth > 0:
+                (used,) = db.execute(
+                    "SELECT storage_bytes FROM users WHERE id = ?", (user_id,)
+                ).fetchone()
+                if used + growth > storage_limit:
+                    raise _storage_exceeded()
+            version = old[0] + 1 if old else 1
+            created_at = old[3] if old else now
+            db.execute(
+                f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (namespace_id, key, encode_value(value), version, etag, size, created_at, now),
+            )
+            self._move_counters(db, user_id, namespace_id, items=0 if old else 1, size=growth)
+        item = Item(namespace_id, key, value, version, etag, size, created_at, now)
+        return item, old is None
+
+    def delete_item(
+        self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
+    ) -> Item:
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE namespace_id = ? AND key = ?",
+                (namespace_id, key),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"There is no item '{key}'.", code="item_not_found")
+            item = _item(row)
+            _check_preconditions(item.etag, if_match=if_match, if_absent=False)
+            db.execute("DELETE FROM items WHERE namespace_id = ? AND key = ?", (namespace_id, key))
+            self._move_counters(db, user_id, namespace_id, items=-1, size=-item.size)
+        return item
+
+    @staticmethod
+    def _move_counters(
+        db: sqlite3.Connection, user_id: str, namespace_id: str, *, items: int, size: int
+    ) -> None:
+        db.execute(
+            "UPDATE namespaces SET item_count = item_count + ?, size_bytes = size_bytes + ?"
+            " WHERE id = ?",
+            (items, size, namespace_id),
+        )
+        db.execute(
+            "UPDATE users SET storage_bytes = storage_bytes + ? WHERE id = ?", (size, user_id)
+        )
+
+    def list_keys(
+        self, namespace_id: str, *, prefix: str = "", after: str | None = None, limit: int
+    ) -> tuple[list[str], bool]:
+        clauses = ["namespace_id = ?", "key >= ?"]
+        params: list[Any] = [namespace_id, prefix]
+        upper = prefix_upper_bound(prefix) if prefix else None
+        if upper is not None:
+            clauses.append("key < ?")
+            params.append(upper)
+        if after is not None:
+            clauses.append("key > ?")
+            params.append(after)
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT key FROM items WHERE {' AND '.join(clauses)} ORDER BY key LIMIT ?",
+                (*params, limit + 1),
+            )
+            .fetchall()
+        )
+        keys = [row[0] for row in rows]
+        return keys[:limit], len(keys) > limit
+
+    # --- usage ---------------------------------------------------------------------
+
+    def admit_requests(self, user_id: str, month: str, count: int, limit: int) -> int | None:
+        if count > limit:
+            return None
+        with self._write() as db:
+            row = db.execute(
+                "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, month) DO UPDATE"
+                " SET requests = requests + excluded.requests"
+                " WHERE requests + excluded.requests <= ? RETURNING requests",
+                (user_id, month, count, limit),
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def add_requests(self, user_id: str, month: str, count: int) -> int:
+        with self._write() as db:
+            row = db.execute(
+                "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, month) DO UPDATE"
+                " SET requests = requests + excluded.requests"
+                " RETURNING requests",
+                (user_id, month, count),
+            ).fetchone()
+        return int(row[0])
+
+    def get_usage(self, user_id: str, month: str) -> Usage:
+        db = self._connection()
+        row = db.execute(
+            "SELECT requests FROM usage WHERE user_id = ? AND month = ?", (user_id, month)
+        ).fetchone()
+        storage = db.execute("SELECT storage_bytes FROM users WHERE id = ?", (user_id,)).fetchone()
+        return Usage(user_id, month, row[0] if row else 0, storage[0] if storage else 0)
+
+    def request_history(self, user_id: str, months: list[str]) -> dict[str, int]:
+        marks = ", ".join("?" for _ in months)
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT month, requests FROM usage WHERE user_id = ? AND month IN ({marks})",
+                (user_id, *months),
+            )
+            .fetchall()
+        )
+        found = dict(rows)
+        return {month: int(found.get(month, 0)) for month in months}
+
+    # --- once-only markers and throttling --------------------------------------------
+
+    def mark_once(self, scope: str, marker: str, now: str) -> bool:
+        with self._write() as db:
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO markers (scope, marker, created_at) VALUES (?, ?, ?)",
+                (scope, marker, now),
+            ).rowcount
+        return bool(inserted)
+
+    def add_login_failure(self, email: str, now: str, window_seconds: int) -> int:
+        window_open_since = isoformat(parse_iso(now) - timedelta(seconds=window_seconds))
+        with self._write() as db:
+            row = db.execute(
+                "INSERT INTO login_failures (email, count, window_start) VALUES (?, 1, ?)"
+                " ON CONFLICT (email) DO UPDATE SET"
+                "   count = CASE WHEN window_start > ? THEN count + 1 ELSE 1 END,"
+                "   window_start = CASE WHEN window_start > ? THEN window_start ELSE ? END"
+                " RETURNING count",
+                (email, now, window_open_since, window_open_since, now),
+            ).fetchone()
+        return int(row[0])
+
+    def clear_login_failures(self, email: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM login_failures WHERE email = ?", (email,))
+
+    def login_failures(self, email: str, now: str, window_seconds: int) -> int:
+        window_open_since = isoformat(parse_iso(now) - timedelta(seconds=window_seconds))
+        row = (
+            self._connection()
+            .execute(
+                "SELECT count FROM login_failures WHERE email = ? AND window_start > ?",
+                (email, window_open_since),
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+
+def _item(row: tuple[Any, ...]) -> Item:
+    namespace_id, key, value, version, etag, size, created_at, updated_at = row
+    return Item(namespace_id, key, json.loads(value), version, etag, size, created_at, updated_at)
+
+
+def _check_preconditions(
+    current_etag: str | None, *, if_match: str | None, if_absent: bool
+) -> None:
+    if if_absent and current_etag is not None:
+        raise PreconditionFailed("The item exists already.", code="precondition_failed")
+    if if_match is not None and current_etag != if_match:
+        raise PreconditionFailed(
+            "The item has changed since you read it (its ETag differs).",
+            code="precondition_failed",
+        )
+
+
+def _storage_exceeded() -> QuotaExceeded:
+    return QuotaExceeded(
+        "This write would take your storage past your plan's limit. Delete items or upgrade.",
+        code="storage_quota_exceeded",
+    )
