@@ -120,8 +120,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        with self._write() as db:
-            db.executescript(SCHEMA)
+        self._connection().executescript(SCHEMA)
 
     # --- connections -----------------------------------------------------------------
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kv_core.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded
+from kv_core.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    QuotaExceeded,
+)
 from kv_core.hashing import new_etag
 from kv_core.keys import validate_key
 from kv_core.limits import LIMITS
@@ -99,7 +106,11 @@ class Items:
         if_match: str | None = None,
         if_absent: bool = False,
     ) -> tuple[Item, bool]:
-        """Create or replace an item; returns it and whether it was created."""
+        """Create or replace an item; returns it and whether it was created.
+
+        ``if_match`` is an etag the current item must have, or ``*`` for any current
+        item; ``if_absent`` requires that there is none.
+        """
         validate_key(key)
         try:
             size = value_size(value)
@@ -114,6 +125,11 @@ class Items:
                 code="value_too_large",
             )
         self.admit(principal)
+        if if_match == "*":
+            current = self.store.get_item(principal.key.namespace_id, key)
+            if current is None:
+                raise PreconditionFailed("There is no such item to replace.")
+            if_match = current.etag
         return self.store.put_item(
             user_id=principal.user.id,
             namespace_id=principal.key.namespace_id,
@@ -128,13 +144,14 @@ class Items:
         )
 
     def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
+        """Delete an item; ``if_match`` as for :meth:`put` (``*``: any current item)."""
         validate_key(key)
         self.admit(principal)
         return self.store.delete_item(
             user_id=principal.user.id,
             namespace_id=principal.key.namespace_id,
             key=key,
-            if_match=if_match,
+            if_match=None if if_match == "*" else if_match,
         )
 
     def list(
