@@ -25,6 +25,8 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 LOCAL = [
     "-e",
     "packages/kv_core[dynamodb]",
+    "-e",
+    "packages/kv_api",
 ]
 TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6.100", "moto[dynamodb]>=5"]
 
@@ -48,6 +50,13 @@ def typecheck(session: nox.Session) -> None:
     install_project(session, "mypy>=1.10")
     sources = sorted(p.parent.relative_to(ROOT) for p in PACKAGES.glob("*/src/*/__init__.py"))
     session.run("mypy", *map(str, sources))
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run the product: site, dashboard and API on one port (``-- --port 9000``...)."""
+    install_project(session)
+    session.run("kv-storage", "serve", *session.posargs)
 
 
 @nox.session

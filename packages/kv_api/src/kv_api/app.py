@@ -1,0 +1,87 @@
+"""The API's application factory."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_cors import CORS
+from kv_core.limits import LIMITS
+from kv_core.services import Services
+from kv_core.settings import Settings, build_services
+
+from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage
+from kv_api.errors import register_error_handlers
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Room for a maximal value written with whitespace; its compact size is checked later.
+MAX_BODY_BYTES = 4 * LIMITS.value_max_bytes
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    services: Services | None = None,
+    settings: Settings | None = None,
+) -> Flask:
+    """Build the API.
+
+    Without arguments it reads the environment (see :class:`Settings`). Tests and
+    ``kv-storage serve`` pass ``settings`` and, to share one store with the dashboard,
+    ``services``. ``config`` overrides Flask settings.
+    """
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+
+    app = Flask(__name__)
+    app.config.update(
+        JWT_SECRET=settings.secret,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(config or {})
+    app.extensions["kv_services"] = services
+    app.extensions["kv_settings"] = settings
+    app.url_map.merge_slashes = False
+
+    for module in (auth, namespaces, api_keys, usage, meta, kv):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
+
+    if settings.cors_origins:
+        CORS(
+            app,
+            origins=list(settings.cors_origins),
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "x-api-key",
+                "If-Match",
+                "If-None-Match",
+            ],
+            expose_headers=[
+                "ETag",
+                "X-Request-Id",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "Retry-After",
+            ],
+            methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"],
+            max_age=600,
+        )
+
+    @app.before_request
+    def assign_request_id() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def send_request_id(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
+        return response
+
+    return app

@@ -1,0 +1,109 @@
+"""The data plane: items of one namespace, with a namespace-scoped ``x-api-key``.
+
+Keys are the rest of the path, URL-decoded, so ``a/b/c`` and ``user:123`` are keys.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from kv_core.errors import InvalidInput
+from kv_core.model import Item
+from kv_core.services import Principal
+
+from kv_api.bodies import parse_json
+from kv_api.context import services
+
+bp = Blueprint("kv", __name__, url_prefix="/v1")
+
+
+def _principal(namespace: str, *, write: bool) -> Principal:
+    principal = services().items.authorize(request.headers.get("x-api-key"), namespace, write=write)
+    g.principal = principal
+    return principal
+
+
+def quote_etag(item: Item) -> str:
+    return f'"{item.etag}"'
+
+
+def parse_etag(header: str | None) -> str | None:
+    """An ``If-Match`` value as the store compares it: ``*`` or a bare etag."""
+    if header is None:
+        return None
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') if value != "*" else "*"
+
+
+@bp.get("/<namespace>/<path:key>")
+def get_item(namespace: str, key: str) -> ResponseReturnValue:
+    item = services().items.get(_principal(namespace, write=False), key)
+    etag = quote_etag(item)
+    if parse_etag(request.headers.get("If-None-Match")) in {item.etag, "*"}:
+        return Response(status=304, headers={"ETag": etag})
+    response = jsonify(
+        key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
+    )
+    response.headers["ETag"] = etag
+    return response
+
+
+@bp.put("/<namespace>/<path:key>")
+def put_item(namespace: str, key: str) -> ResponseReturnValue:
+    principal = _principal(namespace, write=True)
+    value = parse_json(request.get_data(cache=False))
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise InvalidInput(
+            "On PUT, If-None-Match only takes '*' (create only).", code="invalid_precondition"
+        )
+    item, created = services().items.put(
+        principal,
+        key,
+        value,
+        if_match=parse_etag(request.headers.get("If-Match")),
+        if_absent=if_none_match is not None,
+    )
+    response = jsonify(key=item.key, version=item.version, updatedAt=item.updated_at)
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = quote_etag(item)
+    return response
+
+
+@bp.delete("/<namespace>/<path:key>")
+def delete_item(namespace: str, key: str) -> ResponseReturnValue:
+    services().items.delete(
+        _principal(namespace, write=True), key, if_match=parse_etag(request.headers.get("If-Match"))
+    )
+    return "", 204
+
+
+@bp.get("/<namespace>")
+def list_keys(namespace: str) -> ResponseReturnValue:
+    principal = _principal(namespace, write=False)
+    raw_limit = request.args.get("limit")
+    limit: int | None = None
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise InvalidInput("limit must be a whole number.", code="invalid_limit") from None
+    page = services().items.list(
+        principal,
+        prefix=request.args.get("prefix", ""),
+        limit=limit,
+        cursor=request.args.get("cursor") or None,
+    )
+    return jsonify(keys=page.keys, cursor=page.cursor)
+
+
+@bp.after_request
+def rate_limit_headers(response: Response) -> Response:
+    """Monthly request quota on every data-plane answer that reached a namespace."""
+    principal: Principal | None = g.get("principal")
+    if principal is not None and principal.requests_used is not None:
+        response.headers["X-RateLimit-Limit"] = str(principal.plan.requests_per_month)
+        response.headers["X-RateLimit-Remaining"] = str(principal.requests_remaining)
+    return response

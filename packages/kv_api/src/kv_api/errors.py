@@ -1,0 +1,90 @@
+"""The one place where domain errors become HTTP responses.
+
+Every error body is ``{"error": "<sentence for a person>", "code": "<snake_case>"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from kv_core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    KVError,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    QuotaExceeded,
+    TooManyAttempts,
+    Unauthorized,
+)
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[KVError], int] = {
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    PayloadTooLarge: 413,
+    QuotaExceeded: 429,
+    TooManyAttempts: 429,
+}
+
+HTTP_CODES = {
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("payload_too_large", "The request body is too large."),
+}
+
+
+def error_response(status: int, message: str, code: str) -> Response:
+    response = jsonify(error=message, code=code)
+    response.status_code = status
+    return response
+
+
+def status_of(error: KVError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def handle_kv_error(error: KVError) -> Response:
+    response = error_response(status_of(error), error.message, error.code)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    code, message = HTTP_CODES.get(
+        status, ((error.name or "error").lower().replace(" ", "_"), error.description or "")
+    )
+    response = error_response(status, message, code)
+    if status == 405 and error.response is None:
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, "Something went wrong on our side.", "internal_error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(KVError, handle_kv_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

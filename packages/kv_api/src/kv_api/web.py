@@ -1,0 +1,79 @@
+"""One WSGI application for one machine: the site at ``/``, the dashboard at
+``/dashboard/`` and the API at ``/v1/``, sharing one store."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, send_from_directory
+from flask.typing import ResponseReturnValue
+from kv_core.settings import Settings, build_services
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.wrappers import Response
+
+from kv_api.app import create_app
+
+
+def find_site_dir() -> Path | None:
+    """The built site, when the site package is installed and has been built."""
+    if importlib.util.find_spec("kv_site") is None:
+        return None
+    site_dir: Path = importlib.import_module("kv_site").site_dir()
+    return site_dir if (site_dir / "index.html").is_file() else None
+
+
+def site_app(site_dir: Path | None) -> Flask:
+    """Serves the built static site, with its own 404 page; a short note if unbuilt."""
+    app = Flask(__name__, static_folder=None)
+
+    @app.get("/", defaults={"path": ""})
+    @app.get("/<path:path>")
+    def page(path: str) -> ResponseReturnValue:
+        if site_dir is None:
+            if path:
+                abort(404)
+            return Response(
+                "KV Storage is running. The API is at /v1/ and the dashboard at /dashboard/."
+                " Build the site with `nox -s docs` to serve it here.\n",
+                mimetype="text/plain",
+            )
+        candidate = site_dir / path
+        if candidate.is_dir() or path == "" or path.endswith("/"):
+            path = f"{path.rstrip('/')}/index.html".lstrip("/")
+        return send_from_directory(site_dir, path)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> ResponseReturnValue:
+        if site_dir is not None and (site_dir / "404.html").is_file():
+            return send_from_directory(site_dir, "404.html"), 404
+        return Response("Not found\n", status=404, mimetype="text/plain")
+
+    return app
+
+
+def create_web_app(settings: Settings | None = None) -> DispatcherMiddleware:
+    """The whole product as one WSGI app."""
+    settings = settings or Settings.from_env()
+    services = build_services(settings)
+    api = create_app(settings=settings, services=services)
+    mounts: dict[str, Any] = {"/v1": _prefixed(api, "/v1")}
+    if importlib.util.find_spec("kv_dashboard") is not None:
+        create_dashboard = importlib.import_module("kv_dashboard").create_app
+        mounts["/dashboard"] = create_dashboard(settings=settings, services=services)
+    return DispatcherMiddleware(site_app(find_site_dir()), mounts)
+
+
+def _prefixed(app: Flask, prefix: str) -> object:
+    """The API's routes include ``/v1``; undo the dispatcher's prefix split for it."""
+
+    def wsgi(environ: dict[str, object], start_response: object) -> object:
+        environ = dict(environ)
+        environ["PATH_INFO"] = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+        script = str(environ.get("SCRIPT_NAME", ""))
+        environ["SCRIPT_NAME"] = script[: -len(prefix)] if script.endswith(prefix) else script
+        return app.wsgi_app(environ, start_response)  # type: ignore[arg-type]
+
+    return wsgi

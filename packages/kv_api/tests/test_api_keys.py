@@ -1,0 +1,61 @@
+import pytest
+
+
+def test_create_shows_the_raw_key_once(account):
+    response = account.client.post(
+        "/v1/api-keys",
+        json={"namespace": "app", "name": "CI", "access": "read-only"},
+        headers=account.auth,
+    )
+    assert response.status_code == 201
+    raw = response.json["apiKey"]
+    assert raw.startswith("kv_")
+    key = response.json["key"]
+    assert key["name"] == "CI"
+    assert key["access"] == "read-only"
+    assert raw.startswith(key["prefix"])
+    listed = account.client.get("/v1/api-keys", headers=account.auth)
+    assert raw not in listed.get_data(as_text=True)
+    assert {k["name"] for k in listed.json["apiKeys"]} == {"app key", "CI"}
+    for k in listed.json["apiKeys"]:
+        assert set(k) == {"id", "name", "namespace", "access", "prefix", "createdAt", "lastUsedAt"}
+
+
+def test_last_used_is_recorded(account):
+    account.get("anything")
+    listed = account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]
+    assert listed[0]["lastUsedAt"] is not None
+
+
+def test_list_filtered_by_namespace(account):
+    account.new_namespace("second")
+    account.new_key("second")
+    response = account.client.get("/v1/api-keys?namespace=second", headers=account.auth)
+    assert [k["namespace"] for k in response.json["apiKeys"]] == ["second"]
+
+
+def test_revoked_key_stops_working(account, assert_error):
+    assert account.put("a", 1).status_code == 201
+    key_id = account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"][0]["id"]
+    assert account.client.delete(f"/v1/api-keys/{key_id}", headers=account.auth).status_code == 204
+    assert_error(account.get("a"), 401, "invalid_api_key")
+    assert_error(account.put("b", 2), 401, "invalid_api_key")
+    response = account.client.delete(f"/v1/api-keys/{key_id}", headers=account.auth)
+    assert_error(response, 404, "api_key_not_found")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"namespace": "nope"}, 404, "namespace_not_found"),
+        ({"namespace": "app", "access": "admin"}, 400, "invalid_access"),
+        ({"namespace": "app", "name": "x" * 101}, 400, "invalid_name"),
+        ({"namespace": 1}, 400, "invalid_body"),
+        ({"namespace": "app", "access": True}, 400, "invalid_body"),
+        ({}, 400, "invalid_body"),
+    ],
+)
+def test_bad_key_requests(account, assert_error, body, status, code):
+    response = account.client.post("/v1/api-keys", json=body, headers=account.auth)
+    assert_error(response, status, code)
+    assert len(account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]) == 1
