@@ -28,7 +28,14 @@ LOCAL = [
     "-e",
     "packages/kv_api",
 ]
-TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6.100", "moto[dynamodb]>=5"]
+TEST_TOOLS = [
+    "pytest>=8",
+    "pytest-xdist>=3",
+    "hypothesis>=6.100",
+    "moto[dynamodb]>=5",
+    "openapi-spec-validator>=0.7",
+    "requests>=2.31",
+]
 
 
 def install_project(session: nox.Session, *extra: str) -> None:

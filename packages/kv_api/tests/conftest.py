@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
 from kv_api import create_app
 from kv_core.settings import Settings
 

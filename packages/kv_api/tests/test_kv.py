@@ -2,6 +2,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+
 from kv_core import plans
 from kv_core.plans import Plan
 

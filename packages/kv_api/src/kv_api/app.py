@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_cors import CORS
-from kv_core.limits import LIMITS
-from kv_core.services import Services
-from kv_core.settings import Settings, build_services
 
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage
 from kv_api.errors import register_error_handlers
+from kv_core.limits import LIMITS
+from kv_core.services import Services
+from kv_core.settings import Settings, build_services
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Room for a maximal value written with whitespace; its compact size is checked later.

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import request
+
 from kv_core.errors import InvalidInput
 
 

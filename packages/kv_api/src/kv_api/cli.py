@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
 from kv_core.settings import Settings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+
 from kv_core.services import Services
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
 from kv_core.errors import (
     Conflict,
     Forbidden,
@@ -20,7 +22,6 @@ from kv_core.errors import (
     TooManyAttempts,
     Unauthorized,
 )
-from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 

@@ -310,12 +310,14 @@ PATHS: dict[str, Schema] = {
             }
         ),
     },
-    "/v1/api-keys/{id}": {
+    "/v1/api-keys/{key_id}": {
         "delete": _account(
             {
                 "summary": "Revoke an API key",
                 "operationId": "revokeApiKey",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": STRING}],
+                "parameters": [
+                    {"name": "key_id", "in": "path", "required": True, "schema": STRING}
+                ],
                 "responses": {"204": ok("Revoked."), "404": error("You have no such key.")},
             }
         )

@@ -8,10 +8,10 @@ from typing import Any
 
 import jwt
 from flask import current_app, g, request
-from kv_core.errors import Unauthorized
-from kv_core.model import User
 
 from kv_api.context import services
+from kv_core.errors import Unauthorized
+from kv_core.model import User
 
 TOKEN_LIFETIME = timedelta(days=7)
 ISSUER = "kv-storage"

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Flask, abort, send_from_directory
 from flask.typing import ResponseReturnValue
-from kv_core.settings import Settings, build_services
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
 from kv_api.app import create_app
+from kv_core.settings import Settings, build_services
 
 
 def find_site_dir() -> Path | None:

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from kv_core.errors import InvalidInput
-from kv_core.model import Item
-from kv_core.services import Principal
 
 from kv_api.bodies import parse_json
 from kv_api.context import services
+from kv_core.errors import InvalidInput, NotFound
+from kv_core.keys import RESERVED_NAMESPACES
+from kv_core.model import Item
+from kv_core.services import Principal
 
 bp = Blueprint("kv", __name__, url_prefix="/v1")
 
 
 def _principal(namespace: str, *, write: bool) -> Principal:
+    if namespace in RESERVED_NAMESPACES:
+        # /v1/auth/..., /v1/usage/... are account addresses, never namespaces.
+        raise NotFound("There is nothing at this address.", code="not_found")
     principal = services().items.authorize(request.headers.get("x-api-key"), namespace, write=write)
     g.principal = principal
     return principal

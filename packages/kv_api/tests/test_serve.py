@@ -1,0 +1,114 @@
+"""End to end: ``kv-storage serve`` as a real process over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[str]:
+    """Run the server until the block ends, then stop it with SIGTERM."""
+    port = free_port()
+    executable = shutil.which("kv-storage", path=os.path.dirname(sys.executable))
+    assert executable, "kv-storage is not installed next to this Python"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KV_")}
+    process = subprocess.Popen(
+        [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/v1/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not start: {process.stdout.read()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0, output
+    assert f"listening on http://127.0.0.1:{port}/" in output
+
+
+@pytest.mark.slow
+def test_the_journey_survives_a_restart(tmp_path):
+    data = tmp_path / "data"
+    with serving(data) as base:
+        http = requests.Session()
+        token = http.post(
+            f"{base}/v1/auth/signup", json={"email": "ann@example.com", "password": "s3cret-pass"}
+        ).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert (
+            http.post(f"{base}/v1/namespaces", json={"name": "app"}, headers=auth).status_code
+            == 201
+        )
+        raw = http.post(f"{base}/v1/api-keys", json={"namespace": "app"}, headers=auth).json()[
+            "apiKey"
+        ]
+        key = {"x-api-key": raw}
+        for i in range(12):
+            response = http.put(f"{base}/v1/app/user/{i:02d}", json={"i": i}, headers=key)
+            assert response.status_code == 201
+        assert http.put(f"{base}/v1/app/a%2Fb", json="slash", headers=key).status_code == 201
+        assert http.get(f"{base}/v1/app/a/b", headers=key).json()["value"] == "slash"
+        pages, cursor = [], None
+        while True:
+            params = {"prefix": "user/", "limit": "5", **({"cursor": cursor} if cursor else {})}
+            page = http.get(f"{base}/v1/app", params=params, headers=key).json()
+            pages.append(page["keys"])
+            cursor = page["cursor"]
+            if cursor is None:
+                break
+        assert [len(p) for p in pages] == [5, 5, 2]
+        assert http.delete(f"{base}/v1/app/user/00", headers=key).status_code == 204
+        usage = http.get(f"{base}/v1/usage", headers=auth).json()
+        assert usage["requests"]["used"] == 12 + 2 + 3 + 1
+        stored = usage["storage"]["usedBytes"]
+        assert stored > 0
+        response = http.get(f"{base}/v1/app/user/01", headers=key)
+        assert response.headers["X-Request-Id"]
+        assert response.headers["X-RateLimit-Remaining"] == str(10_000 - 19)
+
+    with serving(data) as base:
+        http = requests.Session()
+        # The same token still works: the secret was kept in the data directory.
+        usage = http.get(f"{base}/v1/usage", headers=auth).json()
+        assert usage["requests"]["used"] == 19
+        assert usage["storage"]["usedBytes"] == stored
+        assert http.get(f"{base}/v1/app/user/05", headers=key).json()["value"] == {"i": 5}
+        assert http.get(f"{base}/v1/app/user/00", headers=key).status_code == 404
+        assert http.get(f"{base}/v1/app", headers=key).json()["keys"][0] == "a/b"
+        assert http.get(f"{base}/nowhere").status_code == 404
+    assert (data / "kv.sqlite3").exists()
