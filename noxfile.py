@@ -26,13 +26,13 @@ LOCAL = [
     "-e",
     "packages/kv_core[dynamodb]",
     "-e",
-    "packages/kv_api",
+    "packages/kv_api[aws]",
 ]
 TEST_TOOLS = [
     "pytest>=8",
     "pytest-xdist>=3",
     "hypothesis>=6.100",
-    "moto[dynamodb]>=5",
+    "moto[dynamodb,ses]>=5",
     "openapi-spec-validator>=0.7",
     "requests>=2.31",
 ]

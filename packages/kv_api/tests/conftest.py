@@ -39,6 +39,7 @@ class Account:
     token: str
     namespace: str
     api_key: str
+    user_id: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -88,7 +89,7 @@ class Account:
 def make_account(client: FlaskClient, email: str, namespace: str) -> Account:
     response = client.post("/v1/auth/signup", json={"email": email, "password": "s3cret-pass"})
     assert response.status_code == 201, response.json
-    account = Account(client, response.json["token"], namespace, "")
+    account = Account(client, response.json["token"], namespace, "", response.json["user"]["id"])
     account.new_namespace(namespace)
     account.api_key = account.new_key()
     return account

@@ -10,10 +10,11 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_cors import CORS
 
-from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage
+from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
 from kv_api.errors import register_error_handlers
+from kv_api.notify import make_notifier
 from kv_core.limits import LIMITS
-from kv_core.services import Services
+from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -40,15 +41,18 @@ def create_app(
     app.config.update(
         JWT_SECRET=settings.secret,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        JSON_SORT_KEYS=False,
+        PADDLE_TOLERANCE_SECONDS=settings.paddle_tolerance_seconds,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(config or {})
     app.extensions["kv_services"] = services
     app.extensions["kv_settings"] = settings
+    app.extensions["kv_billing"] = Billing(
+        services.store, services.config, make_notifier(settings), settings.paddle_prices
+    )
     app.url_map.merge_slashes = False
 
-    for module in (auth, namespaces, api_keys, usage, meta, kv):
+    for module in (auth, namespaces, api_keys, usage, webhooks, meta, kv):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

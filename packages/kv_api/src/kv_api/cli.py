@@ -75,7 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=4)
     run.add_argument("--access-log", action="store_true", help="log every request")
     run.set_defaults(handler=serve)
+    alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
+    alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
+    alerts.set_defaults(handler=send_alerts)
     return parser
+
+
+def send_alerts(args: argparse.Namespace) -> int:
+    from kv_api.jobs import send_usage_alerts
+
+    os.environ["KV_DATA_DIR"] = str(Path(args.data).resolve())
+    for alert in send_usage_alerts():
+        print(f"{alert.month} {alert.email}: {alert.quota} at {alert.threshold}%")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

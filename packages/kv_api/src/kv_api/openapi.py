@@ -454,6 +454,34 @@ PATHS: dict[str, Schema] = {
             }
         )
     },
+    "/v1/webhooks/paddle": {
+        "post": {
+            "tags": ["Billing"],
+            "summary": "Paddle Billing events (subscriptions and failed payments)",
+            "operationId": "paddleWebhook",
+            "description": (
+                "Called by Paddle. `subscription.created` and `subscription.updated` set the"
+                " plan of the account in `data.custom_data.user_id` from the price id;"
+                " `subscription.canceled` returns it to free; `transaction.payment_failed`"
+                " is recorded and the account holder told. Each `event_id` is applied once;"
+                " other event types are acknowledged and ignored."
+            ),
+            "security": [{"paddleSignature": []}],
+            "requestBody": body({"type": "object"}, "A Paddle Billing event, as sent."),
+            "responses": {
+                "200": ok(
+                    "Acknowledged.",
+                    obj(
+                        ["received", "outcome"],
+                        received={"type": "boolean"},
+                        outcome={"type": "string", "enum": ["applied", "duplicate", "ignored"]},
+                    ),
+                ),
+                "400": error("The body is not a Paddle event."),
+                "401": error("The signature is missing, wrong or older than the tolerance."),
+            },
+        }
+    },
     "/v1/health": {
         "get": {
             "tags": ["Meta"],
@@ -493,6 +521,7 @@ def openapi_document() -> dict[str, Any]:
             "tags": [
                 {"name": "Account", "description": "Sign up, namespaces, API keys, usage."},
                 {"name": "Data plane", "description": "Items, with an API key."},
+                {"name": "Billing", "description": "Webhooks from the payment provider."},
                 {"name": "Meta", "description": "Health and this document."},
             ],
             "paths": PATHS,
@@ -501,6 +530,12 @@ def openapi_document() -> dict[str, Any]:
                 "securitySchemes": {
                     "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "paddleSignature": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Paddle-Signature",
+                        "description": "ts=<unix time>;h1=<HMAC-SHA256 of ts:body>.",
+                    },
                 },
             },
         }

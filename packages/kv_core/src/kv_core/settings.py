@@ -34,6 +34,7 @@ class Settings:
     paddle_prices: Mapping[str, str] = field(default_factory=dict)
     paddle_client_token: str | None = None
     paddle_environment: str = "sandbox"
+    paddle_tolerance_seconds: int = 5
     alert_from: str | None = None
     secure_cookies: bool = True
 
@@ -45,7 +46,8 @@ class Settings:
         ``KV_DYNAMODB_ENDPOINT``, ``KV_JWT_SECRET`` (without it, a secret is made once
         and kept in the data directory), ``KV_CORS_ORIGINS`` (comma-separated),
         ``KV_PADDLE_WEBHOOK_SECRET``, ``KV_PADDLE_PRICES`` (JSON: price id to plan),
-        ``KV_PADDLE_CLIENT_TOKEN``, ``KV_PADDLE_ENVIRONMENT``, ``KV_ALERT_FROM``,
+        ``KV_PADDLE_CLIENT_TOKEN``, ``KV_PADDLE_ENVIRONMENT``,
+        ``KV_PADDLE_TOLERANCE_SECONDS`` (signature age, default 5), ``KV_ALERT_FROM``,
         ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs).
         """
         env = os.environ if env is None else env
@@ -71,6 +73,7 @@ class Settings:
             paddle_prices=json.loads(env.get("KV_PADDLE_PRICES") or "{}"),
             paddle_client_token=env.get("KV_PADDLE_CLIENT_TOKEN") or None,
             paddle_environment=env.get("KV_PADDLE_ENVIRONMENT", "sandbox"),
+            paddle_tolerance_seconds=int(env.get("KV_PADDLE_TOLERANCE_SECONDS", "5")),
             alert_from=env.get("KV_ALERT_FROM") or None,
             secure_cookies=env.get("KV_SECURE_COOKIES", "1") != "0",
         )

@@ -6,7 +6,9 @@ Build them once per process with :class:`Services` over a store and a config.
 from __future__ import annotations
 
 from kv_core.services.accounts import Accounts
+from kv_core.services.alerts import Alert, UsageAlerts
 from kv_core.services.api_keys import ApiKeys, CreatedKey
+from kv_core.services.billing import Billing, BillingEvent
 from kv_core.services.config import CoreConfig
 from kv_core.services.items import Items, KeyPage, Principal
 from kv_core.services.namespaces import Namespaces
@@ -29,7 +31,10 @@ class Services:
 
 __all__ = [
     "Accounts",
+    "Alert",
     "ApiKeys",
+    "Billing",
+    "BillingEvent",
     "CoreConfig",
     "CreatedKey",
     "Items",
@@ -37,6 +42,7 @@ __all__ = [
     "Namespaces",
     "Principal",
     "Services",
+    "UsageAlerts",
     "UsageReport",
     "UsageReports",
 ]

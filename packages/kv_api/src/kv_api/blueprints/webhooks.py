@@ -1,0 +1,37 @@
+"""Paddle Billing webhooks: verified, parsed, applied once."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from kv_api import paddle
+from kv_core.errors import InvalidInput, Unauthorized
+from kv_core.services import Billing, BillingEvent
+
+bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
+
+
+@bp.post("/paddle")
+def paddle_webhook() -> ResponseReturnValue:
+    settings = current_app.extensions["kv_settings"]
+    secret = settings.paddle_webhook_secret
+    body = request.get_data(cache=False)
+    if not secret or not paddle.verify(
+        request.headers.get("Paddle-Signature"),
+        body,
+        secret,
+        tolerance=current_app.config["PADDLE_TOLERANCE_SECONDS"],
+    ):
+        raise Unauthorized(
+            "The Paddle-Signature is missing, wrong or too old.", code="invalid_signature"
+        )
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise InvalidInput("The event is not valid JSON.", code="invalid_event") from None
+    billing: Billing = current_app.extensions["kv_billing"]
+    outcome = billing.apply(BillingEvent.parse(payload))
+    return jsonify(received=True, outcome=outcome)

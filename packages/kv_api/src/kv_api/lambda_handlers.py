@@ -1,0 +1,64 @@
+"""AWS Lambda entry points, named as serverless.yml names them.
+
+The API and the dashboard are WSGI apps behind an HTTP API (payload format 2.0),
+translated by serverless-wsgi; each is built once per warm instance.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import serverless_wsgi
+from flask import Flask
+
+_apps: dict[str, Flask] = {}
+
+
+def _app(name: str) -> Flask:
+    if name not in _apps:
+        if name == "api":
+            from kv_api.app import create_app
+
+            _apps[name] = create_app()
+        else:
+            _apps[name] = importlib.import_module("kv_dashboard").create_app()
+    return _apps[name]
+
+
+def _handle(app: Flask, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response: dict[str, Any] = serverless_wsgi.handle_request(app, event, context)
+    if event.get("version") == "2.0":
+        _cookies_for_payload_v2(response)
+    return response
+
+
+def _cookies_for_payload_v2(response: dict[str, Any]) -> None:
+    """Move every ``Set-Cookie`` into ``cookies``, where payload format 2.0 wants them.
+
+    serverless-wsgi spreads several cookies over case-variants of the header name (a
+    trick for REST APIs); an HTTP API would pass on only one of them.
+    """
+    headers: dict[str, str] = response.get("headers") or {}
+    cookies = [value for name, value in headers.items() if name.lower() == "set-cookie"]
+    if cookies:
+        response["headers"] = {k: v for k, v in headers.items() if k.lower() != "set-cookie"}
+        response["cookies"] = [*response.get("cookies", []), *cookies]
+
+
+def api(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The REST API."""
+    return _handle(_app("api"), event, context)
+
+
+def dashboard(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The dashboard."""
+    return _handle(_app("dashboard"), event, context)
+
+
+def usage_alerts(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The scheduled job: email account holders who crossed 80 % or 100 % of a quota."""
+    from kv_api.jobs import send_usage_alerts
+
+    sent = send_usage_alerts()
+    return {"sent": len(sent)}

@@ -1,0 +1,35 @@
+"""Email for account holders: Amazon SES in AWS, the log everywhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kv_core.notify import LogNotifier, Notifier
+from kv_core.settings import Settings
+
+
+class SesNotifier:
+    """Sends plain-text email through SES from a verified sender address."""
+
+    def __init__(self, sender: str, region: str | None = None, client: Any = None) -> None:
+        import boto3
+
+        self.sender = sender
+        self.client = client or boto3.client("ses", region_name=region)
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.client.send_email(
+            Source=self.sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+            },
+        )
+
+
+def make_notifier(settings: Settings) -> Notifier:
+    """SES when a sender is configured on AWS, else the log."""
+    if settings.store == "dynamodb" and settings.alert_from:
+        return SesNotifier(settings.alert_from, settings.region)
+    return LogNotifier()

@@ -1,0 +1,113 @@
+"""Real API Gateway HTTP API (payload 2.0) events through the Lambda entry points.
+
+The events under ``events/`` derive from ``sam local generate-event apigateway
+http-api-proxy`` (kept as ``sam-http-api-proxy.json``); ``{API_KEY}`` is filled in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask, Response
+
+from kv_api import lambda_handlers
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def event(name: str, api_key: str) -> dict:
+    text = (EVENTS / name).read_text().replace("{API_KEY}", api_key)
+    return json.loads(text)
+
+
+def body_of(response: dict) -> dict:
+    raw = response.get("body", "")
+    if response.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode()
+    return json.loads(raw)
+
+
+@pytest.fixture
+def handlers(monkeypatch, tmp_path, app):
+    """The handlers, on the same store as the ``app`` fixture (so tests can set up)."""
+    monkeypatch.setenv("STRIP_STAGE_PATH", "true")
+    monkeypatch.setattr(lambda_handlers, "_apps", {"api": app})
+    return lambda_handlers
+
+
+def test_the_sam_template_is_a_payload_2_event():
+    template = json.loads((EVENTS / "sam-http-api-proxy.json").read_text())
+    assert template["version"] == "2.0"
+    for name in ("get-item.json", "put-item-base64.json", "put-encoded-slash.json"):
+        derived = json.loads((EVENTS / name).read_text())
+        assert set(derived) <= set(template)
+        assert derived["requestContext"]["http"]["method"] in {"GET", "PUT"}
+
+
+def test_put_with_a_base64_body_then_get(handlers, account):
+    put = handlers.api(event("put-item-base64.json", account.api_key), None)
+    assert put["statusCode"] == 201, put
+    assert put["headers"]["ETag"]
+    got = handlers.api(event("get-item.json", account.api_key), None)
+    assert got["statusCode"] == 200
+    assert body_of(got) == {
+        "key": "user:1",
+        "value": {"name": "Ann", "tags": ["a", "b"]},
+        "version": 1,
+        "updatedAt": body_of(got)["updatedAt"],
+    }
+    assert got["headers"]["X-RateLimit-Remaining"] == "9998"
+    assert account.get("user:1").json["value"]["name"] == "Ann"
+
+
+def test_a_key_with_encoded_slashes(handlers, account):
+    put = handlers.api(event("put-encoded-slash.json", account.api_key), None)
+    assert put["statusCode"] == 201, put
+    assert body_of(put)["key"] == "folder/nested/key"
+    listed = handlers.api(event("list-keys.json", account.api_key), None)
+    assert body_of(listed) == {"keys": ["folder/nested/key"], "cursor": None}
+
+
+def test_errors_come_back_as_json(handlers, account):
+    response = handlers.api(event("get-item.json", "kv_" + "x" * 32), None)
+    assert response["statusCode"] == 401
+    assert body_of(response)["code"] == "invalid_api_key"
+
+
+def test_several_cookies_reach_the_browser(monkeypatch):
+    """Payload 2.0 needs them in ``cookies``; a header would carry only one."""
+    app = Flask("cookies")
+
+    @app.post("/dashboard/login")
+    def login():
+        response = Response("ok")
+        response.set_cookie("session", "abc", httponly=True, samesite="Lax", secure=True)
+        response.set_cookie("remember_token", "def", httponly=True, samesite="Lax")
+        response.set_cookie("flash", "ghi")
+        return response
+
+    monkeypatch.setattr(lambda_handlers, "_apps", {"dashboard": app})
+    monkeypatch.setenv("STRIP_STAGE_PATH", "true")
+    login_event = event("put-item-base64.json", "unused")
+    login_event["rawPath"] = "/dashboard/login"
+    login_event["requestContext"]["http"]["method"] = "POST"
+    response = lambda_handlers.dashboard(login_event, None)
+    assert response["statusCode"] == 200
+    assert sorted(c.split("=")[0] for c in response["cookies"]) == [
+        "flash",
+        "remember_token",
+        "session",
+    ]
+    assert not [h for h in response["headers"] if h.lower() == "set-cookie"]
+    session = next(c for c in response["cookies"] if c.startswith("session="))
+    assert "HttpOnly" in session
+    assert "Secure" in session
+
+
+def test_usage_alerts_handler(monkeypatch, tmp_path):
+    monkeypatch.setenv("KV_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KV_JWT_SECRET", "x" * 40)
+    assert lambda_handlers.usage_alerts({"source": "aws.events"}, None) == {"sent": 0}

@@ -1,0 +1,188 @@
+"""Paddle Billing webhooks: signatures, plan changes, once-only, bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from kv_api import create_app, paddle
+from kv_core.notify import LogNotifier
+from kv_core.settings import Settings
+
+SECRET = "pdl_ntfset_secret_1"
+OLD_SECRET = "pdl_ntfset_secret_0"
+PRICES = {"pri_starter": "starter", "pri_pro": "pro", "pri_scale": "scale"}
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings.from_env(
+        {
+            "KV_DATA_DIR": str(tmp_path),
+            "KV_JWT_SECRET": "x" * 40,
+            "KV_PADDLE_WEBHOOK_SECRET": SECRET,
+            "KV_PADDLE_PRICES": json.dumps(PRICES),
+        }
+    )
+
+
+@pytest.fixture
+def user_id(account):
+    return account.user_id
+
+
+def subscription_event(event_type, user_id, price="pri_pro", status="active", event_id="evt_1"):
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": "2026-11-25T10:00:00.000Z",
+        "notification_id": "ntf_1",
+        "data": {
+            "id": "sub_1",
+            "status": status,
+            "customer_id": "ctm_1",
+            "custom_data": {"user_id": user_id},
+            "items": [{"price": {"id": price, "product_id": "pro_1"}, "quantity": 1}],
+        },
+    }
+
+
+def deliver(client, payload, *, secret=SECRET, ts=None, header=None):
+    body = json.dumps(payload).encode()
+    ts = int(time.time()) if ts is None else ts
+    signature = header if header is not None else f"ts={ts};h1={paddle.sign(secret, ts, body)}"
+    return client.post(
+        "/v1/webhooks/paddle",
+        data=body,
+        headers={"Paddle-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+def plan_of(account):
+    return account.usage()["plan"]
+
+
+def test_subscription_lifecycle(client, account, user_id):
+    response = deliver(client, subscription_event("subscription.created", user_id))
+    assert response.status_code == 200
+    assert response.json == {"received": True, "outcome": "applied"}
+    assert plan_of(account) == "pro"
+    assert account.get("x").headers["X-RateLimit-Limit"] == "1000000"
+    deliver(client, subscription_event("subscription.updated", user_id, "pri_scale", event_id="e2"))
+    assert plan_of(account) == "scale"
+    deliver(
+        client,
+        subscription_event("subscription.canceled", user_id, status="canceled", event_id="e3"),
+    )
+    assert plan_of(account) == "free"
+
+
+def test_each_event_is_applied_once(client, account, user_id):
+    deliver(client, subscription_event("subscription.created", user_id, event_id="evt_a"))
+    deliver(client, subscription_event("subscription.canceled", user_id, event_id="evt_b"))
+    again = deliver(client, subscription_event("subscription.created", user_id, event_id="evt_a"))
+    assert again.json["outcome"] == "duplicate"
+    assert plan_of(account) == "free"
+
+
+def test_secret_rotation_accepts_either_signature(client, account, user_id):
+    payload = subscription_event("subscription.created", user_id)
+    body = json.dumps(payload).encode()
+    ts = int(time.time())
+    header = f"ts={ts};h1={paddle.sign(OLD_SECRET, ts, body)};h1={paddle.sign(SECRET, ts, body)}"
+    response = client.post("/v1/webhooks/paddle", data=body, headers={"Paddle-Signature": header})
+    assert response.status_code == 200
+    assert plan_of(account) == "pro"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"secret": "wrong"},
+        {"ts": int(time.time()) - 60},  # stale
+        {"ts": int(time.time()) + 60},  # from the future
+        {"header": "ts=abc;h1=def"},
+        {"header": "h1=deadbeef"},
+        {"header": ""},
+    ],
+)
+def test_bad_or_stale_signatures_are_refused(client, account, user_id, assert_error, tamper):
+    response = deliver(client, subscription_event("subscription.created", user_id), **tamper)
+    assert_error(response, 401, "invalid_signature")
+    assert plan_of(account) == "free"
+
+
+def test_the_tolerance_is_configurable(tmp_path, account, user_id):
+    settings = Settings.from_env(
+        {
+            "KV_DATA_DIR": str(tmp_path / "other"),
+            "KV_JWT_SECRET": "x" * 40,
+            "KV_PADDLE_WEBHOOK_SECRET": SECRET,
+            "KV_PADDLE_TOLERANCE_SECONDS": "120",
+        }
+    )
+    lenient = create_app(settings=settings).test_client()
+    response = deliver(
+        lenient, {"event_id": "e", "event_type": "x.y", "data": {}}, ts=int(time.time()) - 60
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [1, 2],
+        {"event_type": "subscription.created"},
+        {"event_id": "e", "event_type": "a", "data": 3},
+    ],
+)
+def test_malformed_events(client, assert_error, payload):
+    assert_error(deliver(client, payload), 400, "invalid_event")
+
+
+def test_a_body_that_is_not_json(client, assert_error):
+    ts = int(time.time())
+    body = b"not json"
+    header = f"ts={ts};h1={paddle.sign(SECRET, ts, body)}"
+    response = client.post("/v1/webhooks/paddle", data=body, headers={"Paddle-Signature": header})
+    assert_error(response, 400, "invalid_event")
+
+
+def test_unknown_event_types_are_acknowledged_and_ignored(client, account, user_id):
+    response = deliver(client, subscription_event("customer.updated", user_id))
+    assert response.json == {"received": True, "outcome": "ignored"}
+    assert plan_of(account) == "free"
+
+
+def test_unknown_account_or_price_changes_nothing(client, account, user_id):
+    assert (
+        deliver(client, subscription_event("subscription.created", "nobody")).json["outcome"]
+        == "ignored"
+    )
+    deliver(client, subscription_event("subscription.created", user_id, price="pri_unknown"))
+    assert plan_of(account) == "free"
+
+
+def test_payment_failed_is_recorded_and_the_holder_told(app, client, account, user_id):
+    notifier = LogNotifier()
+    app.extensions["kv_billing"].notifier = notifier
+    payload = {
+        "event_id": "evt_pf",
+        "event_type": "transaction.payment_failed",
+        "data": {"id": "txn_1", "status": "past_due", "custom_data": {"user_id": user_id}},
+    }
+    assert deliver(client, payload).json["outcome"] == "applied"
+    assert deliver(client, payload).json["outcome"] == "duplicate"
+    assert [(to, subject) for to, subject, _ in notifier.sent] == [
+        ("ann@example.com", "KV Storage: your payment failed")
+    ]
+    store = app.extensions["kv_services"].store
+    assert not store.mark_once(f"payment-failed:{user_id}", "evt_pf", "2026-01-01T00:00:00.000Z")
+
+
+def test_without_a_configured_secret_every_event_is_refused(tmp_path, assert_error):
+    settings = Settings.from_env({"KV_DATA_DIR": str(tmp_path), "KV_JWT_SECRET": "x" * 40})
+    client = create_app(settings=settings).test_client()
+    assert_error(deliver(client, {"event_id": "e"}), 401, "invalid_signature")
