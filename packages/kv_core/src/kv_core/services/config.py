@@ -16,7 +16,8 @@ class CoreConfig:
     ``secret`` signs list cursors. ``key_cache_seconds`` is how long a resolved API
     key may be served from memory on a remote engine (a revoked key keeps working
     that long in other instances); ``request_batch`` is how many requests an instance
-    may count before it writes them (the bound on quota overshoot per instance).
+    may count before it writes them, and ``request_flush_seconds`` how long it may hold
+    them (see :mod:`kv_core.services.metering` for the bound on quota overshoot).
     """
 
     secret: bytes
@@ -24,4 +25,6 @@ class CoreConfig:
     login_window_seconds: int = 15 * 60
     key_cache_seconds: float = 30.0
     touch_interval_seconds: int = 60
+    request_batch: int = 20
+    request_flush_seconds: float = 5.0
     clock: Callable[[], datetime] = field(default=utcnow)

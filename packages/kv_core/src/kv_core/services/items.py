@@ -26,6 +26,7 @@ from kv_core.plans import Plan, admits_request, get_plan, month_of, seconds_unti
 from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
+from kv_core.services.metering import RequestMeter
 from kv_core.sizing import item_size, value_size
 from kv_core.store import Store
 
@@ -61,6 +62,11 @@ class Items:
         self.store = store
         self.config = config
         self.api_keys = api_keys
+        self.meter = RequestMeter(
+            store,
+            batch=config.request_batch if store.remote else 1,
+            interval=config.request_flush_seconds,
+        )
 
     def authorize(self, raw_key: str | None, namespace: str, *, write: bool) -> Principal:
         """Check a raw key against the namespace in the URL and the operation."""
@@ -78,7 +84,7 @@ class Items:
         """Count one request, or refuse it when the month's quota is reached."""
         now = self.config.clock()
         limit = principal.plan.requests_per_month
-        used = self.store.admit_requests(principal.user.id, month_of(now), 1, limit)
+        used = self.meter.admit(principal.user.id, month_of(now), limit)
         if used is None or not admits_request(used - 1, limit):
             principal.requests_used = limit
             raise QuotaExceeded(

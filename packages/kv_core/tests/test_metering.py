@@ -1,0 +1,92 @@
+"""The request meter: exact on the embedded engine, batched with a written bound."""
+
+import itertools
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kv_core.services.metering import RequestMeter
+from kv_core.sqlite_store import SqliteStore
+
+USERS = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = SqliteStore(tmp_path_factory.mktemp("meter") / "kv.sqlite3")
+    yield store
+    store.close()
+
+
+def test_exact_meter_admits_exactly_the_limit(store):
+    meter = RequestMeter(store)
+    admitted = [meter.admit("exact", "2026-11", 5) for _ in range(8)]
+    assert admitted == [1, 2, 3, 4, 5, None, None, None]
+    assert store.get_usage("exact", "2026-11").requests == 5
+
+
+def test_batched_meter_writes_in_batches(store):
+    meter = RequestMeter(store, batch=10, interval=3600)
+    for _ in range(25):
+        assert meter.admit("batched", "2026-11", 1000) is not None
+    # The first request asks the store; then every tenth is written.
+    assert store.get_usage("batched", "2026-11").requests == 21
+    assert meter.pending("batched", "2026-11") == 4
+    meter.flush()
+    assert store.get_usage("batched", "2026-11").requests == 25
+
+
+def test_batched_meter_flushes_by_time(store):
+    meter = RequestMeter(store, batch=100, interval=0)
+    meter.admit("timed", "2026-11", 1000)
+    meter.admit("timed", "2026-11", 1000)
+    assert meter.pending("timed", "2026-11") == 0
+    assert store.get_usage("timed", "2026-11").requests == 2
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    instances=st.integers(1, 4),
+    batch=st.integers(1, 8),
+    limit=st.integers(1, 40),
+    order=st.lists(st.integers(0, 3), min_size=1, max_size=150),
+)
+def test_overshoot_is_at_most_instances_times_batch(store, instances, batch, limit, order):
+    """The documented bound: K instances admit at most limit + K * batch."""
+    user = f"user-{next(USERS)}"
+    meters = [RequestMeter(store, batch=batch, interval=3600) for _ in range(instances)]
+    admitted = 0
+    for index in order:
+        if meters[index % instances].admit(user, "2026-11", limit) is not None:
+            admitted += 1
+    assert admitted <= limit + instances * batch
+    assert admitted >= min(limit, len(order))
+    if instances == 1:
+        assert admitted == min(limit, len(order))
+    for meter in meters:
+        meter.flush()
+    assert store.get_usage(user, "2026-11").requests == admitted
+
+
+def test_racing_threads_on_the_exact_meter_admit_exactly_n(store):
+    meter = RequestMeter(store)
+    results: list[int | None] = []
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(50):
+            outcome = meter.admit("racer", "2026-11", 123)
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r is not None for r in results) == 123
+    assert sorted(r for r in results if r is not None) == list(range(1, 124))
