@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,15 @@ from kv_core.settings import Settings
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    """Gunicorn, configured in code instead of a config file."""
+    """Gunicorn, configured in code instead of a config file.
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    Each worker builds its own app by calling ``factory`` after the fork, so no
+    connection is shared between processes.
+    """
+
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
         self.options = options
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -29,9 +35,31 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from kv_api.web import create_web_app
+        return self.factory()
 
-        return create_web_app()
+
+def server_options(
+    host: str, port: int, *, workers: int, threads: int, access_log: bool = False
+) -> dict[str, Any]:
+    """How ``serve`` runs gunicorn: processes for the cores, threads for waiting."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "graceful_timeout": 10,
+        "accesslog": "-" if access_log else None,
+        "loglevel": "warning",
+        "when_ready": _announce,
+        "proc_name": "kv-storage",
+    }
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _web_app() -> Any:
+    from kv_api.web import create_web_app
+
+    return create_web_app()
 
 
 def _announce(server: Any) -> None:
@@ -49,18 +77,10 @@ def serve(args: argparse.Namespace) -> int:
         print(f"kv-storage: {exc}", file=sys.stderr)
         return 2
     print(f"KV Storage data in {data}", flush=True)
-    options = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "worker_class": "gthread",
-        "threads": args.threads,
-        "graceful_timeout": 10,
-        "accesslog": "-" if args.access_log else None,
-        "loglevel": "warning",
-        "when_ready": _announce,
-        "proc_name": "kv-storage",
-    }
-    Server({k: v for k, v in options.items() if v is not None}).run()
+    options = server_options(
+        args.host, args.port, workers=args.workers, threads=args.threads, access_log=args.access_log
+    )
+    Server(options, _web_app).run()
     return 0
 
 
