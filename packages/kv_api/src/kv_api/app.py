@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
@@ -78,14 +78,12 @@ def create_app(
             max_age=600,
         )
 
-    @app.before_request
-    def assign_request_id() -> None:
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
     @app.after_request
     def send_request_id(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
+        """Echo a well-formed incoming id (from a proxy), or make one."""
+        given = request.headers.get("X-Request-Id")
+        ok = given is not None and REQUEST_ID.fullmatch(given)
+        response.headers["X-Request-Id"] = given if ok else os.urandom(16).hex()
         return response
 
     return app

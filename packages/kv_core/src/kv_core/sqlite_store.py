@@ -8,12 +8,14 @@ transaction survives a ``kill -9`` of the process.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,13 @@ _KEY_COLUMNS = (
     "id, user_id, namespace_id, namespace, name, access, key_hash, prefix, created_at, last_used_at"
 )
 _USER_COLUMNS = "id, email, password_hash, plan, created_at, updated_at"
+_RESOLVE = (
+    "SELECT "
+    + ", ".join(f"k.{c.strip()}" for c in _KEY_COLUMNS.split(","))
+    + ", "
+    + ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
+    + " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?"
+)
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -110,6 +119,34 @@ def prefix_upper_bound(prefix: str) -> str | None:
     return "".join(chars)
 
 
+class WriterLock:
+    """Lets one writer at a time at the file, across threads and processes.
+
+    SQLite's own busy handler waits by sleeping and polling, which under many small
+    writes from several processes wastes most of the time asleep; an exclusive
+    ``flock`` on a side file wakes the next writer as soon as the lock is free.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pid = -1
+        self._fd = -1
+        self._threads = threading.Lock()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self._pid != os.getpid():  # a fresh lock after a fork
+            self._threads = threading.Lock()
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        with self._threads:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class SqliteStore:
     """The :class:`~kv_core.store.Store` on one SQLite file."""
 
@@ -120,7 +157,12 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._connection().executescript(SCHEMA)
+        self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"))
+        self._generation_path = self.path.with_name(self.path.name + ".keys")
+        self._resolved: dict[str, tuple[ApiKey, User]] = {}
+        self._resolved_generation = -1
+        with self._writer.held():
+            self._connection().executescript(SCHEMA)
 
     # --- connections -----------------------------------------------------------------
 
@@ -143,13 +185,19 @@ class SqliteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that holds the lock from its start."""
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._writer.held():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _write_one(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """One statement in its own write transaction."""
+        with self._write() as db:
+            return db.execute(sql, params).fetchall()
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -201,6 +249,7 @@ class SqliteStore:
             ).rowcount
         if not changed:
             raise NotFound("There is no such account.", code="user_not_found")
+        self._keys_changed()
 
     def iter_users(self) -> Iterator[User]:
         rows = self._connection().execute(f"SELECT {_USER_COLUMNS} FROM users").fetchall()
@@ -263,6 +312,7 @@ class SqliteStore:
                 "UPDATE users SET storage_bytes = storage_bytes - ? WHERE id = ?",
                 (namespace.size_bytes, user_id),
             )
+        self._keys_changed()
         return namespace
 
     # --- API keys ------------------------------------------------------------------
@@ -286,20 +336,34 @@ class SqliteStore:
             )
 
     def resolve_api_key(self, key_hash: str) -> tuple[ApiKey, User] | None:
-        key_columns = ", ".join(f"k.{c.strip()}" for c in _KEY_COLUMNS.split(","))
-        user_columns = ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
-        row = (
-            self._connection()
-            .execute(
-                f"SELECT {key_columns}, {user_columns} FROM api_keys k"
-                " JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?",
-                (key_hash,),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return ApiKey(*row[:10]), User(*row[10:])
+        """Served from memory until any process revokes a key or changes a plan."""
+        generation = self._keys_generation()
+        if generation != self._resolved_generation:
+            self._resolved = {}
+            self._resolved_generation = generation
+        resolved = self._resolved.get(key_hash)
+        if resolved is None:
+            row = self._connection().execute(_RESOLVE, (key_hash,)).fetchone()
+            if row is None:
+                return None
+            resolved = ApiKey(*row[:10]), User(*row[10:])
+            self._resolved[key_hash] = resolved
+        return resolved
+
+    def _keys_generation(self) -> int:
+        """Grows whenever a resolved key may have changed; see ``_keys_changed``."""
+        try:
+            return os.stat(self._generation_path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def _keys_changed(self) -> None:
+        """Tell every process's key cache, after a revocation or a plan change.
+
+        A stat of a file's size is far cheaper than a query, and the size only grows,
+        so no change is ever missed."""
+        with open(self._generation_path, "ab") as marker:
+            marker.write(b".")
 
     def list_api_keys(self, user_id: str) -> list[ApiKey]:
         rows = (
@@ -314,18 +378,23 @@ class SqliteStore:
 
     def delete_api_key(self, user_id: str, key_id: str) -> ApiKey | None:
         with self._write() as db:
-            row = db.execute(
+            rows = db.execute(
                 f"DELETE FROM api_keys WHERE user_id = ? AND id = ? RETURNING {_KEY_COLUMNS}",
                 (user_id, key_id),
-            ).fetchone()
-        return ApiKey(*row) if row else None
+            ).fetchall()
+        if not rows:
+            return None
+        self._keys_changed()
+        return ApiKey(*rows[0])
 
     def touch_api_key(self, user_id: str, key_id: str, when: str) -> None:
-        with self._write() as db:
-            db.execute(
-                "UPDATE api_keys SET last_used_at = ? WHERE user_id = ? AND id = ?",
-                (when, user_id, key_id),
-            )
+        self._write_one(
+            "UPDATE api_keys SET last_used_at = ? WHERE user_id = ? AND id = ?",
+            (when, user_id, key_id),
+        )
+        for key_hash, (key, user) in list(self._resolved.items()):
+            if key.id == key_id:
+                self._resolved[key_hash] = replace(key, last_used_at=when), user
 
     # --- items ---------------------------------------------------------------------
 
@@ -410,15 +479,17 @@ class SqliteStore:
     def list_keys(
         self, namespace_id: str, *, prefix: str = "", after: str | None = None, limit: int
     ) -> tuple[list[str], bool]:
-        clauses = ["namespace_id = ?", "key >= ?"]
-        params: list[Any] = [namespace_id, prefix]
+        # One lower bound only, so that SQLite seeks to it: with two, it may pick the
+        # prefix and scan every key up to the cursor.
+        params: list[Any]
+        if after is not None and after >= prefix:
+            clauses, params = ["namespace_id = ?", "key > ?"], [namespace_id, after]
+        else:
+            clauses, params = ["namespace_id = ?", "key >= ?"], [namespace_id, prefix]
         upper = prefix_upper_bound(prefix) if prefix else None
         if upper is not None:
             clauses.append("key < ?")
             params.append(upper)
-        if after is not None:
-            clauses.append("key > ?")
-            params.append(after)
         rows = (
             self._connection()
             .execute(
@@ -435,26 +506,24 @@ class SqliteStore:
     def admit_requests(self, user_id: str, month: str, count: int, limit: int) -> int | None:
         if count > limit:
             return None
-        with self._write() as db:
-            row = db.execute(
-                "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id, month) DO UPDATE"
-                " SET requests = requests + excluded.requests"
-                " WHERE requests + excluded.requests <= ? RETURNING requests",
-                (user_id, month, count, limit),
-            ).fetchone()
-        return int(row[0]) if row else None
+        rows = self._write_one(
+            "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id, month) DO UPDATE"
+            " SET requests = requests + excluded.requests"
+            " WHERE requests + excluded.requests <= ? RETURNING requests",
+            (user_id, month, count, limit),
+        )
+        return int(rows[0][0]) if rows else None
 
     def add_requests(self, user_id: str, month: str, count: int) -> int:
-        with self._write() as db:
-            row = db.execute(
-                "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id, month) DO UPDATE"
-                " SET requests = requests + excluded.requests"
-                " RETURNING requests",
-                (user_id, month, count),
-            ).fetchone()
-        return int(row[0])
+        rows = self._write_one(
+            "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id, month) DO UPDATE"
+            " SET requests = requests + excluded.requests"
+            " RETURNING requests",
+            (user_id, month, count),
+        )
+        return int(rows[0][0])
 
     def get_usage(self, user_id: str, month: str) -> Usage:
         db = self._connection()

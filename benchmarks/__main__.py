@@ -1,0 +1,20 @@
+"""Run every benchmark and print the figures against their budgets."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import http, listing
+from benchmarks.report import print_report
+
+
+def main() -> int:
+    figures = []
+    for module in (listing, http):
+        print(f"measuring {module.__name__} ...", flush=True)
+        figures += module.measure()
+    return 0 if print_report(figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

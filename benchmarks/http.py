@@ -1,0 +1,133 @@
+"""The embedded server's requests per second through auth, quota and store, against a
+bare Flask JSON endpoint served by the same gunicorn set-up in the same run, loaded by
+``wrk`` (Debian's package) from another process on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from benchmarks.report import Figure
+
+DURATION = os.environ.get("BENCH_DURATION", "5s")
+CONNECTIONS = "16"
+ROUNDS = 3
+PUT_SCRIPT = """
+wrk.method = "PUT"
+wrk.body = '{"name":"Ann","tags":["a","b"],"n":1}'
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "/v1/bench/item-" .. (counter % 200))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wrk(url: str, *args: str) -> float:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *args, url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"wrk saw {non_2xx.group(1)} failed responses:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise RuntimeError(out)
+    return float(match.group(1))
+
+
+def measure() -> list[Figure]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk); nox -s bench installs it")
+    data = Path(tempfile.mkdtemp(prefix="kv-bench-"))
+    port = _free_port()
+    env = {**os.environ, "KV_DATA_DIR": str(data), "KV_JWT_SECRET": "b" * 48}
+    env.pop("KV_STORE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.http_server", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/bare/", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        key = _account(base, env)
+        header = ["-H", f"x-api-key: {key}"]
+        script = data / "put.lua"
+        script.write_text(PUT_SCRIPT)
+        runs: dict[str, list[float]] = {"bare": [], "get": [], "put": []}
+        for _ in range(ROUNDS):
+            runs["bare"].append(_wrk(f"{base}/bare/"))
+            runs["get"].append(_wrk(f"{base}/v1/bench/item", *header))
+            runs["put"].append(_wrk(f"{base}/v1/bench/item", *header, "-s", str(script)))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(data, ignore_errors=True)
+    bare, get, put = (statistics.median(runs[k]) for k in ("bare", "get", "put"))
+    detail = f"bare {bare:,.0f} req/s"
+    return [
+        Figure(
+            "embedded GET req/s / bare Flask JSON req/s",
+            get / bare,
+            0.8,
+            "higher",
+            detail=f"GET {get:,.0f} req/s, {detail}",
+        ),
+        Figure(
+            "embedded PUT req/s / bare Flask JSON req/s",
+            put / bare,
+            0.5,
+            "higher",
+            detail=f"PUT {put:,.0f} req/s, {detail}",
+        ),
+    ]
+
+
+def _account(base: str, env: dict[str, str]) -> str:
+    http = requests.Session()
+    token = http.post(
+        f"{base}/v1/auth/signup", json={"email": "bench@example.com", "password": "bench-pass"}
+    ).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    http.post(f"{base}/v1/namespaces", json={"name": "bench"}, headers=auth).raise_for_status()
+    response = http.post(f"{base}/v1/api-keys", json={"namespace": "bench"}, headers=auth)
+    key = str(response.json()["apiKey"])
+    # A plan large enough that the benchmark never meets the request quota.
+    from kv_core.settings import Settings, open_store
+
+    store = open_store(Settings.from_env(env))
+    user = store.get_user_by_email("bench@example.com")
+    assert user is not None
+    store.set_plan(user.id, "business", "2026-01-01T00:00:00.000Z")
+    store.close()
+    http.put(f"{base}/v1/bench/item", json={"name": "Ann"}, headers={"x-api-key": key})
+    return key

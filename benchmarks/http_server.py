@@ -1,0 +1,36 @@
+"""The product and a bare Flask JSON endpoint, served by the same gunicorn set-up as
+``kv-storage serve`` (``python -m benchmarks.http_server PORT``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from kv_api.cli import Server, server_options
+
+
+def bare_app() -> Flask:
+    app = Flask("bare")
+
+    @app.get("/")
+    def hello() -> Any:
+        return jsonify(key="item", value={"name": "Ann"}, updatedAt="2026-01-01T00:00:00Z")
+
+    return app
+
+
+def both() -> Any:
+    from kv_api.web import create_web_app
+
+    return DispatcherMiddleware(create_web_app(), {"/bare": bare_app()})
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1])
+    # The same defaults as `kv-storage serve`.
+    options = server_options("127.0.0.1", port, workers=os.cpu_count() or 2, threads=4)
+    Server(options, both).run()

@@ -1,0 +1,76 @@
+"""What only the embedded engine promises: several processes on one file see each
+other's revocations at once, and its key-range helper is right."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kv_core.hashing import digest
+from kv_core.model import ApiKey, Namespace, User
+from kv_core.sqlite_store import SqliteStore, prefix_upper_bound
+
+NOW = "2026-11-25T10:00:00.000Z"
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path):
+    """Two stores on one file stand in for two worker processes."""
+    first, second = SqliteStore(tmp_path / "kv.sqlite3"), SqliteStore(tmp_path / "kv.sqlite3")
+    first.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    first.create_namespace(Namespace("n1", "u1", "app", NOW))
+    first.create_api_key(
+        ApiKey("k1", "u1", "n1", "app", "key", "read-write", digest("raw"), "kv_", NOW)
+    )
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_a_revocation_in_one_process_is_seen_at_once_in_another(two_processes):
+    first, second = two_processes
+    assert first.resolve_api_key(digest("raw")) is not None  # now cached in `first`
+    assert second.delete_api_key("u1", "k1") is not None
+    assert first.resolve_api_key(digest("raw")) is None
+
+
+def test_a_plan_change_in_one_process_is_seen_at_once_in_another(two_processes):
+    first, second = two_processes
+    assert first.resolve_api_key(digest("raw"))[1].plan == "free"
+    second.set_plan("u1", "pro", NOW)
+    assert first.resolve_api_key(digest("raw"))[1].plan == "pro"
+
+
+def test_a_namespace_deletion_revokes_its_keys_everywhere(two_processes):
+    first, second = two_processes
+    assert first.resolve_api_key(digest("raw")) is not None
+    second.delete_namespace("u1", "app")
+    assert first.resolve_api_key(digest("raw")) is None
+
+
+def test_touch_updates_the_cached_key(two_processes):
+    first, _ = two_processes
+    first.resolve_api_key(digest("raw"))
+    first.touch_api_key("u1", "k1", NOW)
+    assert first.resolve_api_key(digest("raw"))[0].last_used_at == NOW
+
+
+@given(
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=6), st.text(max_size=6)
+)
+def test_prefix_upper_bound_is_above_every_extension(prefix, rest):
+    bound = prefix_upper_bound(prefix)
+    extended = prefix + rest
+    if bound is None:
+        assert set(prefix) == {"\U0010ffff"}
+    else:
+        assert extended.encode() < bound.encode()
+        assert prefix.encode() < bound.encode()
+
+
+def test_prefix_upper_bound_examples():
+    assert prefix_upper_bound("user/") == "user0"
+    assert prefix_upper_bound("a\U0010ffff") == "b"
+    assert prefix_upper_bound("\ud7ff") == "\ue000"
+    assert prefix_upper_bound("\U0010ffff") is None
