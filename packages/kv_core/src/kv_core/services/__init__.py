@@ -9,6 +9,7 @@ from kv_core.services.accounts import Accounts
 from kv_core.services.alerts import Alert, UsageAlerts
 from kv_core.services.api_keys import ApiKeys, CreatedKey
 from kv_core.services.billing import Billing, BillingEvent
+from kv_core.services.browse import Browse
 from kv_core.services.config import CoreConfig
 from kv_core.services.items import Items, KeyPage, Principal
 from kv_core.services.namespaces import Namespaces
@@ -27,6 +28,7 @@ class Services:
         self.api_keys = ApiKeys(store, config)
         self.items = Items(store, config, self.api_keys)
         self.usage = UsageReports(store, config)
+        self.browse = Browse(store, config)
 
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ApiKeys",
     "Billing",
     "BillingEvent",
+    "Browse",
     "CoreConfig",
     "CreatedKey",
     "Items",
