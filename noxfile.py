@@ -8,6 +8,7 @@ interpreters already on the machine; nothing is downloaded but packages.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -64,6 +65,24 @@ def serve(session: nox.Session) -> None:
     """Run the product: site, dashboard and API on one port (``-- --port 9000``...)."""
     install_project(session)
     session.run("kv-storage", "serve", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Performance figures against DESIGN's budgets (not part of bare ``nox``)."""
+    ensure_debian_package(session, "wrk")
+    install_project(session, "moto[dynamodb,ses]>=5", "requests>=2.31")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+def ensure_debian_package(session: nox.Session, name: str, binary: str | None = None) -> None:
+    """Install a Debian package with apt when its program is missing (needs root)."""
+    if shutil.which(binary or name):
+        return
+    if os.geteuid() != 0:
+        session.error(f"{binary or name} is missing: install Debian's '{name}' package")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", name, external=True)
 
 
 @nox.session
