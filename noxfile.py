@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -93,3 +94,53 @@ def tests(session: nox.Session) -> None:
         "pytest",
         *(session.posargs or [str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/tests"))]),
     )
+
+
+# The Lambda runtime's Python: the zip's dependencies are installed for it.
+LAMBDA_PYTHON = "3.12"
+# Packaging must never reach an AWS account: these credentials open nothing.
+OFFLINE_AWS = {
+    "AWS_ACCESS_KEY_ID": "offline-packaging",
+    "AWS_SECRET_ACCESS_KEY": "offline-packaging",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "SLS_TELEMETRY_DISABLED": "1",
+    "SLS_NOTIFICATIONS_MODE": "off",
+}
+
+
+def find_python(version: str) -> str:
+    """The path of a ``python<version>`` interpreter: on PATH, or one that pyenv has."""
+    probe = ["-c", "import sys; print(sys.executable)"]
+    for env in (None, {**os.environ, "PYENV_VERSION": version}):
+        try:
+            found = subprocess.run(
+                [f"python{version}", *probe], env=env, capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        return found.stdout.strip()
+    raise LookupError(f"python{version} is needed to build the Lambda zip; none was found")
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Package the AWS deployment offline (``npm ci``, ``serverless package``), then test
+    the CloudFormation template and the zip, and lint the template with cfn-lint."""
+    install_project(session, "pytest>=8", "cfn-lint>=1")
+    try:
+        lambda_python = find_python(LAMBDA_PYTHON)
+    except LookupError as error:
+        session.error(str(error))
+    build_env = Path(session.create_tmp()).resolve() / f"lambda-python{LAMBDA_PYTHON}"
+    if not (build_env / "bin" / "python").exists():
+        session.run(
+            "uv", "venv", "--seed", "--python", lambda_python, str(build_env), external=True
+        )
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    env = {**OFFLINE_AWS, "KV_LAMBDA_PYTHON": str(build_env / "bin" / "python")}
+    session.run("npx", "serverless", "package", "--stage", "dev", env=env, external=True)
+    template = ".serverless/cloudformation-template-update-stack.json"
+    # W3005: the framework writes DependsOn next to Refs on its own HTTP API routes.
+    session.run("cfn-lint", "--ignore-checks", "W3005", "--", template)
+    session.run("pytest", "packages/kv_api/tests/deploy", *session.posargs)
