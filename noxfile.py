@@ -21,7 +21,7 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "package"]
 
 # Each package with the extras its tests need, installed editable.
 LOCAL = [
@@ -29,6 +29,8 @@ LOCAL = [
     "packages/kv_core[dynamodb]",
     "-e",
     "packages/kv_api[aws]",
+    "-e",
+    "packages/kv_dashboard",
 ]
 TEST_TOOLS = [
     "pytest>=8",
