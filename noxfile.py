@@ -29,8 +29,6 @@ LOCAL = [
     "packages/kv_core[dynamodb]",
     "-e",
     "packages/kv_api[aws]",
-    "-e",
-    "packages/kv_dashboard",
 ]
 TEST_TOOLS = [
     "pytest>=8",
