@@ -29,12 +29,14 @@ LOCAL = [
     "packages/kv_core[dynamodb]",
     "-e",
     "packages/kv_api[aws]",
+    "-e",
+    "packages/kv_site[publish]",
 ]
 TEST_TOOLS = [
     "pytest>=8",
     "pytest-xdist>=3",
     "hypothesis>=6.100",
-    "moto[dynamodb,ses]>=5",
+    "moto[cloudfront,dynamodb,s3,ses]>=5",
     "openapi-spec-validator>=0.7",
     "requests>=2.31",
 ]
@@ -144,3 +146,14 @@ def package(session: nox.Session) -> None:
     # W3005: the framework writes DependsOn next to Refs on its own HTTP API routes.
     session.run("cfn-lint", "--ignore-checks", "W3005", "--", template)
     session.run("pytest", "packages/kv_api/tests/deploy", *session.posargs)
+
+
+@nox.session
+def publish(session: nox.Session) -> None:
+    """Upload the built site to the deployed stack's bucket and invalidate CloudFront.
+
+    Needs AWS credentials and a built site, so bare ``nox`` never runs it:
+    ``nox -s publish -- --stack kv-storage-prod`` (``--help`` for the rest).
+    """
+    session.install("-e", "packages/kv_site[publish]")
+    session.run("python", "-m", "kv_site.publish", *(session.posargs or ["--help"]))
