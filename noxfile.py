@@ -31,6 +31,8 @@ LOCAL = [
     "packages/kv_api[aws]",
     "-e",
     "packages/kv_site[publish]",
+    "-e",
+    "packages/kv_dashboard",
 ]
 TEST_TOOLS = [
     "pytest>=8",

@@ -1,0 +1,67 @@
+"""The dashboard's forms. Each carries a CSRF token (flask-wtf).
+
+The rules themselves (email shape, password length, namespace names) live in
+kv_core; the views hand its refusals back to the field they concern.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from kv_core.limits import LIMITS
+from kv_core.model import ACCESS_LEVELS
+from kv_core.services.accounts import PASSWORD_MIN_CHARS
+from kv_core.services.api_keys import KEY_NAME_MAX_CHARS
+
+
+class SignupForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=PASSWORD_MIN_CHARS,
+                message=f"A password is at least {PASSWORD_MIN_CHARS} characters long.",
+            ),
+        ],
+        description=f"At least {PASSWORD_MIN_CHARS} characters.",
+    )
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class NamespaceForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Namespace name",
+        validators=[DataRequired("Give the namespace a name.")],
+        description=(
+            f"1 to {LIMITS.namespace_max_chars} characters: a-z, 0-9, '-' and '_', starting"
+            " with a letter or a digit."
+        ),
+    )
+
+
+class ApiKeyForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Key name",
+        validators=[Optional(), Length(max=KEY_NAME_MAX_CHARS)],
+        description="Where the key is used, e.g. 'production server'. Optional.",
+    )
+    access = RadioField(
+        "Access",
+        choices=list(ACCESS_LEVELS),
+        default=ACCESS_LEVELS[0],
+        validators=[InputRequired()],
+    )
+
+
+class ConfirmDeleteForm(FlaskForm):  # type: ignore[misc]
+    """Deleting a namespace: the person types its name to confirm."""
+
+    confirm = StringField("Type the namespace's name to confirm")

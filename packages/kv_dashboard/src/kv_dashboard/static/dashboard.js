@@ -1,0 +1,185 @@
+// KV Storage dashboard: copy buttons, confirmations, busy states and the API tester.
+// Our own script only; nothing is loaded from another host.
+"use strict";
+
+function announce(message) {
+  const live = document.getElementById("announcer");
+  if (live) {
+    live.textContent = "";
+    window.setTimeout(() => { live.textContent = message; }, 50);
+  }
+}
+
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand("copy");
+  area.remove();
+  if (!ok) throw new Error("copy refused");
+}
+
+function setupCopy() {
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    const label = button.querySelector("span");
+    const original = label.textContent;
+    try {
+      await copyText(source.textContent.trim());
+      label.textContent = "Copied!";
+      button.classList.add("is-copied");
+      announce("Copied to the clipboard.");
+    } catch (error) {
+      label.textContent = "Select and copy";
+      announce("Copying failed: select the text and copy it by hand.");
+    }
+    window.setTimeout(() => {
+      label.textContent = original;
+      button.classList.remove("is-copied");
+    }, 2500);
+  });
+}
+
+function setupForms() {
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.id === "tester") return;
+    const button = form.querySelector("button[type=submit]");
+    if (button) {
+      form.setAttribute("aria-busy", "true");
+      button.classList.add("is-busy");
+      // Disabled after the event, so the browser still sends the form.
+      window.setTimeout(() => { button.disabled = true; }, 0);
+    }
+  });
+}
+
+function encodeKey(key) {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+function shellQuote(text) {
+  return /^[A-Za-z0-9_\/:.,=@%+-]+$/.test(text) ? text : "'" + text.replace(/'/g, "'\\''") + "'";
+}
+
+function setupTester() {
+  const form = document.getElementById("tester");
+  if (!form) return;
+  const result = document.getElementById("tester-result");
+  const loading = document.getElementById("tester-loading");
+  const output = document.getElementById("tester-output");
+  const status = document.getElementById("tester-status");
+  const method = form.elements.method;
+
+  function showFields() {
+    form.querySelectorAll("[data-for]").forEach((field) => {
+      field.hidden = !field.dataset.for.split(" ").includes(method.value);
+    });
+  }
+  method.addEventListener("change", showFields);
+  showFields();
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const apiKey = form.elements.key.value.trim();
+    const op = method.value;
+    let base = form.dataset.apiBase.replace(/\/$/, "");
+    if (!/^https?:/.test(base)) base = window.location.origin + base;
+    const namespace = encodeURIComponent(form.dataset.namespace);
+    let url = `${base}/${namespace}`;
+    const init = { method: op === "LIST" ? "GET" : op, headers: { "x-api-key": apiKey } };
+    if (op === "LIST") {
+      const prefix = form.elements.prefix.value;
+      if (prefix) url += "?prefix=" + encodeURIComponent(prefix);
+    } else {
+      const key = form.elements.item.value;
+      if (!key) {
+        form.elements.item.focus();
+        announce("Enter the item's key.");
+        return;
+      }
+      url += "/" + encodeKey(key);
+    }
+    let curl = `curl -i -X ${init.method} ${shellQuote(url)} -H ${shellQuote("x-api-key: " + apiKey)}`;
+    if (op === "PUT") {
+      init.body = form.elements.body.value;
+      init.headers["Content-Type"] = "application/json";
+      curl += ` -H 'Content-Type: application/json' -d ${shellQuote(init.body)}`;
+    }
+    result.hidden = false;
+    result.setAttribute("aria-busy", "true");
+    loading.hidden = false;
+    output.hidden = true;
+    status.textContent = "Sending…";
+    status.className = "badge";
+    document.getElementById("tester-curl").textContent = curl;
+    try {
+      const response = await fetch(url, init);
+      const text = await response.text();
+      let body = text;
+      try { body = JSON.stringify(JSON.parse(text), null, 2); } catch (error) { /* not JSON */ }
+      const headers = [];
+      response.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+      status.textContent = `${response.status} ${response.statusText}`;
+      status.className = "badge badge--" + (response.ok ? "ok" : response.status >= 500 ? "exceeded" : "warning");
+      document.getElementById("tester-headers").textContent = headers.sort().join("\n");
+      document.getElementById("tester-response").textContent = body || "(empty body)";
+      announce(`Response ${response.status}.`);
+    } catch (error) {
+      status.textContent = "Network error";
+      status.className = "badge badge--exceeded";
+      document.getElementById("tester-headers").textContent = "";
+      document.getElementById("tester-response").textContent = String(error);
+    } finally {
+      loading.hidden = true;
+      output.hidden = false;
+      result.setAttribute("aria-busy", "false");
+    }
+  });
+}
+
+function setupCheckout() {
+  const plans = document.getElementById("plans");
+  if (!plans || !plans.dataset.paddleToken) return;
+  plans.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-price-id]");
+    if (!button) return;
+    if (!window.Paddle) {
+      announce("The checkout could not load. Check your connection and try again.");
+      return;
+    }
+    if (!window.kvPaddleReady) {
+      if (plans.dataset.paddleEnvironment === "sandbox") window.Paddle.Environment.set("sandbox");
+      window.Paddle.Initialize({ token: plans.dataset.paddleToken });
+      window.kvPaddleReady = true;
+    }
+    window.Paddle.Checkout.open({
+      items: [{ priceId: button.dataset.priceId, quantity: 1 }],
+      customer: { email: plans.dataset.email },
+      customData: { user_id: plans.dataset.userId },
+      settings: { successUrl: plans.dataset.successUrl },
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupCopy();
+  setupForms();
+  setupTester();
+  setupCheckout();
+});
