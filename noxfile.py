@@ -147,7 +147,7 @@ def package(session: nox.Session) -> None:
     template = ".serverless/cloudformation-template-update-stack.json"
     # W3005: the framework writes DependsOn next to Refs on its own HTTP API routes.
     session.run("cfn-lint", "--ignore-checks", "W3005", "--", template)
-    session.run("pytest", "packages/kv_api/tests/deploy", *session.posargs)
+    session.run("pytest", "packages/kv_api/tests/deploy", *session.posargs, env=env)
 
 
 @nox.session

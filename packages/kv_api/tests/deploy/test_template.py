@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -241,7 +243,8 @@ def test_the_zip_holds_every_handler_named_in_the_template(resources, archive):
 
 def test_the_zip_holds_our_packages_and_their_dependencies(archive):
     tops = {name.split("/", 1)[0] for name in archive.namelist()}
-    assert {"kv_core", "kv_api", "flask", "werkzeug", "jwt", "pynamodb"} <= tops
+    assert {"kv_core", "kv_api", "kv_dashboard", "flask", "jwt", "pynamodb", "flask_login"} <= tops
+    assert any(n.startswith("kv_dashboard/templates/") for n in archive.namelist())
     assert "serverless_wsgi.py" in tops
     # The Lambda runtime ships the AWS SDK.
     assert "boto3" not in tops
@@ -255,3 +258,53 @@ def test_the_zip_holds_no_tests_caches_or_tooling(archive):
         assert "__pycache__" not in parts, name
         assert not name.endswith((".pyc", ".pyo")), name
         assert not {"tests", ".pytest_cache", ".mypy_cache", ".ruff_cache"} & set(parts), name
+
+
+# The zip alone (no site-packages: ``-S``) on the Lambda runtime's Python when the
+# package session names it, answering events as the HTTP API sends them.
+SMOKE = """
+import json, os, sys
+from kv_api import lambda_handlers
+
+def event(path):
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com"},
+        "requestContext": {
+            "http": {"method": "GET", "path": path, "sourceIp": "192.0.2.1"},
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+api = lambda_handlers.api(event("/v1/health"), None)
+os.environ["API_GATEWAY_BASE_PATH"] = "dashboard"  # as serverless.yml sets it
+dashboard = lambda_handlers.dashboard(event("/dashboard/login"), None)
+json.dump({"api": api, "dashboard": dashboard, "version": sys.version_info[:2]}, sys.stdout)
+"""
+
+
+def test_the_zip_alone_runs_the_handlers(archive, tmp_path):
+    archive.extractall(tmp_path / "task")
+    python = os.environ.get("KV_LAMBDA_PYTHON", sys.executable)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(tmp_path / "task"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "KV_DATA_DIR": str(tmp_path / "data"),
+        "STRIP_STAGE_PATH": "yes",
+    }
+    run = subprocess.run(
+        [python, "-S", "-c", SMOKE], env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    answers = json.loads(run.stdout)
+    if "KV_LAMBDA_PYTHON" in os.environ:
+        assert answers["version"] == [3, 12]
+    assert answers["api"]["statusCode"] == 200
+    assert json.loads(answers["api"]["body"]) == {"status": "ok"}
+    assert answers["dashboard"]["statusCode"] == 200
+    assert "<form" in answers["dashboard"]["body"]
