@@ -21,7 +21,7 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "tests", "package"]
+nox.options.sessions = ["lint", "typecheck", "tests", "browser", "package"]
 
 # Each package with the extras its tests need, installed editable.
 LOCAL = [
@@ -98,6 +98,15 @@ def tests(session: nox.Session) -> None:
         "pytest",
         *(session.posargs or [str(p.relative_to(ROOT)) for p in sorted(PACKAGES.glob("*/tests"))]),
     )
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The dashboard in Debian's Chromium (Playwright) against a real ``kv-storage serve``;
+    screenshots go to artifacts/screenshots/."""
+    ensure_debian_package(session, "chromium")
+    install_project(session, "pytest>=8", "playwright>=1.40", "requests>=2.31")
+    session.run("pytest", "packages/kv_dashboard/browser_tests", *session.posargs)
 
 
 # The Lambda runtime's Python: the zip's dependencies are installed for it.

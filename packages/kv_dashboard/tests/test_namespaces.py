@@ -165,3 +165,9 @@ def test_tester_page_knows_the_namespace_and_api(browser, ann):
     page = browser.get("/namespaces/app/tester").text
     assert 'data-api-base="/v1"' in page
     assert 'data-namespace="app"' in page
+
+
+def test_reloading_the_key_form_shows_the_keys_without_a_raw_key(browser, ann):
+    response = browser.get("/namespaces/app/keys")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/namespaces/app"

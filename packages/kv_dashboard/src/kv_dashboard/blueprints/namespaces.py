@@ -114,6 +114,13 @@ def create_key(name: str) -> ResponseReturnValue:
     return render_keys(namespace, ApiKeyForm(formdata=None), created=created, status=201)
 
 
+@bp.get("/<name>/keys")
+@login_required
+def keys_page(name: str) -> ResponseReturnValue:
+    """Where a reloaded or bookmarked key form lands: the keys, without any raw key."""
+    return redirect(url_for("namespaces.keys", name=owned(name).name))
+
+
 @bp.post("/<name>/keys/<key_id>/revoke")
 @login_required
 def revoke_key(name: str, key_id: str) -> ResponseReturnValue:

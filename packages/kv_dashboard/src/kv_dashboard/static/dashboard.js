@@ -96,7 +96,7 @@ function setupTester() {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const apiKey = form.elements.key.value.trim();
+    const apiKey = form.elements.apiKey.value.trim();
     const op = method.value;
     let base = form.dataset.apiBase.replace(/\/$/, "");
     if (!/^https?:/.test(base)) base = window.location.origin + base;
@@ -107,9 +107,9 @@ function setupTester() {
       const prefix = form.elements.prefix.value;
       if (prefix) url += "?prefix=" + encodeURIComponent(prefix);
     } else {
-      const key = form.elements.item.value;
+      const key = form.elements.itemKey.value;
       if (!key) {
-        form.elements.item.focus();
+        form.elements.itemKey.focus();
         announce("Enter the item's key.");
         return;
       }

@@ -1,0 +1,171 @@
+"""The account holder's journey in a real browser against a real server.
+
+Sign up, create a namespace, generate a key and copy it, store items with that key
+over the real API (and from the API tester), find them in stored items, search by
+prefix, open and delete one, watch usage change, log out and back in. Every page is
+saved as a screenshot at desktop and phone widths.
+"""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+EMAIL = "journey@example.com"
+# What sticks out past a phone's width, to say why a page scrolls sideways.
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 391)
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+  .slice(0, 15)"""
+PASSWORD = "journey-pass-1"  # noqa: S105 (a test account's)
+
+
+def test_the_account_holders_journey(server, chromium, screenshots):
+    dashboard = f"{server}/dashboard"
+    context = chromium.new_context(viewport=DESKTOP, base_url=server)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    problems: list[str] = []
+    # Script errors and refusals by the content security policy; not the 4xx statuses
+    # of pages that show form errors.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    shots: dict[str, str] = {}
+
+    def shot(name: str) -> None:
+        shots[name] = page.url
+        page.screenshot(path=screenshots / f"{name}-desktop.png", full_page=True)
+
+    # Anonymous visitors are sent to log in; from there, sign up.
+    page.goto(f"{dashboard}/")
+    assert "/dashboard/login" in page.url
+    shot("01-login")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_text("at least 8 characters").first.is_visible()
+    assert page.get_by_label("Email").input_value() == EMAIL
+    shot("02-signup-error")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{dashboard}/namespaces")
+    assert page.get_by_text("No namespaces yet").is_visible()
+    shot("03-namespaces-empty")
+
+    # A namespace, then a key, copied with the copy button.
+    page.get_by_label("Namespace name").fill("app")
+    page.get_by_role("button", name="Create namespace").click()
+    page.wait_for_url(f"{dashboard}/namespaces/app")
+    page.get_by_label("Key name").fill("journey key")
+    page.get_by_role("button", name="Generate key").click()
+    raw = page.locator("#raw-key").inner_text().strip()
+    assert re.fullmatch(r"kv_[A-Za-z0-9_-]{32}", raw)
+    copy = page.get_by_role("button", name="Copy key")
+    copy.click()
+    page.get_by_role("button", name="Copied!").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == raw
+    shot("04-key-created")
+
+    # Items over the real API with that key.
+    http = requests.Session()
+    http.headers["x-api-key"] = raw
+    for name, value in [
+        ("user:1", {"name": "Ada", "tags": ["admin", "early"]}),
+        ("user:2", {"name": "Grace"}),
+        ("order:1", {"total": 42.5, "lines": [{"sku": "kv-1", "qty": 2}]}),
+    ]:
+        assert http.put(f"{server}/v1/app/{name}", json=value, timeout=5).status_code == 201
+
+    # And one from the API tester, which shows status, headers, body and curl.
+    page.get_by_role("link", name="API tester").click()
+    page.get_by_label("API key").fill(raw)
+    page.get_by_label("Operation").select_option("PUT")
+    page.get_by_label("Key", exact=True).fill("user:3")
+    page.get_by_label("Value (JSON)").fill('{"name": "Linus"}')
+    page.get_by_role("button", name="Send request").click()
+    status = page.locator("#tester-status")
+    status.filter(has_text="201").wait_for()
+    assert "etag:" in page.locator("#tester-headers").inner_text().lower()
+    assert "curl -i -X PUT" in page.locator("#tester-curl").inner_text()
+    shot("05-api-tester")
+    page.get_by_label("Operation").select_option("LIST")
+    page.get_by_label("Prefix").fill("user:")
+    page.get_by_role("button", name="Send request").click()
+    page.locator("#tester-response").filter(has_text="user:3").wait_for()
+    assert http.get(f"{server}/v1/app/user:3", timeout=5).json()["value"] == {"name": "Linus"}
+
+    # Stored items: all, then by prefix; open one and delete it.
+    page.get_by_role("link", name="Stored items").click()
+    keys = page.get_by_role("list", name="Item keys")
+    assert keys.get_by_role("link").all_inner_texts() == ["order:1", "user:1", "user:2", "user:3"]
+    shot("06-items")
+    page.get_by_label("Keys starting with").fill("user:")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r".*prefix=user"))
+    assert keys.get_by_role("link").all_inner_texts() == ["user:1", "user:2", "user:3"]
+    shot("07-items-search")
+    page.get_by_role("link", name="user:1").click()
+    assert '"admin"' in page.locator("#item-value").inner_text()
+    shot("08-item")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete item").click()
+    page.get_by_text("Item 'user:1' is deleted.").wait_for()
+    assert keys.get_by_role("link").all_inner_texts() == ["user:2", "user:3"]
+    assert http.get(f"{server}/v1/app/user:1", timeout=5).status_code == 404
+
+    # Usage: 3 PUTs + the tester's PUT and LIST + 2 GETs, each counted once.
+    page.get_by_role("link", name="Overview").click()
+    requests_card = page.locator("#usage-requests")
+    assert requests_card.locator("strong").inner_text() == "7"
+    http.get(f"{server}/v1/app/user:2", timeout=5)
+    page.reload()
+    assert requests_card.locator("strong").inner_text() == "8"
+    assert "app" in page.locator("#snippet-curl").inner_text()
+    shot("09-overview")
+
+    page.get_by_role("link", name="Namespaces").click()
+    assert page.get_by_role("list", name="Your namespaces").get_by_text("app").is_visible()
+    shot("10-namespaces")
+    page.get_by_role("link", name="Delete app").click()
+    assert page.get_by_text("3 items").is_visible()
+    shot("11-delete-confirmation")
+    page.get_by_role("link", name="Plan & billing").click()
+    assert page.get_by_text("Current plan").is_visible()
+    shot("12-billing")
+
+    # Every page again at a phone's width, with the same session.
+    phone = chromium.new_context(viewport=PHONE, storage_state=context.storage_state())
+    small = phone.new_page()
+    for name, url in shots.items():
+        if "login" in name or "signup" in name:
+            continue
+        small.goto(url)
+        width = small.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width}px wide: {small.evaluate(WIDEST)}"
+        small.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)
+    phone.close()
+
+    # Log out, and back in.
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r".*/dashboard/login"))
+    page.goto(f"{dashboard}/namespaces")
+    assert "/dashboard/login" in page.url
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{dashboard}/namespaces")
+    assert page.get_by_role("list", name="Your namespaces").get_by_text("app").is_visible()
+
+    context.close()
+    assert problems == [], problems
