@@ -38,7 +38,7 @@ TEST_TOOLS = [
     "pytest>=8",
     "pytest-xdist>=3",
     "hypothesis>=6.100",
-    "moto[cloudfront,dynamodb,s3,ses]>=5",
+    "moto[cloudfront,dynamodb,s3,ses,ssm]>=5",
     "openapi-spec-validator>=0.7",
     "requests>=2.31",
 ]

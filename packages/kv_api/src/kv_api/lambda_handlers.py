@@ -12,11 +12,14 @@ from typing import Any
 import serverless_wsgi
 from flask import Flask
 
+from kv_api.secrets import load_secrets
+
 _apps: dict[str, Flask] = {}
 
 
 def _app(name: str) -> Flask:
     if name not in _apps:
+        load_secrets()
         if name == "api":
             from kv_api.app import create_app
 
@@ -60,5 +63,6 @@ def usage_alerts(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The scheduled job: email account holders who crossed 80 % or 100 % of a quota."""
     from kv_api.jobs import send_usage_alerts
 
+    load_secrets()
     sent = send_usage_alerts()
     return {"sent": len(sent)}
