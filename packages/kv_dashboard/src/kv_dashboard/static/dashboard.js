@@ -70,7 +70,8 @@ function setupForms() {
 }
 
 function encodeKey(key) {
-  return key.split("/").map(encodeURIComponent).join("/");
+  // Each segment escaped, but ':' and '@' kept readable, as they are valid in a path.
+  return key.split("/").map((part) => encodeURIComponent(part).replace(/%3A/gi, ":").replace(/%40/g, "@")).join("/");
 }
 
 function shellQuote(text) {
