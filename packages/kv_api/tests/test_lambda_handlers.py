@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
-from flask import Flask, Response
 
 from kv_api import lambda_handlers
 
@@ -77,34 +77,38 @@ def test_errors_come_back_as_json(handlers, account):
     assert body_of(response)["code"] == "invalid_api_key"
 
 
-def test_several_cookies_reach_the_browser(monkeypatch):
-    """Payload 2.0 needs them in ``cookies``; a header would carry only one."""
-    app = Flask("cookies")
+def test_a_dashboard_login_sets_several_cookies_and_all_reach_the_browser(
+    monkeypatch, app, account
+):
+    """Payload 2.0 needs cookies in ``cookies``; in headers only one would survive."""
+    from kv_dashboard import create_app as create_dashboard
 
-    @app.post("/dashboard/login")
-    def login():
-        response = Response("ok")
-        response.set_cookie("session", "abc", httponly=True, samesite="Lax", secure=True)
-        response.set_cookie("remember_token", "def", httponly=True, samesite="Lax")
-        response.set_cookie("flash", "ghi")
-        return response
-
-    monkeypatch.setattr(lambda_handlers, "_apps", {"dashboard": app})
+    dashboard = create_dashboard(
+        settings=app.extensions["kv_settings"], services=app.extensions["kv_services"]
+    )
+    monkeypatch.setattr(lambda_handlers, "_apps", {"dashboard": dashboard})
     monkeypatch.setenv("STRIP_STAGE_PATH", "true")
-    login_event = event("put-item-base64.json", "unused")
-    login_event["rawPath"] = "/dashboard/login"
-    login_event["requestContext"]["http"]["method"] = "POST"
+    monkeypatch.setenv("API_GATEWAY_BASE_PATH", "dashboard")
+
+    page = lambda_handlers.dashboard(event("dashboard-login-page.json", ""), None)
+    assert page["statusCode"] == 200
+    [session] = page["cookies"]
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page["body"]).group(1)
+
+    login_event = event("dashboard-login.json", "")
+    login_event["cookies"] = [session.split(";")[0]]
+    login_event["body"] = login_event["body"].replace("{CSRF}", csrf)
     response = lambda_handlers.dashboard(login_event, None)
-    assert response["statusCode"] == 200
-    assert sorted(c.split("=")[0] for c in response["cookies"]) == [
-        "flash",
-        "remember_token",
-        "session",
-    ]
+
+    assert response["statusCode"] == 302, response.get("body")
+    assert response["headers"]["Location"].endswith("/dashboard/")
+    names = sorted(cookie.split("=")[0] for cookie in response["cookies"])
+    assert names == ["kv_dashboard", "remember_token"]
     assert not [h for h in response["headers"] if h.lower() == "set-cookie"]
-    session = next(c for c in response["cookies"] if c.startswith("session="))
-    assert "HttpOnly" in session
-    assert "Secure" in session
+    for cookie in response["cookies"]:
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
+        assert "Path=/dashboard" in cookie or "Path=/" in cookie
 
 
 def test_usage_alerts_handler(monkeypatch, tmp_path):

@@ -109,6 +109,22 @@ def test_login_logout_and_back(browser, ann):
     assert browser.get("/").status_code == 200
 
 
+def test_keep_me_logged_in_sets_a_remember_cookie(browser, ann):
+    browser.post("/logout")
+    response = browser.post("/login", {"email": "ann@example.com", "password": PASSWORD})
+    assert "remember_token" not in str(response.headers.getlist("Set-Cookie"))
+    browser.post("/logout")
+    response = browser.post(
+        "/login", {"email": "ann@example.com", "password": PASSWORD, "remember": "y"}
+    )
+    remember = [
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")
+    ]
+    assert len(remember) == 1
+    assert "HttpOnly" in remember[0]
+    assert "SameSite=Lax" in remember[0]
+
+
 def test_login_goes_back_to_the_page_asked_for_but_never_off_site(browser, ann):
     browser.post("/logout")
     token = browser.token()

@@ -7,7 +7,7 @@ kv_core; the views hand its refusals back to the field they concern.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kv_core.limits import LIMITS
@@ -34,6 +34,7 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
 class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me logged in on this device")
 
 
 class NamespaceForm(FlaskForm):  # type: ignore[misc]

@@ -65,7 +65,7 @@ def login() -> ResponseReturnValue:
             add_error(form.password, exc.message)
             status = 401
         else:
-            login_user(Account(user))
+            login_user(Account(user), remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
     if form.errors and status == 200:
         status = 400
