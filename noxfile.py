@@ -33,6 +33,8 @@ LOCAL = [
     "packages/kv_site[publish]",
     "-e",
     "packages/kv_dashboard",
+    "-e",
+    "packages/kv_sdk",
 ]
 TEST_TOOLS = [
     "pytest>=8",

@@ -1,0 +1,148 @@
+"""The records the clients return, built from the API's JSON shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored item: its value and the ``etag`` to pass back as ``if_match``."""
+
+    key: str
+    value: Any
+    etag: str
+    version: int | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a ``put`` did: the new ``etag`` and whether the item was ``created``."""
+
+    key: str
+    etag: str
+    created: bool
+    version: int | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of keys in key order; ``cursor`` fetches the next, ``None`` on the last."""
+
+    keys: list[str]
+    cursor: str | None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account."""
+
+    id: str
+    email: str
+    plan: str
+    created_at: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> User:
+        """Build from the API's ``user`` object."""
+        return cls(data["id"], data["email"], data["plan"], data["createdAt"])
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A namespace of the signed-in account, with its item count and stored bytes."""
+
+    id: str
+    name: str
+    created_at: str
+    item_count: int
+    size_bytes: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Namespace:
+        """Build from the API's ``namespace`` object."""
+        return cls(
+            data["id"], data["name"], data["createdAt"], data["itemCount"], data["sizeBytes"]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key's metadata; the raw key is never part of it."""
+
+    id: str
+    name: str | None
+    namespace: str
+    access: str
+    prefix: str
+    created_at: str
+    last_used_at: str | None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the key can only read."""
+        return self.access == "read-only"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
+        """Build from the API's ``key`` object."""
+        return cls(
+            data["id"],
+            data.get("name"),
+            data["namespace"],
+            data["access"],
+            data["prefix"],
+            data["createdAt"],
+            data.get("lastUsedAt"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A key just created: ``secret`` (``kv_...``) is shown this once only."""
+
+    secret: str
+    key: ApiKey
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Used and allowed amounts of one resource this month, and their ``status``
+    (``ok``, ``warning`` or ``exceeded``)."""
+
+    used: int
+    limit: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """This month's requests and storage against the plan."""
+
+    plan: str
+    month: str
+    requests: Quota
+    storage: Quota
+    status: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Usage:
+        """Build from the API's usage report."""
+        requests, storage = data["requests"], data["storage"]
+        return cls(
+            plan=data["plan"],
+            month=data["month"],
+            requests=Quota(requests["used"], requests["limit"], requests.get("status", "ok")),
+            storage=Quota(storage["usedBytes"], storage["limitBytes"], storage.get("status", "ok")),
+            status=data["status"],
+        )

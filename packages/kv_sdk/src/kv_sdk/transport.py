@@ -1,0 +1,200 @@
+"""HTTP for both clients: one pooled session, retries, timeouts, and error mapping.
+
+Retries (urllib3 ``Retry`` on the session's adapter) cover connection failures and
+502, 503 and 504 answers for GET, PUT and DELETE, with exponential backoff, waiting
+what ``Retry-After`` asks (at most :data:`MAX_RETRY_AFTER` seconds). POST is never
+retried once a request could have reached the server: only a connection that was
+never made is tried again. 429 is not retried: quotas are monthly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.__version__ import __version__ as requests_version
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from kv_sdk import errors
+from kv_sdk._version import __version__
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 3
+RETRY_STATUSES = frozenset({502, 503, 504})
+RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+BACKOFF_FACTOR = 0.25
+MAX_RETRY_AFTER = 60.0
+USER_AGENT = f"kv-sdk/{__version__} python-requests/{requests_version}"
+
+_BY_STATUS: dict[int, type[errors.KVError]] = {
+    400: errors.InvalidRequest,
+    401: errors.AuthenticationError,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    412: errors.PreconditionFailed,
+    413: errors.PayloadTooLarge,
+}
+
+
+class _Retry(Retry):
+    """urllib3's ``Retry`` that never sleeps longer than :data:`MAX_RETRY_AFTER`."""
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        wait = super().get_retry_after(response)
+        return None if wait is None else min(wait, MAX_RETRY_AFTER)
+
+
+def retry_policy(max_retries: int) -> Retry:
+    """The retry policy the clients mount: see the module's docstring."""
+    return _Retry(
+        total=max_retries,
+        allowed_methods=RETRIED_METHODS,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=10.0,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def make_session(max_retries: int) -> requests.Session:
+    """A session whose one connection pool per host retries as :func:`retry_policy` says."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry_policy(max_retries))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def reached_server_before(response: requests.Response) -> bool:
+    """Whether an earlier, retried attempt of this call may have been applied.
+
+    True when a retry followed an answer (502, 503, 504) or a lost response, as opposed
+    to a connection that was never made.
+    """
+    retries = getattr(response.raw, "retries", None)
+    for attempt in getattr(retries, "history", None) or ():
+        if attempt.status is not None:
+            return True
+        if attempt.error is not None and not isinstance(attempt.error, ConnectTimeoutError):
+            return True
+    return False
+
+
+def _retry_after(response: requests.Response) -> int | None:
+    try:
+        return max(0, int(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def error_from_response(response: requests.Response) -> errors.KVError:
+    """The SDK's exception for an error answer, with the server's ``code`` and message."""
+    status = response.status_code
+    message = f"{status} {response.reason or 'error'} from {response.request.method} {response.url}"
+    code: str | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = str(body.get("error") or message)
+        code = str(body["code"]) if body.get("code") else None
+    if status == 429:
+        quota = bool(code and code.endswith("quota_exceeded"))
+        cls = errors.QuotaExceeded if quota else errors.RateLimited
+        return cls(
+            message, status=status, code=code, response=response, retry_after=_retry_after(response)
+        )
+    if status >= 500:
+        return errors.ServerError(message, status=status, code=code, response=response)
+    error_class = _BY_STATUS.get(status, errors.KVError)
+    return error_class(message, status=status, code=code, response=response)
+
+
+class Transport:
+    """The base URL, default headers, timeout and session that both clients share."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float | None,
+        max_retries: int,
+        session: requests.Session | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.owns_session = session is None
+        self.session = make_session(max_retries) if session is None else session
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        json_body: Any = None,
+        allow: frozenset[int] = frozenset(),
+    ) -> requests.Response:
+        """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
+        answer unless its status is in ``allow``, and :class:`TransportError` when no
+        answer came."""
+        merged = {**self.headers, **(headers or {})}
+        if json_body is not None:
+            body = encode_json(json_body)
+        if body is not None:
+            merged["Content-Type"] = "application/json"
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=body,
+                headers=merged,
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise errors.TransportError(
+                f"{method} {self.base_url}{path} timed out after {self.timeout} s."
+            ) from exc
+        except requests.RequestException as exc:
+            raise errors.TransportError(f"Could not reach {self.base_url}: {_reason(exc)}") from exc
+        if response.status_code >= 400 and response.status_code not in allow:
+            raise error_from_response(response)
+        return response
+
+    def close(self) -> None:
+        """Close the session's connections, if this transport made the session."""
+        if self.owns_session:
+            self.session.close()
+
+
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, the form the service measures and stores.
+
+    Raises ``ValueError`` for NaN or infinities and ``TypeError`` for what JSON cannot hold.
+    """
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause of a connection failure, without urllib3's object reprs."""
+    reason: BaseException = exc
+    while reason.args and isinstance(reason.args[0], BaseException):
+        reason = reason.args[0]
+    inner = getattr(reason, "reason", None)
+    if isinstance(inner, BaseException):
+        reason = inner
+    text = str(reason)
+    return text.split("): ", 1)[-1] if text.startswith(("<", "HTTP")) else text
