@@ -147,3 +147,21 @@ def email_pk(email: str) -> str:
 
 def parse_email_pk(pk: str) -> str:
     return _parse("EMAIL", pk)
+
+
+def marker_pk(scope: str) -> str:
+    """Partition of once-only markers in one scope (webhook events, sent alerts)."""
+    return _build("MARK", scope)
+
+
+def parse_marker_pk(pk: str) -> str:
+    return _parse("MARK", pk)
+
+
+def login_pk(email: str) -> str:
+    """The failed-login tally of one email address (expires on its own)."""
+    return _build("LOGIN", email)
+
+
+def parse_login_pk(pk: str) -> str:
+    return _parse("LOGIN", pk)

@@ -20,9 +20,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
+from kv_core.errors import Conflict, NotFound
 from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
 from kv_core.sizing import encode_value
+from kv_core.store import namespace_gone, precondition_failed, storage_exceeded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -436,7 +437,7 @@ class SqliteStore:
                     "SELECT storage_bytes FROM users WHERE id = ?", (user_id,)
                 ).fetchone()
                 if used + growth > storage_limit:
-                    raise _storage_exceeded()
+                    raise storage_exceeded()
             version = old[0] + 1 if old else 1
             created_at = old[3] if old else now
             db.execute(
@@ -467,11 +468,15 @@ class SqliteStore:
     def _move_counters(
         db: sqlite3.Connection, user_id: str, namespace_id: str, *, items: int, size: int
     ) -> None:
-        db.execute(
+        """Move the namespace's and the user's counters; ``NotFound`` (rolling the
+        transaction back) if the namespace was deleted meanwhile."""
+        moved = db.execute(
             "UPDATE namespaces SET item_count = item_count + ?, size_bytes = size_bytes + ?"
             " WHERE id = ?",
             (items, size, namespace_id),
-        )
+        ).rowcount
+        if not moved:
+            raise namespace_gone()
         db.execute(
             "UPDATE users SET storage_bytes = storage_bytes + ? WHERE id = ?", (size, user_id)
         )
@@ -595,16 +600,6 @@ def _check_preconditions(
     current_etag: str | None, *, if_match: str | None, if_absent: bool
 ) -> None:
     if if_absent and current_etag is not None:
-        raise PreconditionFailed("The item exists already.", code="precondition_failed")
+        raise precondition_failed(if_absent=True)
     if if_match is not None and current_etag != if_match:
-        raise PreconditionFailed(
-            "The item has changed since you read it (its ETag differs).",
-            code="precondition_failed",
-        )
-
-
-def _storage_exceeded() -> QuotaExceeded:
-    return QuotaExceeded(
-        "This write would take your storage past your plan's limit. Delete items or upgrade.",
-        code="storage_quota_exceeded",
-    )
+        raise precondition_failed(if_absent=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from kv_core.errors import NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.model import ApiKey, Item, Namespace, Usage, User
 
 
@@ -100,7 +101,8 @@ class Store(Protocol):
         ``if_absent`` requires no current item (else ``PreconditionFailed``); the
         user's stored bytes plus the growth must stay within ``storage_limit`` (else
         ``QuotaExceeded`` with code ``storage_quota_exceeded``); the version grows by
-        one; the user's and the namespace's counters move by the size difference.
+        one; the user's and the namespace's counters move by the size difference. A
+        namespace deleted meanwhile gives ``NotFound`` (``namespace_not_found``).
         """
         ...
 
@@ -153,3 +155,26 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# --- the refusals both engines raise, worded once ----------------------------------------
+
+
+def precondition_failed(*, if_absent: bool) -> PreconditionFailed:
+    if if_absent:
+        return PreconditionFailed("The item exists already.", code="precondition_failed")
+    return PreconditionFailed(
+        "The item has changed since you read it (its ETag differs).", code="precondition_failed"
+    )
+
+
+def storage_exceeded() -> QuotaExceeded:
+    return QuotaExceeded(
+        "This write would take your storage past your plan's limit. Delete items or upgrade.",
+        code="storage_quota_exceeded",
+    )
+
+
+def namespace_gone() -> NotFound:
+    """A write that raced the deletion of its namespace."""
+    return NotFound("This namespace was deleted.", code="namespace_not_found")

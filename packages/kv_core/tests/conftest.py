@@ -1,0 +1,71 @@
+"""Stores for the tests: every engine, for the suites that run against both."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+
+from kv_core.store import Store
+
+ENGINES = ["sqlite", "dynamodb"]
+_TABLES = itertools.count()
+
+
+@contextmanager
+def sqlite_store(directory: Path) -> Iterator[Store]:
+    from kv_core.sqlite_store import SqliteStore
+
+    store = SqliteStore(directory / "kv.sqlite3")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def dynamo_store() -> Iterator[Store]:
+    """A fresh table in moto's DynamoDB, which lives only inside the block."""
+    from moto import mock_aws
+
+    from kv_core.dynamo_store import DynamoStore
+
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in fake}
+    os.environ.update(fake)
+    try:
+        with mock_aws():
+            store = DynamoStore(f"kv-test-{next(_TABLES)}", region="us-east-1")
+            store.create_table()
+            yield store
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+StoreFactory = Callable[[], AbstractContextManager[Store]]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """Makes stores of one engine (each test runs once per engine)."""
+    if request.param == "sqlite":
+        return lambda: sqlite_store(tmp_path)
+    return dynamo_store
+
+
+@pytest.fixture
+def store(engine: StoreFactory) -> Iterator[Store]:
+    with engine() as opened:
+        yield opened

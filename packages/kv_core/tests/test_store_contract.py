@@ -1,0 +1,371 @@
+"""The Store contract: one suite, run unchanged against every engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
+from kv_core.hashing import digest
+from kv_core.model import ApiKey, Namespace, User
+
+NOW = "2026-11-25T10:00:00.000Z"
+LATER = "2026-11-25T10:05:00.000Z"
+
+
+def user(n: int = 1, plan: str = "free") -> User:
+    return User(f"u{n}", f"user{n}@example.com", "hash", plan, NOW, NOW)
+
+
+def namespace(n: int = 1, owner: int = 1, name: str = "app") -> Namespace:
+    return Namespace(f"n{n}", f"u{owner}", name, NOW)
+
+
+def api_key(n: int = 1, owner: int = 1, ns: int = 1, access: str = "read-write") -> ApiKey:
+    return ApiKey(
+        f"k{n}", f"u{owner}", f"n{ns}", "app", f"key {n}", access, digest(f"raw{n}"), "kv_ab", NOW
+    )
+
+
+@pytest.fixture
+def ann(store):
+    """User u1 with namespace n1 ('app')."""
+    store.create_user(user(1))
+    store.create_namespace(namespace(1))
+    return store
+
+
+def put(store, key, value, size=None, etag="e1", **options):
+    return store.put_item(
+        user_id="u1",
+        namespace_id="n1",
+        key=key,
+        value=value,
+        size=size if size is not None else len(key) + len(str(value)),
+        etag=etag,
+        now=options.pop("now", NOW),
+        **options,
+    )
+
+
+def counters(store, user_id="u1", name="app"):
+    ns = store.get_namespace(user_id, name)
+    return store.get_usage(user_id, "2026-11").storage_bytes, ns.item_count, ns.size_bytes
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def test_users_are_found_by_id_and_email(store):
+    store.create_user(user(1))
+    assert store.get_user("u1") == user(1)
+    assert store.get_user_by_email("user1@example.com") == user(1)
+    assert store.get_user("nobody") is None
+    assert store.get_user_by_email("nobody@example.com") is None
+
+
+def test_an_email_is_taken_once(store):
+    store.create_user(user(1))
+    with pytest.raises(Conflict) as error:
+        store.create_user(User("u2", "user1@example.com", "h", "free", NOW, NOW))
+    assert error.value.code == "email_taken"
+    assert store.get_user("u2") is None
+
+
+def test_set_plan(store):
+    store.create_user(user(1))
+    store.set_plan("u1", "pro", LATER)
+    changed = store.get_user("u1")
+    assert (changed.plan, changed.updated_at) == ("pro", LATER)
+    with pytest.raises(NotFound):
+        store.set_plan("nobody", "pro", LATER)
+    assert store.get_user("nobody") is None
+
+
+def test_iter_users_yields_every_user(store):
+    for n in range(1, 4):
+        store.create_user(user(n))
+    assert sorted(u.id for u in store.iter_users()) == ["u1", "u2", "u3"]
+
+
+# --- namespaces ------------------------------------------------------------------------
+
+
+def test_namespaces_are_per_user_and_unique_by_name(ann):
+    ann.create_user(user(2))
+    ann.create_namespace(namespace(2, owner=2))  # the same name for another user is fine
+    with pytest.raises(Conflict) as error:
+        ann.create_namespace(Namespace("n3", "u1", "app", NOW))
+    assert error.value.code == "namespace_exists"
+    ann.create_namespace(namespace(4, name="alpha"))
+    assert [n.name for n in ann.list_namespaces("u1")] == ["alpha", "app"]
+    assert ann.get_namespace("u1", "app") == namespace(1)
+    assert ann.get_namespace("u2", "app").id == "n2"
+    assert ann.get_namespace("u1", "missing") is None
+
+
+def test_namespaces_carry_live_counts(ann):
+    put(ann, "a", 1, size=10)
+    put(ann, "b", 2, size=5)
+    listed = ann.list_namespaces("u1")
+    assert [(n.item_count, n.size_bytes) for n in listed] == [(2, 15)]
+    assert counters(ann) == (15, 2, 15)
+
+
+def test_delete_namespace_cascades_and_releases_bytes(ann):
+    ann.create_namespace(namespace(2, name="other"))
+    ann.create_api_key(api_key(1))
+    ann.create_api_key(
+        ApiKey("k2", "u1", "n2", "other", "k", "read-write", digest("raw2"), "p", NOW)
+    )
+    put(ann, "a", 1, size=10)
+    for i in range(30):
+        put(ann, f"bulk/{i:02}", i, size=3)
+    ann.put_item(user_id="u1", namespace_id="n2", key="kept", value=1, size=7, etag="e", now=NOW)
+    deleted = ann.delete_namespace("u1", "app")
+    assert (deleted.id, deleted.item_count, deleted.size_bytes) == ("n1", 31, 100)
+    assert ann.get_namespace("u1", "app") is None
+    assert ann.get_item("n1", "a") is None
+    assert ann.list_keys("n1", limit=100) == ([], False)
+    assert ann.resolve_api_key(digest("raw1")) is None
+    assert [k.id for k in ann.list_api_keys("u1")] == ["k2"]
+    assert ann.get_usage("u1", "2026-11").storage_bytes == 7
+    assert ann.get_item("n2", "kept").value == 1
+    assert ann.delete_namespace("u1", "app") is None
+
+
+def test_a_namespace_made_again_starts_empty(ann):
+    put(ann, "a", 1, size=10)
+    ann.delete_namespace("u1", "app")
+    ann.create_namespace(Namespace("n9", "u1", "app", LATER))
+    assert counters(ann) == (0, 0, 0)
+
+
+def test_a_write_to_a_deleted_namespace_is_refused_and_leaves_nothing(ann):
+    ann.delete_namespace("u1", "app")
+    with pytest.raises(NotFound) as error:
+        put(ann, "late", 1, size=4)
+    assert error.value.code == "namespace_not_found"
+    assert ann.get_item("n1", "late") is None
+    assert ann.get_usage("u1", "2026-11").storage_bytes == 0
+
+
+# --- API keys --------------------------------------------------------------------------
+
+
+def test_api_keys_resolve_list_touch_and_revoke(ann):
+    ann.create_api_key(api_key(1))
+    ann.create_api_key(api_key(2, access="read-only"))
+    key, owner = ann.resolve_api_key(digest("raw1"))
+    assert key == api_key(1)
+    assert owner == user(1)
+    assert ann.resolve_api_key(digest("unknown")) is None
+    assert [k.id for k in ann.list_api_keys("u1")] == ["k1", "k2"]
+    ann.touch_api_key("u1", "k1", LATER)
+    assert ann.list_api_keys("u1")[0].last_used_at == LATER
+    assert ann.delete_api_key("u1", "k2").access == "read-only"
+    assert ann.delete_api_key("u1", "k2") is None
+    assert ann.resolve_api_key(digest("raw2")) is None
+    ann.touch_api_key("u1", "k2", LATER)  # a late touch does not bring it back
+    assert [k.id for k in ann.list_api_keys("u1")] == ["k1"]
+
+
+def test_another_user_cannot_revoke_a_key(ann):
+    ann.create_user(user(2))
+    ann.create_api_key(api_key(1))
+    assert ann.delete_api_key("u2", "k1") is None
+    assert ann.resolve_api_key(digest("raw1")) is not None
+
+
+def test_a_resolved_key_carries_the_owners_current_plan(ann):
+    ann.create_api_key(api_key(1))
+    ann.set_plan("u1", "pro", LATER)
+    assert ann.resolve_api_key(digest("raw1"))[1].plan == "pro"
+
+
+# --- items -----------------------------------------------------------------------------
+
+
+def test_put_creates_then_replaces_with_versions(ann):
+    item, created = put(ann, "a/b", {"x": 1}, size=10, etag="e1")
+    assert created
+    assert (item.version, item.etag, item.created_at, item.updated_at) == (1, "e1", NOW, NOW)
+    item, created = put(ann, "a/b", {"x": [1, 2]}, size=14, etag="e2", now=LATER)
+    assert not created
+    assert (item.version, item.etag, item.created_at, item.updated_at) == (2, "e2", NOW, LATER)
+    assert ann.get_item("n1", "a/b") == item
+    assert counters(ann) == (14, 1, 14)
+
+
+@pytest.mark.parametrize(
+    "value", [None, True, 0, -1.5, "text", "ünï ✓", [], {}, {"nested": {"deep": [1, {"a": None}]}}]
+)
+def test_values_round_trip(ann, value):
+    put(ann, "k", value, size=9)
+    assert ann.get_item("n1", "k").value == value
+
+
+def test_if_match_and_if_absent(ann):
+    put(ann, "k", 1, size=5, etag="e1")
+    with pytest.raises(PreconditionFailed):
+        put(ann, "k", 2, size=50, etag="e2", if_match="stale")
+    with pytest.raises(PreconditionFailed):
+        put(ann, "k", 2, size=50, etag="e2", if_absent=True)
+    assert ann.get_item("n1", "k").etag == "e1"
+    assert counters(ann) == (5, 1, 5)
+    item, _ = put(ann, "k", 3, size=6, etag="e3", if_match="e1")
+    assert item.version == 2
+    with pytest.raises(PreconditionFailed):
+        put(ann, "new", 1, size=5, etag="e4", if_match="e3")
+    assert ann.get_item("n1", "new") is None
+    assert put(ann, "new", 1, size=5, etag="e5", if_absent=True)[1]
+
+
+def test_storage_limit_refuses_growth_past_it_and_writes_nothing(ann):
+    put(ann, "a", 1, size=60, storage_limit=100)
+    with pytest.raises(QuotaExceeded) as error:
+        put(ann, "b", 2, size=41, storage_limit=100, etag="eb")
+    assert error.value.code == "storage_quota_exceeded"
+    assert ann.get_item("n1", "b") is None
+    with pytest.raises(QuotaExceeded):
+        put(ann, "a", 3, size=101, storage_limit=100, etag="ea")
+    assert ann.get_item("n1", "a").value == 1
+    assert counters(ann) == (60, 1, 60)
+    put(ann, "b", 2, size=40, storage_limit=100)  # exactly to the limit
+    assert counters(ann) == (100, 2, 100)
+    put(ann, "a", 4, size=20, storage_limit=100)  # shrinking is always allowed
+    assert counters(ann) == (60, 2, 60)
+
+
+def test_delete_releases_bytes_and_honours_if_match(ann):
+    put(ann, "a", 1, size=10, etag="e1")
+    put(ann, "b", 1, size=7, etag="e2")
+    with pytest.raises(PreconditionFailed):
+        ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="stale")
+    assert ann.get_item("n1", "a") is not None
+    deleted = ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="e1")
+    assert (deleted.key, deleted.size, deleted.value) == ("a", 10, 1)
+    assert ann.get_item("n1", "a") is None
+    assert counters(ann) == (7, 1, 7)
+    with pytest.raises(NotFound) as error:
+        ann.delete_item(user_id="u1", namespace_id="n1", key="a")
+    assert error.value.code == "item_not_found"
+    with pytest.raises(NotFound):
+        ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="e1")
+    assert counters(ann) == (7, 1, 7)
+
+
+def test_items_are_kept_per_namespace(ann):
+    ann.create_namespace(namespace(2, name="other"))
+    put(ann, "same", "one")
+    ann.put_item(
+        user_id="u1", namespace_id="n2", key="same", value="two", size=3, etag="e", now=NOW
+    )
+    assert ann.get_item("n1", "same").value == "one"
+    assert ann.get_item("n2", "same").value == "two"
+    assert ann.list_keys("n2", limit=10) == (["same"], False)
+
+
+# --- listing ---------------------------------------------------------------------------
+
+
+def all_pages(store, prefix="", limit=7):
+    keys, after = [], None
+    while True:
+        page, more = store.list_keys("n1", prefix=prefix, after=after, limit=limit)
+        assert len(page) <= limit
+        keys.extend(page)
+        if not more:
+            return keys
+        after = page[-1]
+
+
+def test_pagination_across_many_pages(ann):
+    written = [f"item/{i:03}" for i in range(50)]
+    for key in reversed(written):
+        put(ann, key, 0, size=1)
+    assert all_pages(ann) == written
+    assert ann.list_keys("n1", limit=50) == (written, False)
+    assert ann.list_keys("n1", limit=49) == (written[:49], True)
+
+
+AWKWARD = [
+    "",
+    "#",
+    "#x",
+    "/",
+    "a",
+    "a/",
+    "a/b",
+    "a/b/c",
+    "ab",
+    "b",
+    "é",
+    "éa",
+    "ключ",
+    "日本",
+    "🙂",
+]
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "a/", "a/b", "#", "/", "é", "ключ", "🙂", "zzz"])
+def test_prefix_edge_cases(ann, prefix):
+    stored = [k for k in AWKWARD if k]
+    for key in stored:
+        put(ann, key, 0, size=1)
+    expected = sorted((k for k in stored if k.startswith(prefix)), key=lambda k: k.encode())
+    assert all_pages(ann, prefix=prefix, limit=2) == expected
+    assert ann.list_keys("n1", prefix=prefix, limit=1000) == (expected, False)
+
+
+def test_a_cursor_key_that_was_deleted_still_continues(ann):
+    for key in ["a", "b", "c", "d"]:
+        put(ann, key, 0, size=1)
+    page, _ = ann.list_keys("n1", limit=2)
+    ann.delete_item(user_id="u1", namespace_id="n1", key=page[-1])
+    assert ann.list_keys("n1", after=page[-1], limit=2) == (["c", "d"], False)
+
+
+# --- usage -----------------------------------------------------------------------------
+
+
+def test_admit_requests_stops_at_the_limit(store):
+    store.create_user(user(1))
+    assert [store.admit_requests("u1", "2026-11", 1, 3) for _ in range(4)] == [1, 2, 3, None]
+    assert store.admit_requests("u1", "2026-11", 5, 3) is None
+    assert store.admit_requests("u1", "2026-12", 2, 3) == 2
+    assert store.add_requests("u1", "2026-11", 4) == 7
+    assert store.get_usage("u1", "2026-11").requests == 7
+    assert store.request_history("u1", ["2026-10", "2026-11", "2026-12"]) == {
+        "2026-10": 0,
+        "2026-11": 7,
+        "2026-12": 2,
+    }
+    assert store.get_usage("u1", "2027-01").requests == 0
+
+
+def test_admitting_more_than_the_limit_at_once_is_refused(store):
+    store.create_user(user(1))
+    assert store.admit_requests("u1", "2026-11", 4, 3) is None
+    assert store.get_usage("u1", "2026-11").requests == 0
+
+
+# --- markers and login throttling -------------------------------------------------------
+
+
+def test_mark_once(store):
+    assert store.mark_once("paddle", "evt_1", NOW)
+    assert not store.mark_once("paddle", "evt_1", LATER)
+    assert store.mark_once("alerts", "evt_1", NOW)
+
+
+def test_login_failures_count_in_a_window(store):
+    email, window = "ann@example.com", 600
+    assert store.login_failures(email, NOW, window) == 0
+    assert [store.add_login_failure(email, NOW, window) for _ in range(3)] == [1, 2, 3]
+    assert store.login_failures(email, LATER, window) == 3
+    after_window = "2026-11-25T10:10:00.001Z"
+    assert store.login_failures(email, after_window, window) == 0
+    assert store.add_login_failure(email, after_window, window) == 1
+    store.clear_login_failures(email)
+    assert store.login_failures(email, after_window, window) == 0
+    store.clear_login_failures("never-failed@example.com")
