@@ -1,0 +1,74 @@
+"""The limits page, generated from ``kv_core.limits`` and ``kv_core.plans``."""
+
+from __future__ import annotations
+
+from kv_core.keys import RESERVED_NAMESPACES
+from kv_core.limits import LIMITS
+from kv_site.pricing import plan_cards
+
+
+def limits_table() -> str:
+    """Limits every account shares, one row each."""
+    rows = [
+        ("Key", f"1 to {LIMITS.key_max_bytes} bytes of UTF-8, no control characters"),
+        (
+            "Namespace name",
+            f"1 to {LIMITS.namespace_max_chars} of `a-z 0-9 - _`, starting with a letter or digit",
+        ),
+        ("Reserved namespace names", ", ".join(f"`{n}`" for n in sorted(RESERVED_NAMESPACES))),
+        (
+            "Value",
+            f"any JSON, at most {LIMITS.value_max_bytes // 1024} KiB"
+            f" ({LIMITS.value_max_bytes} bytes) as compact UTF-8 JSON",
+        ),
+        (
+            "List page (`limit`)",
+            f"{LIMITS.list_limit_min} to {LIMITS.list_limit_max},"
+            f" default {LIMITS.list_limit_default}",
+        ),
+        ("Stored size of an item", "bytes of the key + bytes of the compact JSON value"),
+        ("Usage warning", f"at {LIMITS.warning_ratio:.0%} of a quota"),
+    ]
+    lines = ["| what | limit |", "|---|---|"]
+    lines += [f"| {what} | {limit} |" for what, limit in rows]
+    return "\n".join(lines) + "\n"
+
+
+def quotas_table() -> str:
+    """Each plan's monthly quotas."""
+    lines = ["| plan | requests a month | storage |", "|---|---|---|"]
+    for card in plan_cards():
+        note = " (custom: as agreed)" if card.custom else ""
+        lines.append(f"| {card.title}{note} | {card.requests} | {card.storage} |")
+    return "\n".join(lines) + "\n"
+
+
+def limits_page() -> str:
+    """The whole limits page as Markdown."""
+    return "\n".join(
+        [
+            "# Limits",
+            "",
+            "These are the limits the API enforces; this page is generated from the same"
+            " table the API reads, so the two cannot drift apart.",
+            "",
+            "## Keys, values and namespaces",
+            "",
+            limits_table(),
+            "A key that breaks a limit gets `400`; a value too large gets `413`; a bad"
+            " `limit` or `cursor` gets `400`. Nothing is written when a request is refused.",
+            "",
+            "## Monthly quotas",
+            "",
+            quotas_table(),
+            "A month is a UTC calendar month. Over the request quota the API answers `429`"
+            " with `code` `request_quota_exceeded` and a `Retry-After` header (seconds"
+            " until the next month). Over the storage quota a write that would grow storage"
+            " answers `429` with `storage_quota_exceeded`; deletes and shrinking writes"
+            " still work. Every data-plane response carries `X-RateLimit-Limit` and"
+            " `X-RateLimit-Remaining`.",
+            "",
+            "See [Pricing](../pricing.md) for the plans.",
+            "",
+        ]
+    )
