@@ -21,7 +21,7 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "tests", "browser", "package"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs", "browser", "package"]
 
 # Each package with the extras its tests need, installed editable.
 LOCAL = [
@@ -30,7 +30,7 @@ LOCAL = [
     "-e",
     "packages/kv_api[aws]",
     "-e",
-    "packages/kv_site[publish]",
+    "packages/kv_site[docs,publish]",
     "-e",
     "packages/kv_dashboard",
     "-e",
@@ -71,6 +71,7 @@ def typecheck(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Run the product: site, dashboard and API on one port (``-- --port 9000``...)."""
     install_project(session)
+    build_site(session)
     session.run("kv-storage", "serve", *session.posargs)
 
 
@@ -102,13 +103,33 @@ def tests(session: nox.Session) -> None:
     )
 
 
+SITE_CONFIG = "packages/kv_site/mkdocs.yml"
+
+
+def build_site(session: nox.Session) -> None:
+    """Build the site strictly where ``kv_site.site_dir()`` finds it (``KV_SITE_DIR``)."""
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", "--quiet", "-f", SITE_CONFIG, env=env)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The landing, docs and pricing site, built strictly and offline; ``kv-storage serve``
+    serves it at ``/``."""
+    install_project(session)
+    build_site(session)
+
+
 @nox.session
 def browser(session: nox.Session) -> None:
-    """The dashboard in Debian's Chromium (Playwright) against a real ``kv-storage serve``;
-    screenshots go to artifacts/screenshots/."""
+    """The dashboard and the site in Debian's Chromium (Playwright) against a real
+    ``kv-storage serve``; screenshots go to artifacts/screenshots/."""
     ensure_debian_package(session, "chromium")
     install_project(session, "pytest>=8", "playwright>=1.40", "requests>=2.31")
-    session.run("pytest", "packages/kv_dashboard/browser_tests", *session.posargs)
+    build_site(session)
+    # One run each: Playwright's sync API drives one browser per process at a time.
+    for suite in ("packages/kv_dashboard/browser_tests", "packages/kv_site/browser_tests"):
+        session.run("pytest", suite, *session.posargs)
 
 
 # The Lambda runtime's Python: the zip's dependencies are installed for it.

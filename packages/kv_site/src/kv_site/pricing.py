@@ -98,13 +98,13 @@ def comparison_markdown(cards: list[PlanCard]) -> str:
             row("Price a month", [card.price for card in cards]),
             row("Requests a month", [custom(card, card.requests) for card in cards]),
             row("Storage", [custom(card, card.storage) for card in cards]),
-            row("Largest value", same(format_bytes(LIMITS.value_max_bytes))),
+            row("Largest value", same(f"{LIMITS.value_max_bytes // 1024} KiB")),
             row("Longest key", same(f"{LIMITS.key_max_bytes} bytes")),
             row("Keys per list page", same(f"up to {LIMITS.list_limit_max}")),
             row("Namespaces and API keys", same("as many as you need")),
             row("Read-only API keys", same("yes")),
             row("Conditional writes (ETag)", same("yes")),
-            row("Usage alerts by email", same(f"at {LIMITS.warning_ratio:.0%} and 100 %")),
+            row("Usage alerts by email", same(f"at {LIMITS.warning_ratio:.0%} and 100%")),
             "",
         ]
     )
@@ -139,8 +139,8 @@ def pricing_page(signup_url: str) -> str:
             " lists, including a read of a key that does not exist. Requests refused"
             " for a missing or wrong API key, or over quota, do not count.",
             "- Storage is the sum of each item's key and its value as compact UTF-8 JSON.",
-            f"- You get an email at {LIMITS.warning_ratio:.0%} and at 100 % of either quota."
-            " At 100 % of requests the API answers `429` until the month ends; at 100 %"
+            f"- You get an email at {LIMITS.warning_ratio:.0%} and at 100% of either quota."
+            " At 100% of requests the API answers `429` until the month ends; at 100%"
             " of storage, writes that would grow it answer `429`, while reads, deletes and"
             " shrinking writes still work.",
             "",
