@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -28,6 +31,27 @@ def sqlite_store(directory: Path) -> Iterator[Store]:
 
 
 @contextmanager
+def atomic_calls() -> Iterator[None]:
+    """Make each DynamoDB call atomic, as it is on AWS.
+
+    moto applies an update as an unlocked read-modify-write, so racing threads lose
+    updates that DynamoDB would not; one lock around each call restores the per-call
+    atomicity that the engine relies on (and nothing more: our code's own races,
+    between calls, still race)."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    lock = threading.Lock()
+
+    def atomic(self: BaseClient, operation: str, params: dict) -> dict:  # type: ignore[type-arg]
+        with lock:
+            return original(self, operation, params)  # type: ignore[no-any-return]
+
+    with mock.patch.object(BaseClient, "_make_api_call", atomic):
+        yield
+
+
+@contextmanager
 def dynamo_store() -> Iterator[Store]:
     """A fresh table in moto's DynamoDB, which lives only inside the block."""
     from moto import mock_aws
@@ -42,7 +66,7 @@ def dynamo_store() -> Iterator[Store]:
     saved = {name: os.environ.get(name) for name in fake}
     os.environ.update(fake)
     try:
-        with mock_aws():
+        with mock_aws(), atomic_calls():
             store = DynamoStore(f"kv-test-{next(_TABLES)}", region="us-east-1")
             store.create_table()
             yield store
@@ -59,9 +83,9 @@ StoreFactory = Callable[[], AbstractContextManager[Store]]
 
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    """Makes stores of one engine (each test runs once per engine)."""
+    """Makes fresh, empty stores of one engine (each test runs once per engine)."""
     if request.param == "sqlite":
-        return lambda: sqlite_store(tmp_path)
+        return lambda: sqlite_store(Path(tempfile.mkdtemp(dir=tmp_path)))
     return dynamo_store
 
 

@@ -6,7 +6,6 @@ from kv_core import plans
 from kv_core.notify import LogNotifier
 from kv_core.plans import Plan
 from kv_core.services import CoreConfig, Services, UsageAlerts
-from kv_core.sqlite_store import SqliteStore
 
 
 class Clock:
@@ -23,11 +22,11 @@ def clock():
 
 
 @pytest.fixture
-def services(tmp_path, clock, monkeypatch):
+def services(store, clock, monkeypatch):
     monkeypatch.setitem(plans.PLANS, "free", Plan("free", "Free", 0, 10, 1000))
-    store = SqliteStore(tmp_path / "kv.sqlite3")
-    yield Services(store, CoreConfig(secret=b"s" * 32, clock=clock))
-    store.close()
+    services = Services(store, CoreConfig(secret=b"s" * 32, clock=clock))
+    yield services
+    services.items.meter.close()
 
 
 @pytest.fixture

@@ -6,16 +6,15 @@ import pytest
 
 from kv_core.errors import InvalidInput, NotFound
 from kv_core.services import CoreConfig, Services
-from kv_core.sqlite_store import SqliteStore
 
 NOW = datetime(2026, 11, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def services(tmp_path):
-    store = SqliteStore(tmp_path / "kv.sqlite3")
-    yield Services(store, CoreConfig(secret=b"s" * 32, clock=lambda: NOW))
-    store.close()
+def services(store):
+    services = Services(store, CoreConfig(secret=b"s" * 32, clock=lambda: NOW))
+    yield services
+    services.items.meter.close()
 
 
 @pytest.fixture
@@ -32,6 +31,7 @@ def ann(services):
 
 
 def requests_used(services, user_id):
+    services.items.meter.flush()  # a remote engine counts in batches
     return services.usage.report(user_id, "free").requests_used
 
 

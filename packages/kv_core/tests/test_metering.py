@@ -38,6 +38,30 @@ def test_batched_meter_writes_in_batches(store):
     assert store.get_usage("batched", "2026-11").requests == 25
 
 
+def test_close_writes_what_is_pending(store):
+    meter = RequestMeter(store, batch=10, interval=3600)
+    for _ in range(4):
+        meter.admit("closing", "2026-11", 1000)
+    meter.close()
+    assert store.get_usage("closing", "2026-11").requests == 4
+    assert meter.pending("closing", "2026-11") == 0
+
+
+def test_counts_that_cannot_be_written_at_exit_are_reported(store, caplog):
+    meter = RequestMeter(store, batch=10, interval=3600)
+    for _ in range(3):
+        meter.admit("exiting", "2026-11", 1000)
+
+    def unreachable(*args):
+        raise ConnectionError("the store is gone")
+
+    meter.store = type("Gone", (), {"add_requests": staticmethod(unreachable)})()
+    meter._flush_at_exit()
+    assert "2 request counts could not be written at exit" in caplog.text
+    meter.store = store
+    meter.close()
+
+
 def test_batched_meter_flushes_by_time(store):
     meter = RequestMeter(store, batch=100, interval=0)
     meter.admit("timed", "2026-11", 1000)

@@ -23,9 +23,9 @@ class Services:
     def __init__(self, store: Store, config: CoreConfig) -> None:
         self.store = store
         self.config = config
-        self.accounts = Accounts(store, config)
-        self.namespaces = Namespaces(store, config)
         self.api_keys = ApiKeys(store, config)
+        self.accounts = Accounts(store, config, self.api_keys)
+        self.namespaces = Namespaces(store, config, self.api_keys)
         self.items = Items(store, config, self.api_keys)
         self.usage = UsageReports(store, config)
         self.browse = Browse(store, config)

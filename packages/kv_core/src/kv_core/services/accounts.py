@@ -7,6 +7,7 @@ from kv_core.hashing import hash_password, new_id, verify_password
 from kv_core.keys import normalize_email
 from kv_core.model import User, isoformat
 from kv_core.plans import DEFAULT_PLAN, get_plan
+from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store
 
@@ -20,9 +21,10 @@ _DUMMY_HASH = hash_password("not a real password")
 
 
 class Accounts:
-    def __init__(self, store: Store, config: CoreConfig) -> None:
+    def __init__(self, store: Store, config: CoreConfig, api_keys: ApiKeys) -> None:
         self.store = store
         self.config = config
+        self.api_keys = api_keys
 
     def signup(self, email: str, password: str) -> User:
         """Create an account on the free plan; ``Conflict`` if the email is taken."""
@@ -68,4 +70,5 @@ class Accounts:
         """Move an account to ``plan`` (validated against the plan table)."""
         get_plan(plan)
         self.store.set_plan(user_id, plan, isoformat(self.config.clock()))
+        self.api_keys.forget_user(user_id)
         return self.get(user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kv_core.errors import InvalidInput, NotFound, Unauthorized
@@ -49,6 +50,13 @@ class KeyCache:
     def forget(self, key_hash: str) -> None:
         with self._lock:
             self._entries.pop(key_hash, None)
+
+    def forget_where(self, predicate: Callable[[ApiKey, User], bool]) -> None:
+        """Forget every cached key for which ``predicate(key, owner)`` holds."""
+        with self._lock:
+            for key_hash, (_, resolved) in list(self._entries.items()):
+                if predicate(*resolved):
+                    del self._entries[key_hash]
 
 
 class ApiKeys:
@@ -105,6 +113,16 @@ class ApiKeys:
         if self.cache is not None:
             self.cache.forget(deleted.key_hash)
         return deleted
+
+    def forget_namespace(self, namespace_id: str) -> None:
+        """A namespace was deleted with its keys: they stop working here at once."""
+        if self.cache is not None:
+            self.cache.forget_where(lambda key, _: key.namespace_id == namespace_id)
+
+    def forget_user(self, user_id: str) -> None:
+        """The account changed (its plan): its keys are resolved afresh here."""
+        if self.cache is not None:
+            self.cache.forget_where(lambda key, _: key.user_id == user_id)
 
     def resolve(self, raw: str | None) -> tuple[ApiKey, User]:
         """The key and its owner for a raw key, or ``Unauthorized``."""

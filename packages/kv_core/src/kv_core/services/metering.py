@@ -15,11 +15,14 @@ instance that is killed without shutting down loses at most ``batch - 1`` counts
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from kv_core.store import Store
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -40,7 +43,7 @@ class RequestMeter:
         self._tallies: dict[tuple[str, str], _Tally] = {}
         self._lock = threading.Lock()
         if self.batch > 1:
-            atexit.register(self.flush)
+            atexit.register(self._flush_at_exit)
 
     @property
     def exact(self) -> bool:
@@ -76,6 +79,19 @@ class RequestMeter:
             for (user_id, month), tally in self._tallies.items():
                 if tally.pending:
                     self._flush(user_id, month, tally)
+
+    def close(self) -> None:
+        """Write what is pending and stop watching for the process's exit."""
+        self.flush()
+        atexit.unregister(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        """At exit nobody can handle an error any more: report lost counts instead."""
+        try:
+            self.flush()
+        except Exception:
+            lost = sum(tally.pending for tally in self._tallies.values())
+            logger.warning("%d request counts could not be written at exit", lost, exc_info=True)
 
     def pending(self, user_id: str, month: str) -> int:
         tally = self._tallies.get((user_id, month))

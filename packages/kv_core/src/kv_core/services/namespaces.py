@@ -6,14 +6,16 @@ from kv_core.errors import NotFound
 from kv_core.hashing import new_id
 from kv_core.keys import validate_namespace_name
 from kv_core.model import Namespace, isoformat
+from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store
 
 
 class Namespaces:
-    def __init__(self, store: Store, config: CoreConfig) -> None:
+    def __init__(self, store: Store, config: CoreConfig, api_keys: ApiKeys) -> None:
         self.store = store
         self.config = config
+        self.api_keys = api_keys
 
     def create(self, user_id: str, name: str) -> Namespace:
         """A new, empty namespace; ``Conflict`` if the user has one of that name."""
@@ -37,4 +39,5 @@ class Namespaces:
         deleted = self.store.delete_namespace(user_id, name)
         if deleted is None:
             raise NotFound(f"You have no namespace called '{name}'.", code="namespace_not_found")
+        self.api_keys.forget_namespace(deleted.id)
         return deleted

@@ -1,0 +1,117 @@
+"""Racing threads on one account: counters stay exact and quotas are never passed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from kv_core.errors import QuotaExceeded
+from kv_core.model import Namespace, User
+
+NOW = "2026-11-25T10:00:00.000Z"
+THREADS = 8
+
+
+def race(work: Callable[[int], None]) -> None:
+    """Run ``work(thread_number)`` in racing threads, re-raising the first failure."""
+    start = threading.Barrier(THREADS)
+    failures: list[BaseException] = []
+
+    def run(number: int) -> None:
+        start.wait()
+        try:
+            work(number)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+@pytest.fixture
+def ann(store):
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    return store
+
+
+@pytest.mark.slow
+def test_racing_writes_give_exact_counters(ann):
+    writes = 200
+
+    def write(thread: int) -> None:
+        for i in range(writes):
+            # Odd writes race on 25 shared keys; even ones make own keys, a fifth deleted.
+            key = f"shared/{i % 50}" if i % 2 else f"own/{thread}/{i}"
+            ann.put_item(
+                user_id="u1",
+                namespace_id="n1",
+                key=key,
+                value=i,
+                size=1 + (thread * 7 + i) % 13,
+                etag=f"{thread}-{i}",
+                now=NOW,
+            )
+            if i % 10 == 9:
+                ann.delete_item(user_id="u1", namespace_id="n1", key=f"own/{thread}/{i - 1}")
+
+    race(write)
+    keys, _ = ann.list_keys("n1", limit=1000)
+    live = [ann.get_item("n1", key) for key in keys]
+    namespace = ann.get_namespace("u1", "app")
+    assert namespace.item_count == len(live) == THREADS * (100 - 20) + 25
+    assert namespace.size_bytes == sum(item.size for item in live)
+    assert ann.get_usage("u1", "2026-11").storage_bytes == namespace.size_bytes
+
+
+@pytest.mark.slow
+def test_racing_admissions_never_pass_the_quota(ann):
+    limit = 300
+    admitted: list[int] = []
+
+    def admit(_: int) -> None:
+        for _ in range(60):
+            if ann.admit_requests("u1", "2026-11", 1, limit) is not None:
+                admitted.append(1)
+
+    race(admit)
+    assert len(admitted) == limit
+    assert ann.get_usage("u1", "2026-11").requests == limit
+
+
+@pytest.mark.slow
+def test_racing_writes_never_pass_the_storage_quota(ann):
+    limit = 1_000
+    stored: list[int] = []
+    refusals: list[str] = []
+
+    def write(thread: int) -> None:
+        for i in range(40):
+            try:
+                ann.put_item(
+                    user_id="u1",
+                    namespace_id="n1",
+                    key=f"{thread}/{i}",
+                    value=i,
+                    size=10,
+                    etag="e",
+                    now=NOW,
+                    storage_limit=limit,
+                )
+            except QuotaExceeded as error:
+                refusals.append(error.code)
+            else:
+                stored.append(10)
+
+    race(write)
+    assert sum(stored) == limit
+    assert refusals == ["storage_quota_exceeded"] * (THREADS * 40 - limit // 10)
+    assert ann.get_usage("u1", "2026-11").storage_bytes == limit
+    assert ann.get_namespace("u1", "app").item_count == limit // 10
