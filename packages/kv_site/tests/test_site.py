@@ -15,10 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import kv_sdk
 from kv_api.openapi import openapi_document
 from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.limits import LIMITS
 from kv_core.plans import PLANS, format_bytes, format_count
+from kv_sdk.cli.commands import build_parser
+from kv_site.clidoc import subcommands
 
 CONFIG = Path(__file__).resolve().parents[1] / "mkdocs.yml"
 
@@ -156,3 +159,17 @@ def test_search_indexes_every_page(site):
     index = json.loads((site / "search" / "search_index.json").read_text())
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert {"pricing/", "docs/quickstart/", "docs/api-reference/", "docs/limits/"} <= locations
+
+
+def test_the_sdk_reference_documents_the_public_surface(site):
+    page = (site / "docs" / "sdk" / "index.html").read_text()
+    for name in kv_sdk.__all__:
+        if not name.startswith("_"):
+            assert f'id="kv_sdk.{name}"' in page or f'id="kv_sdk.errors.{name}"' in page, name
+    assert not re.search(r":(class|meth|func|data|mod):<code>", page)
+
+
+def test_the_cli_reference_has_every_command(site):
+    text = text_of(site / "docs" / "cli" / "index.html")
+    for name in subcommands(build_parser()):
+        assert f"usage: kv {name}" in text

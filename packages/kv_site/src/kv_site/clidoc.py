@@ -7,7 +7,7 @@ import argparse
 import functools
 from typing import cast
 
-WIDTH = 88
+WIDTH = 80
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
