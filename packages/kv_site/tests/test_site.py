@@ -173,3 +173,9 @@ def test_the_cli_reference_has_every_command(site):
     text = text_of(site / "docs" / "cli" / "index.html")
     for name in subcommands(build_parser()):
         assert f"usage: kv {name}" in text
+
+
+def test_every_sample_file_is_on_a_page():
+    pages = "".join(p.read_text() for p in (CONFIG.parent / "docs").rglob("*.md"))
+    for sample in (CONFIG.parent / "examples").iterdir():
+        assert f'--8<-- "{sample.name}' in pages, sample.name
