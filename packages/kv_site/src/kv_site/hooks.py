@@ -12,6 +12,7 @@ and the SDK's docstrings (rendered by mkdocstrings) tidied of Sphinx markup.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from jinja2 import Environment
@@ -22,6 +23,7 @@ from mkdocs.structure.pages import Page
 
 from kv_api.openapi import openapi_document
 from kv_sdk.cli.commands import build_parser
+from kv_site import site_dir
 from kv_site.apiref import api_reference_page
 from kv_site.clidoc import command_reference
 from kv_site.docstrings import tidy_rendered_docstrings
@@ -46,8 +48,12 @@ def generated_pages(config: MkDocsConfig) -> dict[str, str]:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Snippets are included from ``examples/``, wherever ``mkdocs`` is run from."""
+    """Snippets are included from ``examples/``, wherever ``mkdocs`` is run from; with
+    ``KV_SITE_DIR`` set, the site is built exactly where :func:`kv_site.site_dir` (and so
+    ``kv-storage serve``) looks for it."""
     config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(EXAMPLES)]
+    if os.environ.get("KV_SITE_DIR"):
+        config.site_dir = str(site_dir().resolve())
     config.extra["signup_url"] = str(config.extra["dashboard_url"]).rstrip("/") + "/signup"
     return config
 
