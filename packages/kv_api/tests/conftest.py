@@ -1,21 +1,40 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from moto import mock_aws
 
 from kv_api import create_app
+from kv_core.dynamo_store import DynamoStore
 from kv_core.settings import Settings
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings.from_env({"KV_DATA_DIR": str(tmp_path / "data"), "KV_JWT_SECRET": SECRET})
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def settings(request, tmp_path, monkeypatch) -> Iterator[Settings]:
+    """The API on each engine: SQLite in a fresh directory, or a fresh table in moto."""
+    env = {"KV_DATA_DIR": str(tmp_path / "data"), "KV_JWT_SECRET": SECRET}
+    if request.param == "sqlite":
+        yield Settings.from_env(env)
+        return
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        DynamoStore("kv-api-test", region="us-east-1").create_table()
+        yield Settings.from_env(
+            {**env, "KV_STORE": "dynamodb", "KV_TABLE": "kv-api-test", "AWS_REGION": "us-east-1"}
+        )
 
 
 @pytest.fixture
@@ -23,7 +42,9 @@ def app(settings):
     app = create_app(settings=settings)
     app.config.update(TESTING=True)
     yield app
-    app.extensions["kv_services"].store.close()
+    services = app.extensions["kv_services"]
+    services.items.meter.close()
+    services.store.close()
 
 
 @pytest.fixture

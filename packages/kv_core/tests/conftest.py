@@ -31,13 +31,13 @@ def sqlite_store(directory: Path) -> Iterator[Store]:
 
 
 @contextmanager
-def atomic_calls() -> Iterator[None]:
+def atomic_calls(calls: list[str] | None = None) -> Iterator[None]:
     """Make each DynamoDB call atomic, as it is on AWS.
 
     moto applies an update as an unlocked read-modify-write, so racing threads lose
     updates that DynamoDB would not; one lock around each call restores the per-call
     atomicity that the engine relies on (and nothing more: our code's own races,
-    between calls, still race)."""
+    between calls, still race). Each call's operation name goes to ``calls``."""
     from botocore.client import BaseClient
 
     original = BaseClient._make_api_call
@@ -45,6 +45,8 @@ def atomic_calls() -> Iterator[None]:
 
     def atomic(self: BaseClient, operation: str, params: dict) -> dict:  # type: ignore[type-arg]
         with lock:
+            if calls is not None:
+                calls.append(operation)
             return original(self, operation, params)  # type: ignore[no-any-return]
 
     with mock.patch.object(BaseClient, "_make_api_call", atomic):
@@ -52,7 +54,7 @@ def atomic_calls() -> Iterator[None]:
 
 
 @contextmanager
-def dynamo_store() -> Iterator[Store]:
+def dynamo_store(calls: list[str] | None = None) -> Iterator[Store]:
     """A fresh table in moto's DynamoDB, which lives only inside the block."""
     from moto import mock_aws
 
@@ -66,7 +68,7 @@ def dynamo_store() -> Iterator[Store]:
     saved = {name: os.environ.get(name) for name in fake}
     os.environ.update(fake)
     try:
-        with mock_aws(), atomic_calls():
+        with mock_aws(), atomic_calls(calls):
             store = DynamoStore(f"kv-test-{next(_TABLES)}", region="us-east-1")
             store.create_table()
             yield store
@@ -93,3 +95,11 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
 def store(engine: StoreFactory) -> Iterator[Store]:
     with engine() as opened:
         yield opened
+
+
+@pytest.fixture
+def dynamo_calls() -> Iterator[tuple[Store, list[str]]]:
+    """A DynamoDB store and the list of every call it makes, by operation name."""
+    calls: list[str] = []
+    with dynamo_store(calls) as store:
+        yield store, calls

@@ -1,0 +1,77 @@
+"""DynamoDB calls on the hot path, pinned: a change that adds a call fails here.
+
+A warm instance has its API key cached and counts requests in batches (one write per
+``request_batch`` requests), so a GET is one read and a PUT two writes, plus that
+share of a batch. The seed's design spends five calls on every request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from kv_core.services import CoreConfig, Services
+
+REQUESTS = 100
+BATCH = 20
+
+
+@pytest.fixture
+def warm(dynamo_calls):
+    """A warm data plane on DynamoDB: key resolved and cached, month's tally seen."""
+    store, calls = dynamo_calls
+    config = CoreConfig(
+        secret=b"s" * 32, request_batch=BATCH, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC)
+    )
+    services = Services(store, config)
+    user = services.accounts.signup("calls@example.com", "s3cret-pass")
+    services.namespaces.create(user.id, "app")
+    raw = services.api_keys.create(user.id, "app").raw
+    items = services.items
+    for i in range(REQUESTS):
+        items.put(items.authorize(raw, "app", write=True), f"old/{i}", i)
+    items.meter.flush()
+    calls.clear()
+    yield items, raw, calls
+    items.meter.close()
+
+
+def per_operation(calls):
+    counted = Counter(calls)
+    calls.clear()
+    return counted
+
+
+def test_get_is_one_read(warm):
+    items, raw, calls = warm
+    for i in range(REQUESTS):
+        items.get(items.authorize(raw, "app", write=False), f"old/{i}")
+    assert per_operation(calls) == {"GetItem": REQUESTS, "UpdateItem": REQUESTS // BATCH}
+
+
+def test_list_is_one_query(warm):
+    items, raw, calls = warm
+    for _ in range(REQUESTS):
+        items.list(items.authorize(raw, "app", write=False), prefix="old/", limit=10)
+    assert per_operation(calls) == {"Query": REQUESTS, "UpdateItem": REQUESTS // BATCH}
+
+
+def test_put_is_two_writes(warm):
+    items, raw, calls = warm
+    for i in range(REQUESTS):
+        items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": i})
+    for i in range(REQUESTS):
+        items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": -i})
+    assert per_operation(calls) == {"UpdateItem": 2 * (2 * REQUESTS) + 2 * REQUESTS // BATCH}
+
+
+def test_delete_is_two_writes(warm):
+    items, raw, calls = warm
+    for i in range(REQUESTS):
+        items.delete(items.authorize(raw, "app", write=True), f"old/{i}")
+    assert per_operation(calls) == {
+        "DeleteItem": REQUESTS,
+        "UpdateItem": REQUESTS + REQUESTS // BATCH,
+    }
