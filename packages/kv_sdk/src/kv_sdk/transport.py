@@ -43,7 +43,14 @@ _BY_STATUS: dict[int, type[errors.KVError]] = {
 
 
 class _Retry(Retry):
-    """urllib3's ``Retry`` that never sleeps longer than :data:`MAX_RETRY_AFTER`."""
+    """urllib3's ``Retry``, but only for :data:`RETRY_STATUSES` (urllib3 would also
+    retry any 413 or 429 that carries ``Retry-After``, and a monthly quota's wait is
+    days), sleeping at most :data:`MAX_RETRY_AFTER` seconds."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return status_code in RETRY_STATUSES and super().is_retry(
+            method, status_code, has_retry_after
+        )
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         wait = super().get_retry_after(response)
