@@ -1,0 +1,250 @@
+"""The ``kv`` command line: the installed script as a subprocess, and ``main()`` in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from kv_sdk import KVClient
+from kv_sdk.cli import main
+
+KV = shutil.which("kv", path=os.path.dirname(sys.executable))
+
+
+@pytest.fixture
+def run(server, space):
+    """Run the installed ``kv`` with the space's key in the environment."""
+    assert KV, "the kv script is not installed next to this Python"
+
+    def run_kv(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("KV_")}
+        environment.update({"KV_API_KEY": space.secret, "KV_BASE_URL": server})
+        environment.update(env or {})
+        done = subprocess.run(
+            [KV, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    return run_kv
+
+
+@pytest.fixture
+def cli_env(server, space, monkeypatch):
+    """The space's key and the server in the environment of an in-process ``main()``."""
+    monkeypatch.setenv("KV_API_KEY", space.secret)
+    monkeypatch.setenv("KV_BASE_URL", server)
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_put_get_list_delete(run, space):
+    put = run("put", space.name, "user:42", '{"name": "Ada"}')
+    assert put.returncode == 0, put.stderr
+    assert json.loads(put.stdout)["created"] is True
+    got = run("get", space.name, "user:42")
+    assert (got.returncode, json.loads(got.stdout)) == (0, {"name": "Ada"})
+    run("put", space.name, "user:7", "7")
+    run("put", space.name, "other", "null")
+    listed = run("list", space.name, "--prefix", "user:")
+    assert listed.stdout.splitlines() == ["user:42", "user:7"]
+    assert run("list", space.name, "--limit", "2").stdout.splitlines() == ["other", "user:42"]
+    assert run("delete", space.name, "user:42").returncode == 0
+    missing = run("get", space.name, "user:42")
+    assert missing.returncode == 3
+    assert "item_not_found" in missing.stderr
+    assert run("delete", space.name, "user:42").returncode == 3
+
+
+def test_values_from_a_file_and_standard_input(run, space, tmp_path):
+    document = tmp_path / "value.json"
+    document.write_text('{"from": "file", "list": [1, 2]}')
+    assert run("put", space.name, "f", f"@{document}").returncode == 0
+    assert run("put", space.name, "s", stdin='"piped"').returncode == 0
+    assert run("put", space.name, "d", "-", stdin="[true]").returncode == 0
+    assert json.loads(run("get", space.name, "f").stdout) == {"from": "file", "list": [1, 2]}
+    assert json.loads(run("get", space.name, "s").stdout) == "piped"
+    assert json.loads(run("get", space.name, "d").stdout) == [True]
+
+
+def test_conditional_writes_exit_4_when_they_lose(run, space):
+    assert run("put", space.name, "lock", "--if-absent", '"me"').returncode == 0
+    lost = run("put", space.name, "lock", '"you"', "--if-absent")
+    assert lost.returncode == 4
+    assert "precondition_failed" in lost.stderr
+    meta = json.loads(run("get", space.name, "lock", "--meta").stdout)
+    assert (meta["key"], meta["value"], meta["version"]) == ("lock", "me", 1)
+    assert run("put", space.name, "lock", '"next"', "--if-match", meta["etag"]).returncode == 0
+    assert run("put", space.name, "lock", '"stale"', "--if-match", meta["etag"]).returncode == 4
+    assert run("delete", space.name, "lock", "--if-match", meta["etag"]).returncode == 4
+    assert json.loads(run("get", space.name, "lock").stdout) == "next"
+
+
+def test_options_override_the_environment(run, server, space):
+    done = run(
+        "get",
+        space.name,
+        "k",
+        "--api-key",
+        space.secret,
+        "--base-url",
+        server,
+        env={"KV_API_KEY": "kv_wrong", "KV_BASE_URL": "http://127.0.0.1:9"},
+    )
+    assert done.returncode == 3  # reached the server with the right key: not found
+    before = run("--api-key", "kv_wrong", "get", space.name, "k")
+    assert before.returncode == 1
+    assert "invalid_api_key" in before.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "says"),
+    [
+        (["get", "NS", "k"], {"KV_API_KEY": ""}, 2, "KV_API_KEY"),
+        (["put", "NS", "k", "not json"], {}, 2, "not JSON"),
+        (["put", "NS", "k", "@/nonexistent/value.json"], {}, 2, "Cannot read"),
+        (["get", "NS"], {}, 2, "required"),
+        (["frobnicate"], {}, 2, "invalid choice"),
+        (["list", "NS", "--limit", "0"], {}, 2, "at least 1"),
+        (["get", "someone-elses", "k"], {}, 1, "wrong_namespace"),
+        (["--retries", "0", "get", "NS", "k"], {"KV_BASE_URL": "http://127.0.0.1:9"}, 1, "reach"),
+        (["get", "NS", "k"], {"KV_BASE_URL": "nowhere"}, 2, "http://"),
+        (["import", "NS"], {}, 2, "line 2: not JSON"),
+    ],
+)
+def test_mistakes_get_a_message_and_an_exit_code_not_a_traceback(run, space, args, env, code, says):
+    args = [space.name if a == "NS" else a for a in args]
+    done = run(*args, env=env, stdin='{"key": "a", "value": 1}\n{oops\n')
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert done.stdout == ""
+
+
+def test_bad_import_stores_nothing(run, space, kv):
+    done = run("import", space.name, stdin='{"key": "a", "value": 1}\n{"value": 2}\n')
+    assert done.returncode == 2
+    assert "line 2" in done.stderr
+    assert kv.list(space.name).keys == []
+
+
+def test_export_then_import_into_another_namespace_is_identical(run, kv, space, new_space):
+    values = {
+        "a/b": {"nested": [1, 2, {"x": None}]},
+        "with space": "text",
+        "ünïcödé": 3.5,
+        "50%": True,
+        "#hash?q": None,
+        "user:1": [],
+    }
+    values |= {f"bulk/{i:03d}": i for i in range(30)}
+    for key, value in values.items():
+        kv.put(space.name, key, value)
+    exported = run("export", space.name)
+    assert exported.returncode == 0, exported.stderr
+    assert f"exported {len(values)} items" in exported.stderr
+    lines = exported.stdout.splitlines()
+    assert {json.loads(line)["key"]: json.loads(line)["value"] for line in lines} == values
+
+    target = new_space()
+    imported = run("import", target.name, stdin=exported.stdout, env={"KV_API_KEY": target.secret})
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {len(values)} items" in imported.stderr
+    again = run("export", target.name, env={"KV_API_KEY": target.secret})
+    assert again.stdout == exported.stdout
+    with KVClient(target.secret, base_url=kv.base_url) as copy:
+        assert {i.key: i.value for i in copy.iter_items(target.name)} == values
+
+
+def test_import_again_converges_without_duplicates(run, space, kv, tmp_path):
+    source = tmp_path / "items.jsonl"
+    source.write_text("".join(json.dumps({"key": f"k{i}", "value": i}) + "\n" for i in range(5)))
+    for _ in range(2):
+        assert run("import", space.name, str(source)).returncode == 0
+    assert {i.key: i.value for i in kv.iter_items(space.name)} == {f"k{i}": i for i in range(5)}
+
+
+def test_an_interrupted_import_resumes_from_its_checkpoint(
+    cli_env, space, kv, tmp_path, monkeypatch, capsys
+):
+    source = tmp_path / "items.jsonl"
+    source.write_text("".join(json.dumps({"key": f"k{i}", "value": i}) + "\n" for i in range(8)))
+    checkpoint = tmp_path / "import.checkpoint"
+    real_put = KVClient.put
+    calls = []
+
+    def put_then_interrupt(self, *args, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(args)
+        return real_put(self, *args, **kwargs)
+
+    monkeypatch.setattr(KVClient, "put", put_then_interrupt)
+    code = main(["import", space.name, str(source), "--checkpoint", str(checkpoint)])
+    assert code == 130
+    assert "3 of 8 items are stored" in capsys.readouterr().err
+    assert json.loads(checkpoint.read_text())["done"] == 3
+    assert kv.list(space.name).keys == ["k0", "k1", "k2"]
+
+    monkeypatch.setattr(KVClient, "put", real_put)
+    code = main(["import", space.name, str(source), "--checkpoint", str(checkpoint)])
+    assert code == 0
+    assert "imported 5 items" in capsys.readouterr().err
+    assert not checkpoint.exists()
+    items = {i.key: i for i in kv.iter_items(space.name)}
+    assert {k: i.value for k, i in items.items()} == {f"k{i}": i for i in range(8)}
+    # The three stored before the interruption were not written again.
+    assert {items[f"k{i}"].version for i in range(3)} == {1}
+
+
+def test_a_checkpoint_of_another_input_is_refused(cli_env, space, tmp_path, capsys):
+    checkpoint = tmp_path / "import.checkpoint"
+    checkpoint.write_text(json.dumps({"input": "something else", "done": 2}))
+    source = tmp_path / "items.jsonl"
+    source.write_text(json.dumps({"key": "k", "value": 1}) + "\n")
+    assert main(["import", space.name, str(source), "--checkpoint", str(checkpoint)]) == 2
+    assert "another input" in capsys.readouterr().err
+
+
+def test_progress_bar_only_on_a_terminal(cli_env, space, kv, monkeypatch):
+    for i in range(3):
+        kv.put(space.name, f"k{i}", i)
+    for stream, shows_bar in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setattr(sys, "stdout", io.StringIO())
+        assert main(["export", space.name]) == 0
+        assert ("export " in stream.getvalue() and "\r" in stream.getvalue()) == shows_bar
+        assert stream.getvalue().splitlines()[-1].endswith(f"exported 3 items from {space.name}")
+
+
+def test_get_prints_indented_json_on_a_terminal(cli_env, space, kv, monkeypatch):
+    kv.put(space.name, "k", {"a": 1})
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["get", space.name, "k"]) == 0
+    assert terminal.getvalue() == '{\n  "a": 1\n}\n'
+
+
+def test_module_entry_point_and_version():
+    done = subprocess.run(
+        [sys.executable, "-m", "kv_sdk.cli", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("kv ")
+    help_text = subprocess.run([KV, "--help"], capture_output=True, text=True).stdout
+    assert "exit codes" in help_text
