@@ -17,8 +17,8 @@ def test_overview_shows_usage_and_examples_for_my_namespace(browser, ann, servic
     page = browser.get("/").text
     assert "<strong>1</strong> of 10K" in page
     assert "/v1/app/user:42" in page
-    assert "namespace=&#34;app&#34;" in page
-    assert "kv get user:42" in page
+    assert "kv.put(&#34;app&#34;, &#34;user:42&#34;" in page
+    assert "kv get app user:42" in page
     assert "badge--ok" in page
     assert "close to a limit" not in page
 

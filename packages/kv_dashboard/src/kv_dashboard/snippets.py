@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 
@@ -28,22 +29,25 @@ def examples(api_url: str, namespace: str, key: str = KEY_PLACEHOLDER) -> list[S
             f"curl '{base}/{namespace}?prefix=user:' -H 'x-api-key: {key}'",
         ]
     )
+    # The SDK and the command line take the server's root; they add /v1 themselves.
+    root = base.removesuffix("/v1")
     python = "\n".join(
         [
             "from kv_sdk import KVClient",
             "",
-            f'kv = KVClient(api_key="{key}", namespace="{namespace}", base_url="{base}")',
-            'kv.put("user:42", {"name": "Ada", "plan": "pro"})',
-            'print(kv.get("user:42"))',
-            'print(kv.list(prefix="user:"))',
+            f"kv = KVClient(api_key={json.dumps(key)}, base_url={json.dumps(root)})",
+            f'kv.put({json.dumps(namespace)}, "user:42", {{"name": "Ada", "plan": "pro"}})',
+            f'print(kv.get({json.dumps(namespace)}, "user:42").value)',
+            f'print(kv.list({json.dumps(namespace)}, prefix="user:").keys)',
         ]
     )
+    ns = shlex.quote(namespace)
     cli = "\n".join(
         [
-            f"export KV_API_KEY={key} KV_NAMESPACE={namespace} KV_BASE_URL={base}",
-            """kv put user:42 '{"name": "Ada", "plan": "pro"}'""",
-            "kv get user:42",
-            "kv list --prefix user:",
+            f"export KV_API_KEY={shlex.quote(key)} KV_BASE_URL={shlex.quote(root)}",
+            f"""kv put {ns} user:42 '{{"name": "Ada", "plan": "pro"}}'""",
+            f"kv get {ns} user:42",
+            f"kv list {ns} --prefix user:",
         ]
     )
     return [
