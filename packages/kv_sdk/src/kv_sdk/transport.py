@@ -152,11 +152,9 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
         json_body: Any = None,
-        allow: frozenset[int] = frozenset(),
     ) -> requests.Response:
         """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
-        answer unless its status is in ``allow``, and :class:`TransportError` when no
-        answer came."""
+        answer, and :class:`TransportError` when no answer came."""
         merged = {**self.headers, **(headers or {})}
         if json_body is not None:
             body = encode_json(json_body)
@@ -177,7 +175,7 @@ class Transport:
             ) from exc
         except requests.RequestException as exc:
             raise errors.TransportError(f"Could not reach {self.base_url}: {_reason(exc)}") from exc
-        if response.status_code >= 400 and response.status_code not in allow:
+        if response.status_code >= 400:
             raise error_from_response(response)
         return response
 

@@ -122,7 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--prefix", default=None, help="only keys starting with this")
     listing.add_argument("--limit", type=positive, default=None, help="print at most N keys")
 
-    export = command("export", run_export, "Write every item as JSON lines on standard output.")
+    export = command(
+        "export",
+        run_export,
+        "Write every item as JSON lines on standard output "
+        "(one request per item, and one per 1000 keys listed).",
+    )
     export.add_argument("--prefix", default=None, help="only keys starting with this")
 
     imports = command(
