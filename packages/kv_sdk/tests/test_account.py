@@ -11,6 +11,8 @@ from kv_sdk import (
     InvalidRequest,
     KVClient,
     NotFound,
+    QuotaExceeded,
+    RateLimited,
 )
 
 PASSWORD = "correct horse battery"
@@ -136,3 +138,26 @@ def test_usage_counts_requests_and_storage(server, fresh_account):
     after = account.usage()
     assert after.requests.used == 3
     assert after.storage.used == len("k") + len("[1,2]")
+
+
+def test_too_many_failed_logins_is_rate_limited_not_a_quota(server, email):
+    with AccountClient(server) as client:
+        client.signup(email, PASSWORD)
+    with AccountClient(server) as client:
+        failures = 0
+        while failures < 20:
+            try:
+                client.login(email, "wrong password")
+            except AuthenticationError:
+                failures += 1
+                continue
+            except RateLimited as limited:
+                error = limited
+                break
+        else:
+            pytest.fail("20 failed logins were never throttled")
+    assert not isinstance(error, QuotaExceeded)
+    assert error.status == 429
+    assert error.retry_after is not None
+    assert error.retry_after > 0
+    assert failures >= 1
