@@ -88,6 +88,7 @@ def measure() -> list[Figure]:
             runs["bare"].append(_wrk(f"{base}/bare/"))
             runs["get"].append(_wrk(f"{base}/v1/bench/item", *header))
             runs["put"].append(_wrk(f"{base}/v1/bench/item", *header, "-s", str(script)))
+        sdk = _sdk_against_requests(base, key)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -109,7 +110,38 @@ def measure() -> list[Figure]:
             "higher",
             detail=f"PUT {put:,.0f} req/s, {detail}",
         ),
+        sdk,
     ]
+
+
+def _sdk_against_requests(base: str, key: str, calls: int = 500) -> Figure:
+    """One thread making the same GETs through KVClient and through a bare
+    ``requests.Session``, in alternating rounds: what the SDK's parsing, error mapping
+    and retry adapter cost per call."""
+    from kv_sdk import KVClient
+
+    rates: dict[str, list[float]] = {"sdk": [], "raw": []}
+    with KVClient(key, base_url=base) as client, requests.Session() as raw:
+        url, headers = f"{base}/v1/bench/item", {"x-api-key": key}
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(calls):
+                client.get("bench", "item")
+            rates["sdk"].append(calls / (time.perf_counter() - started))
+            started = time.perf_counter()
+            for _ in range(calls):
+                response = raw.get(url, headers=headers, timeout=10)
+                response.raise_for_status()
+                response.json()
+            rates["raw"].append(calls / (time.perf_counter() - started))
+    sdk, bare = statistics.median(rates["sdk"]), statistics.median(rates["raw"])
+    return Figure(
+        "SDK GET calls/s / raw requests.Session calls/s",
+        sdk / bare,
+        None,
+        "higher",
+        detail=f"SDK {sdk:,.0f}/s, requests {bare:,.0f}/s, one thread",
+    )
 
 
 def _account(base: str, env: dict[str, str]) -> str:

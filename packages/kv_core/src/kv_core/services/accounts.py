@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from kv_core.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from kv_core.hashing import hash_password, new_id, verify_password
 from kv_core.keys import normalize_email
@@ -15,9 +17,13 @@ PASSWORD_MIN_CHARS = 8
 PASSWORD_MAX_CHARS = 1024
 WRONG_CREDENTIALS = "The email or the password is wrong."
 
-# Verifying against a real hash for unknown emails keeps login's timing the same
-# whether or not the email has an account.
-_DUMMY_HASH = hash_password("not a real password")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to verify against for unknown emails, so that login takes as long
+    whether or not the email has an account. Made on first use: hashing is slow on
+    purpose, and a cold start should not pay for it."""
+    return hash_password("not a real password")
 
 
 class Accounts:
@@ -53,7 +59,7 @@ class Accounts:
                 "Too many failed logins. Wait a few minutes and try again.", retry_after=window
             )
         user = self.store.get_user_by_email(email)
-        matches = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+        matches = verify_password(password, user.password_hash if user else _dummy_hash())
         if user is None or not matches:
             self.store.add_login_failure(email, now, window)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
