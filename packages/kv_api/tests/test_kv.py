@@ -40,7 +40,10 @@ def test_any_json_value(account, value):
     assert account.get("k").json["value"] == value
 
 
-@pytest.mark.parametrize("key", ["a/b/c", "with space", "ключ", "100%", "a#b", "x" * 512, "trail/"])
+@pytest.mark.parametrize(
+    "key",
+    ["a/b/c", "with space", "ключ", "100%", "a#b", "x" * 512, "trail/", "/lead", "a//b", "//"],
+)
 def test_awkward_keys(account, key):
     path = f"/v1/app/{quote(key, safe='')}"
     assert account.client.put(path, json=1, headers=account.key_header).status_code == 201
@@ -52,7 +55,9 @@ def test_awkward_keys(account, key):
 def test_slashes_in_a_key_need_no_encoding(account):
     account.client.put("/v1/app/a/b/c", json=1, headers=account.key_header)
     assert account.client.get("/v1/app/a%2Fb%2Fc", headers=account.key_header).status_code == 200
-    assert account.list_keys() == ["a/b/c"]
+    account.client.put("/v1/app//lead", json=2, headers=account.key_header)
+    assert account.client.get("/v1/app/%2Flead", headers=account.key_header).json["value"] == 2
+    assert account.list_keys() == ["/lead", "a/b/c"]
 
 
 def test_conditional_writes(account, assert_error):

@@ -82,11 +82,6 @@ def test_awkward_keys_are_stored_under_exactly_that_key(kv, space, key):
     assert kv.list(space.name).keys == []
 
 
-@pytest.mark.xfail(
-    reason="the server merges the slashes of /v1/ns//lead, so a key starting with '/' "
-    "does not reach it (kv_api routing)",
-    strict=False,
-)
 def test_a_key_with_a_leading_slash(kv, space):
     kv.put(space.name, "/lead", 1)
     assert kv.get(space.name, "/lead").value == 1

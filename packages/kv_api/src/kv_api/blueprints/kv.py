@@ -1,12 +1,14 @@
 """The data plane: items of one namespace, with a namespace-scoped ``x-api-key``.
 
-Keys are the rest of the path, URL-decoded, so ``a/b/c`` and ``user:123`` are keys.
+Keys are the rest of the path, URL-decoded, so ``a/b/c``, ``user:123`` and ``/lead``
+are keys.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import PathConverter
 
 from kv_api.bodies import parse_json
 from kv_api.context import services
@@ -16,6 +18,17 @@ from kv_core.model import Item
 from kv_core.services import Principal
 
 bp = Blueprint("kv", __name__, url_prefix="/v1")
+
+
+class KeyConverter(PathConverter):
+    """The rest of the path, whatever it holds: unlike ``path``, a key may start with
+    ``/`` (which arrives as ``//`` or ``/%2F`` after the namespace)."""
+
+    regex = ".+"
+    part_isolating = False  # spans slashes (werkzeug would guess otherwise from regex)
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("key", KeyConverter))
 
 
 def _principal(namespace: str, *, write: bool) -> Principal:
@@ -41,7 +54,7 @@ def parse_etag(header: str | None) -> str | None:
     return value.strip('"') if value != "*" else "*"
 
 
-@bp.get("/<namespace>/<path:key>")
+@bp.get("/<namespace>/<key:key>")
 def get_item(namespace: str, key: str) -> ResponseReturnValue:
     item = services().items.get(_principal(namespace, write=False), key)
     etag = quote_etag(item)
@@ -54,7 +67,7 @@ def get_item(namespace: str, key: str) -> ResponseReturnValue:
     return response
 
 
-@bp.put("/<namespace>/<path:key>")
+@bp.put("/<namespace>/<key:key>")
 def put_item(namespace: str, key: str) -> ResponseReturnValue:
     principal = _principal(namespace, write=True)
     value = parse_json(request.get_data(cache=False))
@@ -76,7 +89,7 @@ def put_item(namespace: str, key: str) -> ResponseReturnValue:
     return response
 
 
-@bp.delete("/<namespace>/<path:key>")
+@bp.delete("/<namespace>/<key:key>")
 def delete_item(namespace: str, key: str) -> ResponseReturnValue:
     services().items.delete(
         _principal(namespace, write=True), key, if_match=parse_etag(request.headers.get("If-Match"))
