@@ -7,6 +7,7 @@ are keys.
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import PathConverter
 
@@ -28,7 +29,9 @@ class KeyConverter(PathConverter):
     part_isolating = False  # spans slashes (werkzeug would guess otherwise from regex)
 
 
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("key", KeyConverter))
+@bp.record_once
+def _register_key_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("key", KeyConverter)
 
 
 def _principal(namespace: str, *, write: bool) -> Principal:
