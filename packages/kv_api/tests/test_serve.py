@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,49 +9,17 @@ from pathlib import Path
 import pytest
 import requests
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from kv_api.testing import serving as live_server
 
 
 @contextmanager
 def serving(data: Path) -> Iterator[str]:
-    """Run the server until the block ends, then stop it with SIGTERM."""
-    port = free_port()
-    executable = shutil.which("kv-storage", path=os.path.dirname(sys.executable))
-    assert executable, "kv-storage is not installed next to this Python"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KV_")}
-    process = subprocess.Popen(
-        [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/v1/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not start: {process.stdout.read()}")
-            time.sleep(0.1)
+    """Run the server until the block ends; it must then stop cleanly on SIGTERM, having
+    said where it listened."""
+    output: list[str] = []
+    with live_server(data, output=output) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert process.returncode == 0, output
-    assert f"listening on http://127.0.0.1:{port}/" in output
+    assert f"listening on {base}/" in output[0]
 
 
 @pytest.mark.slow

@@ -6,68 +6,19 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import requests
 
+from kv_api.testing import free_port, serving
 from kv_sdk import AccountClient, KVClient
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """Run ``kv-storage serve`` until the block ends, then stop it with SIGTERM."""
-    port = free_port()
-    executable = shutil.which("kv-storage", path=os.path.dirname(sys.executable))
-    assert executable, "kv-storage is not installed next to this Python"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KV_")}
-    process = subprocess.Popen(
-        [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/v1/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not start: {process.stdout.read()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 @pytest.fixture(scope="session")
