@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from moto import mock_aws
 
 from kv_api import create_app
-from kv_core.dynamo_store import DynamoStore
 from kv_core.settings import Settings
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
@@ -28,6 +26,10 @@ def settings(request, tmp_path, monkeypatch) -> Iterator[Settings]:
     if request.param == "sqlite":
         yield Settings.from_env(env)
         return
+    from moto import mock_aws  # not needed by the deployment tests, which lack it
+
+    from kv_core.dynamo_store import DynamoStore
+
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
