@@ -63,6 +63,6 @@ def measure() -> list[Figure]:
             "list page at 100k keys / list page at 1k keys",
             large / small,
             1.5,
-            detail=f"{small * 1e6:,.0f} us vs {large * 1e6:,.0f} us per page of 100",
+            detail=f"page of 100: {large * 1e6:,.0f} us at 100k keys, {small * 1e6:,.0f} at 1k",
         )
     ]
