@@ -132,10 +132,19 @@ def test_the_request_quota_refuses_with_the_wait(services, ann, writer):
     assert services.usage.report(ann.id, "free").requests_used == limit
 
 
+def test_usage_report_counts_what_this_instance_has_not_written_yet(services, ann, writer):
+    principal = services.items.authorize(writer, "app", write=True)
+    for _ in range(3):
+        services.items.list(principal)
+    assert services.usage.report(ann.id, "free").requests_used == 3
+    assert services.usage.history(ann.id)["2026-11"] == 3
+    services.items.meter.flush()
+    assert services.usage.report(ann.id, "free").requests_used == 3
+
+
 def test_usage_report_follows_writes(services, ann, writer):
     principal = services.items.authorize(writer, "app", write=True)
     services.items.put(principal, "k", "v")
-    services.items.meter.flush()
     report = services.usage.report(ann.id, "free")
     assert (report.requests_used, report.storage_used) == (1, len("k") + len('"v"'))
     assert services.usage.history(ann.id)["2026-11"] == 1

@@ -27,7 +27,7 @@ class Services:
         self.accounts = Accounts(store, config, self.api_keys)
         self.namespaces = Namespaces(store, config, self.api_keys)
         self.items = Items(store, config, self.api_keys)
-        self.usage = UsageReports(store, config)
+        self.usage = UsageReports(store, config, self.items.meter)
         self.browse = Browse(store, config)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kv_core.plans import Plan, Status, get_plan, last_months, month_of, usage_status, worst_status
 from kv_core.services.config import CoreConfig
+from kv_core.services.metering import RequestMeter
 from kv_core.store import Store
 
 
@@ -38,16 +39,25 @@ class UsageReport:
 
 
 class UsageReports:
-    def __init__(self, store: Store, config: CoreConfig) -> None:
+    """Reports from the store's counts plus what this instance's meter, if it has one,
+    has admitted and not yet written (a remote engine's counts are written in batches)."""
+
+    def __init__(self, store: Store, config: CoreConfig, meter: RequestMeter | None = None) -> None:
         self.store = store
         self.config = config
+        self.meter = meter
 
     def report(self, user_id: str, plan: str) -> UsageReport:
         month = month_of(self.config.clock())
         usage = self.store.get_usage(user_id, month)
-        return UsageReport(get_plan(plan), month, usage.requests, usage.storage_bytes)
+        requests = usage.requests + self._pending(user_id, month)
+        return UsageReport(get_plan(plan), month, requests, usage.storage_bytes)
 
     def history(self, user_id: str, months: int = 6) -> dict[str, int]:
         """Requests per month for the last ``months`` months, oldest first."""
         window = last_months(month_of(self.config.clock()), months)
-        return self.store.request_history(user_id, window)
+        counts = self.store.request_history(user_id, window)
+        return {month: count + self._pending(user_id, month) for month, count in counts.items()}
+
+    def _pending(self, user_id: str, month: str) -> int:
+        return self.meter.pending(user_id, month) if self.meter is not None else 0
