@@ -161,6 +161,7 @@ class DynamoStore:
         self.region = region or "us-east-1"
         self.host = host
         self.Entry = bind_entry(table, self.region, host)
+        self._connection = Connection(region=self.region, host=host)  # for transactions
 
     def create_table(self) -> None:
         """Create the table with GSI1 and its TTL, on demand (for local and moto use;
@@ -185,7 +186,7 @@ class DynamoStore:
         return self.Entry._get_connection()
 
     def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=Connection(region=self.region, host=self.host))
+        return TransactWrite(connection=self._connection)
 
     def _profile_key(self, user_id: str) -> tuple[str, str]:
         return keys.user_pk(user_id), keys.PROFILE
@@ -369,7 +370,9 @@ class DynamoStore:
         consistent: a key may take a moment to resolve after it is made.)"""
         found = next(
             iter(
-                self.Entry.gsi1.query(keys.apikey_gsi1pk(key_hash), self.Entry.gsi1sk == "METADATA")
+                self.Entry.gsi1.query(
+                    keys.apikey_gsi1pk(key_hash), self.Entry.gsi1sk == keys.METADATA
+                )
             ),
             None,
         )
