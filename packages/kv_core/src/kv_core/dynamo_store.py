@@ -298,7 +298,9 @@ class DynamoStore:
 
     def delete_namespace(self, user_id: str, name: str) -> Namespace | None:
         """Take the namespace's counters off the profile first (releasing its bytes in
-        the same update), so that a write racing the cascade is refused and undone."""
+        the same update), so that a write racing the cascade is refused and undone; then
+        its keys, its items, and last the namespace itself, so that a delete cut short
+        is finished by the next one."""
         entry = self._get(keys.user_pk(user_id), keys.namespace_sk(name))
         if entry is None or entry.id is None:
             return None
@@ -317,16 +319,15 @@ class DynamoStore:
                 condition=entry_class.ns_items[ns_id].exists(),
                 return_values="ALL_OLD",
             )
+            namespace = _namespace(entry, entry_class.from_raw_data(released["Attributes"]))
         except UpdateError as error:
-            if _failed_condition(error):
-                return None  # another request is deleting it
-            raise
-        old_profile = entry_class.from_raw_data(released["Attributes"])
-        namespace = _namespace(entry, old_profile)
-        entry.delete()
+            if not _failed_condition(error):
+                raise
+            namespace = _namespace(entry, None)  # released already, by an earlier delete
         for key in self._keys_of_namespace(user_id, ns_id):
             key.delete()
         self._delete_partition(keys.namespace_pk(ns_id))
+        entry.delete()
         return namespace
 
     def _keys_of_namespace(self, user_id: str, namespace_id: str) -> list[Entry]:
