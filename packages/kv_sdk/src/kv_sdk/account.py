@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Literal
 from urllib.parse import quote
 
@@ -11,12 +10,12 @@ import requests
 from kv_sdk._env import resolve_base_url
 from kv_sdk.errors import AuthenticationError
 from kv_sdk.models import ApiKey, Namespace, NewApiKey, Usage, User
-from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Transport
+from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PooledClient, Transport
 
 Access = Literal["read-write", "read-only"]
 
 
-class AccountClient:
+class AccountClient(PooledClient):
     """The account API (``/v1/auth``, ``/v1/namespaces``, ``/v1/api-keys``, ``/v1/usage``).
 
     :meth:`signup` or :meth:`login` obtain a session ``token`` that every other call
@@ -94,21 +93,6 @@ class AccountClient:
     def usage(self) -> Usage:
         """This month's requests and storage against the account's plan."""
         return Usage.from_json(self._call("GET", "/v1/usage").json())
-
-    def close(self) -> None:
-        """Release the pooled connections (not those of a session you passed in)."""
-        self._transport.close()
-
-    def __enter__(self) -> AccountClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "signed in" if self.token else "signed out"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -17,13 +16,14 @@ from kv_sdk.models import Item, Page, WriteResult
 from kv_sdk.transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    PooledClient,
     Transport,
     encode_json,
     reached_server_before,
 )
 
 
-class KVClient:
+class KVClient(PooledClient):
     """Read and write JSON values by key, as the REST API's ``/v1/{namespace}/{key}``.
 
     ``api_key`` defaults to ``KV_API_KEY`` and ``base_url`` to ``KV_BASE_URL``, then to
@@ -180,21 +180,6 @@ class KVClient:
             item = self._get_or_none(namespace, key)
             if item is not None:
                 yield item
-
-    def close(self) -> None:
-        """Release the pooled connections (not those of a session you passed in)."""
-        self._transport.close()
-
-    def __enter__(self) -> KVClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"KVClient(base_url={self.base_url!r})"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import requests
 from requests.__version__ import __version__ as requests_version
@@ -203,3 +204,25 @@ def _reason(exc: requests.RequestException) -> str:
         reason = inner
     text = str(reason)
     return text.split("): ", 1)[-1] if text.startswith(("<", "HTTP")) else text
+
+
+class PooledClient:
+    """What both clients share: a :class:`Transport`, closed by ``close()`` or at the end
+    of a ``with`` block."""
+
+    _transport: Transport
+
+    def close(self) -> None:
+        """Release the pooled connections (not those of a session you passed in)."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
