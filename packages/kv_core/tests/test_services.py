@@ -16,8 +16,9 @@ from kv_core.errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from kv_core.notify import LogNotifier
 from kv_core.plans import get_plan
-from kv_core.services import CoreConfig, Services
+from kv_core.services import Billing, BillingEvent, CoreConfig, Services
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -148,3 +149,23 @@ def test_usage_report_follows_writes(services, ann, writer):
     report = services.usage.report(ann.id, "free")
     assert (report.requests_used, report.storage_used) == (1, len("k") + len('"v"'))
     assert services.usage.history(ann.id)["2026-11"] == 1
+
+
+def test_a_plan_changed_by_billing_is_seen_at_once_in_this_instance(services, ann, writer):
+    billing = Billing(
+        services.store, services.config, LogNotifier(), {"pri_pro": "pro"}, services.api_keys
+    )
+    assert services.items.authorize(writer, "app", write=False).plan.name == "free"
+    event = BillingEvent.parse(
+        {
+            "event_id": "evt_1",
+            "event_type": "subscription.created",
+            "data": {
+                "status": "active",
+                "custom_data": {"user_id": ann.id},
+                "items": [{"price": {"id": "pri_pro"}}],
+            },
+        }
+    )
+    assert billing.apply(event) == "applied"
+    assert services.items.authorize(writer, "app", write=False).plan.name == "pro"

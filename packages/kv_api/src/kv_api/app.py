@@ -48,7 +48,11 @@ def create_app(
     app.extensions["kv_services"] = services
     app.extensions["kv_settings"] = settings
     app.extensions["kv_billing"] = Billing(
-        services.store, services.config, make_notifier(settings), settings.paddle_prices
+        services.store,
+        services.config,
+        make_notifier(settings),
+        settings.paddle_prices,
+        api_keys=services.api_keys,
     )
     app.url_map.merge_slashes = False
 

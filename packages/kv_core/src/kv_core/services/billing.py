@@ -16,6 +16,7 @@ from kv_core.errors import InvalidInput
 from kv_core.model import isoformat
 from kv_core.notify import Notifier
 from kv_core.plans import DEFAULT_PLAN, PLANS
+from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store
 
@@ -73,6 +74,7 @@ class Billing:
         config: CoreConfig,
         notifier: Notifier,
         prices: Mapping[str, str],
+        api_keys: ApiKeys | None = None,
     ) -> None:
         unknown = set(prices.values()) - set(PLANS)
         if unknown:
@@ -81,6 +83,7 @@ class Billing:
         self.config = config
         self.notifier = notifier
         self.prices = dict(prices)
+        self.api_keys = api_keys
 
     def apply(self, event: BillingEvent) -> Outcome:
         """Apply one verified event, at most once per event id."""
@@ -104,17 +107,23 @@ class Billing:
 
     def _subscription(self, event: BillingEvent, user_id: str, email: str, now: str) -> None:
         if event.data.get("status") in SUBSCRIPTION_ENDED:
-            self.store.set_plan(user_id, DEFAULT_PLAN, now)
+            self._set_plan(user_id, DEFAULT_PLAN, now)
             return
         plans = [self.prices[p] for p in event.price_ids if p in self.prices]
         if not plans:
             log.warning("event %s has no price in the price map: %s", event.id, event.price_ids)
             return
         best = max(plans, key=lambda name: PLANS[name].price_usd)
-        self.store.set_plan(user_id, best, now)
+        self._set_plan(user_id, best, now)
+
+    def _set_plan(self, user_id: str, plan: str, now: str) -> None:
+        """Change the plan; this instance's cached keys of the account see it at once."""
+        self.store.set_plan(user_id, plan, now)
+        if self.api_keys is not None:
+            self.api_keys.forget_user(user_id)
 
     def _canceled(self, event: BillingEvent, user_id: str, email: str, now: str) -> None:
-        self.store.set_plan(user_id, DEFAULT_PLAN, now)
+        self._set_plan(user_id, DEFAULT_PLAN, now)
 
     def _payment_failed(self, event: BillingEvent, user_id: str, email: str, now: str) -> None:
         self.store.mark_once(f"payment-failed:{user_id}", event.id, now)
