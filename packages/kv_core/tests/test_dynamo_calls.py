@@ -67,6 +67,13 @@ def test_put_is_two_writes(warm):
     assert per_operation(calls) == {"UpdateItem": 2 * (2 * REQUESTS) + 2 * REQUESTS // BATCH}
 
 
+def test_a_conditional_put_is_two_writes_too(warm):
+    items, raw, calls = warm
+    for i in range(REQUESTS):
+        items.put(items.authorize(raw, "app", write=True), f"old/{i}", -i, if_match="*")
+    assert per_operation(calls) == {"UpdateItem": 2 * REQUESTS + REQUESTS // BATCH}
+
+
 def test_delete_is_two_writes(warm):
     items, raw, calls = warm
     for i in range(REQUESTS):

@@ -220,6 +220,20 @@ def test_if_match_and_if_absent(ann):
     assert put(ann, "new", 1, size=5, etag="e5", if_absent=True)[1]
 
 
+def test_if_match_any_needs_a_current_item(ann):
+    with pytest.raises(PreconditionFailed):
+        put(ann, "k", 1, size=5, etag="e1", if_match="*")
+    assert ann.get_item("n1", "k") is None
+    assert counters(ann) == (0, 0, 0)
+    put(ann, "k", 1, size=5, etag="e1")
+    item, created = put(ann, "k", 2, size=6, etag="e2", if_match="*")
+    assert (item.version, created) == (2, False)
+    deleted = ann.delete_item(user_id="u1", namespace_id="n1", key="k", if_match="*")
+    assert deleted.etag == "e2"
+    with pytest.raises(NotFound):
+        ann.delete_item(user_id="u1", namespace_id="n1", key="k", if_match="*")
+
+
 def test_storage_limit_refuses_growth_past_it_and_writes_nothing(ann):
     put(ann, "a", 1, size=60, storage_limit=100)
     with pytest.raises(QuotaExceeded) as error:

@@ -67,7 +67,7 @@ from kv_core.model import (
     parse_iso,
 )
 from kv_core.sizing import encode_value
-from kv_core.store import namespace_gone, precondition_failed, storage_exceeded
+from kv_core.store import ANY_ETAG, namespace_gone, precondition_failed, storage_exceeded
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -437,7 +437,9 @@ class DynamoStore:
         condition: Condition | None = None
         if if_absent:
             condition = entry_class.pk.does_not_exist()
-        if if_match is not None:
+        if if_match == ANY_ETAG:
+            condition = entry_class.pk.exists()
+        elif if_match is not None:
             condition = entry_class.etag == if_match
         pk, sk = keys.namespace_pk(namespace_id), keys.item_sk(key)
         try:
@@ -457,7 +459,8 @@ class DynamoStore:
             )
         except UpdateError as error:
             if _failed_condition(error):
-                raise precondition_failed(if_absent=if_absent) from None
+                missing = if_match == ANY_ETAG
+                raise precondition_failed(if_absent=if_absent, missing=missing) from None
             raise
         old = (
             entry_class.from_raw_data(written["Attributes"]) if written.get("Attributes") else None
@@ -535,7 +538,7 @@ class DynamoStore:
     ) -> Item:
         entry_class = self.Entry
         condition = entry_class.pk.exists()
-        if if_match is not None:
+        if if_match not in (None, ANY_ETAG):
             condition = condition & (entry_class.etag == if_match)
         try:
             deleted = self._raw().delete_item(
@@ -547,7 +550,7 @@ class DynamoStore:
         except DeleteError as error:
             if not _failed_condition(error):
                 raise
-            if if_match is not None and self.get_item(namespace_id, key) is not None:
+            if if_match not in (None, ANY_ETAG) and self.get_item(namespace_id, key) is not None:
                 raise precondition_failed(if_absent=False) from None
             raise NotFound(f"There is no item '{key}'.", code="item_not_found") from None
         item = _item(entry_class.from_raw_data(deleted["Attributes"]), namespace_id, key)

@@ -23,7 +23,7 @@ from typing import Any
 from kv_core.errors import Conflict, NotFound
 from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
 from kv_core.sizing import encode_value
-from kv_core.store import namespace_gone, precondition_failed, storage_exceeded
+from kv_core.store import ANY_ETAG, namespace_gone, precondition_failed, storage_exceeded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -601,5 +601,7 @@ def _check_preconditions(
 ) -> None:
     if if_absent and current_etag is not None:
         raise precondition_failed(if_absent=True)
-    if if_match is not None and current_etag != if_match:
+    if if_match is not None and current_etag is None:
+        raise precondition_failed(if_absent=False, missing=True)
+    if if_match not in (None, ANY_ETAG, current_etag):
         raise precondition_failed(if_absent=False)

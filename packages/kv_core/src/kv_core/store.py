@@ -97,7 +97,8 @@ class Store(Protocol):
     ) -> tuple[Item, bool]:
         """Create or replace an item; returns it and whether it was created.
 
-        Atomically with the write: ``if_match`` must equal the current etag and
+        Atomically with the write: ``if_match`` must equal the current etag (``*``:
+        there must be a current item) and
         ``if_absent`` requires no current item (else ``PreconditionFailed``); the
         user's stored bytes plus the growth must stay within ``storage_limit`` (else
         ``QuotaExceeded`` with code ``storage_quota_exceeded``); the version grows by
@@ -110,7 +111,7 @@ class Store(Protocol):
         self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
     ) -> Item:
         """Delete an item and release its bytes; ``NotFound`` if absent,
-        ``PreconditionFailed`` if ``if_match`` is not its etag."""
+        ``PreconditionFailed`` if ``if_match`` is not its etag (``*`` matches any)."""
         ...
 
     def list_keys(
@@ -160,9 +161,14 @@ class Store(Protocol):
 # --- the refusals both engines raise, worded once ----------------------------------------
 
 
-def precondition_failed(*, if_absent: bool) -> PreconditionFailed:
+ANY_ETAG = "*"  # ``if_match`` that any current item satisfies
+
+
+def precondition_failed(*, if_absent: bool, missing: bool = False) -> PreconditionFailed:
     if if_absent:
         return PreconditionFailed("The item exists already.", code="precondition_failed")
+    if missing:
+        return PreconditionFailed("There is no such item to replace.", code="precondition_failed")
     return PreconditionFailed(
         "The item has changed since you read it (its ETag differs).", code="precondition_failed"
     )

@@ -15,7 +15,6 @@ from kv_core.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
-    PreconditionFailed,
     QuotaExceeded,
 )
 from kv_core.hashing import new_etag
@@ -131,11 +130,6 @@ class Items:
                 code="value_too_large",
             )
         self.admit(principal)
-        if if_match == "*":
-            current = self.store.get_item(principal.key.namespace_id, key)
-            if current is None:
-                raise PreconditionFailed("There is no such item to replace.")
-            if_match = current.etag
         return self.store.put_item(
             user_id=principal.user.id,
             namespace_id=principal.key.namespace_id,
@@ -157,7 +151,7 @@ class Items:
             user_id=principal.user.id,
             namespace_id=principal.key.namespace_id,
             key=key,
-            if_match=None if if_match == "*" else if_match,
+            if_match=if_match,
         )
 
     def list(
