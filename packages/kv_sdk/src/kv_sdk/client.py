@@ -22,6 +22,9 @@ from kv_sdk.transport import (
     reached_server_before,
 )
 
+# The largest page the API serves (its list `limit` is 1 to 1000).
+MAX_PAGE_SIZE = 1000
+
 
 class KVClient(PooledClient):
     """Read and write JSON values by key, as the REST API's ``/v1/{namespace}/{key}``.

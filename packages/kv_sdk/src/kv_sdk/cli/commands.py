@@ -12,7 +12,7 @@ from typing import IO, Any
 from kv_sdk._version import __version__
 from kv_sdk.cli.mistakes import UsageError
 from kv_sdk.cli.transfer import ImportItem, export_items, import_items, read_import
-from kv_sdk.client import KVClient
+from kv_sdk.client import MAX_PAGE_SIZE, KVClient
 from kv_sdk.errors import (
     ConfigurationError,
     KVError,
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         run_export,
         "Write every item as JSON lines on standard output "
-        "(one request per item, and one per 1000 keys listed).",
+        f"(one request per item, and one per {MAX_PAGE_SIZE} keys listed).",
     )
     export.add_argument("--prefix", default=None, help="only keys starting with this")
 
@@ -248,7 +248,7 @@ def run_delete(kv: KVClient, args: argparse.Namespace) -> int:
 
 
 def run_list(kv: KVClient, args: argparse.Namespace) -> int:
-    page_size = min(args.limit, 1000) if args.limit else 1000
+    page_size = min(args.limit, MAX_PAGE_SIZE) if args.limit else MAX_PAGE_SIZE
     for count, key in enumerate(kv.iter_keys(args.namespace, args.prefix, page_size=page_size)):
         if args.limit is not None and count >= args.limit:
             break

@@ -21,7 +21,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from kv_sdk.cli.mistakes import UsageError
-from kv_sdk.client import KVClient
+from kv_sdk.client import MAX_PAGE_SIZE, KVClient
 from kv_sdk.errors import KVError
 
 
@@ -66,7 +66,7 @@ def export_items(
     """Write every item of ``namespace`` to ``out`` in key order; returns the count."""
     count = 0
     with progress_bar(progress, None, 0, f"export {namespace}") as bar:
-        for item in kv.iter_items(namespace, prefix, page_size=1000):
+        for item in kv.iter_items(namespace, prefix, page_size=MAX_PAGE_SIZE):
             out.write(json.dumps({"key": item.key, "value": item.value}, ensure_ascii=False))
             out.write("\n")
             count += 1
