@@ -2,8 +2,10 @@
 
 Safe with several threads (one connection per thread) and several processes (SQLite's
 own locking; writes take the lock up front with ``BEGIN IMMEDIATE``). Every write that
-moves a counter does so in the same transaction, so counts are exact, and a committed
-transaction survives a ``kill -9`` of the process.
+moves a storage counter does so in the same transaction, so counts are exact, and a
+committed transaction survives a ``kill -9`` of the process. Request counts and the
+API-key cache's generation are shared through :mod:`kv_core.counters` instead, which
+keeps them exact without a write transaction per request.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from kv_core.counters import SharedCounters, fits
 from kv_core.errors import Conflict, NotFound
 from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
 from kv_core.sizing import encode_value
@@ -159,7 +162,11 @@ class SqliteStore:
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"))
-        self._generation_path = self.path.with_name(self.path.name + ".keys")
+        self._counters = SharedCounters(
+            self.path.with_name(self.path.name + ".counters"),
+            load=self._stored_requests,
+            save=self._store_requests,
+        )
         self._resolved: dict[str, tuple[ApiKey, User]] = {}
         self._resolved_generation = -1
         with self._writer.held():
@@ -201,6 +208,7 @@ class SqliteStore:
             return db.execute(sql, params).fetchall()
 
     def close(self) -> None:
+        self._counters.close()
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None and self._local.pid == os.getpid():
             db.close()
@@ -353,18 +361,11 @@ class SqliteStore:
 
     def _keys_generation(self) -> int:
         """Grows whenever a resolved key may have changed; see ``_keys_changed``."""
-        try:
-            return os.stat(self._generation_path).st_size
-        except FileNotFoundError:
-            return 0
+        return self._counters.generation()
 
     def _keys_changed(self) -> None:
-        """Tell every process's key cache, after a revocation or a plan change.
-
-        A stat of a file's size is far cheaper than a query, and the size only grows,
-        so no change is ever missed."""
-        with open(self._generation_path, "ab") as marker:
-            marker.write(b".")
+        """Tell every process's key cache, after a revocation or a plan change."""
+        self._counters.bump_generation()
 
     def list_api_keys(self, user_id: str) -> list[ApiKey]:
         rows = (
@@ -511,6 +512,8 @@ class SqliteStore:
     def admit_requests(self, user_id: str, month: str, count: int, limit: int) -> int | None:
         if count > limit:
             return None
+        if fits(user_id, month):
+            return self._counters.admit(user_id, month, count, limit)
         rows = self._write_one(
             "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id, month) DO UPDATE"
@@ -521,6 +524,8 @@ class SqliteStore:
         return int(rows[0][0]) if rows else None
 
     def add_requests(self, user_id: str, month: str, count: int) -> int:
+        if fits(user_id, month):
+            return self._counters.add(user_id, month, count)
         rows = self._write_one(
             "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id, month) DO UPDATE"
@@ -530,26 +535,41 @@ class SqliteStore:
         )
         return int(rows[0][0])
 
+    def _requests(self, user_id: str, month: str) -> int:
+        """The month's count: the shared counters', else the table's."""
+        if fits(user_id, month):
+            counted = self._counters.peek(user_id, month)
+            if counted is not None:
+                return counted
+        return self._stored_requests(user_id, month)
+
+    def _stored_requests(self, user_id: str, month: str) -> int:
+        row = (
+            self._connection()
+            .execute("SELECT requests FROM usage WHERE user_id = ? AND month = ?", (user_id, month))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def _store_requests(self, user_id: str, month: str, total: int) -> None:
+        """Write a total behind the shared counters; never lowers a stored count."""
+        self._write_one(
+            "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id, month) DO UPDATE"
+            " SET requests = max(requests, excluded.requests)",
+            (user_id, month, total),
+        )
+
     def get_usage(self, user_id: str, month: str) -> Usage:
-        db = self._connection()
-        row = db.execute(
-            "SELECT requests FROM usage WHERE user_id = ? AND month = ?", (user_id, month)
-        ).fetchone()
-        storage = db.execute("SELECT storage_bytes FROM users WHERE id = ?", (user_id,)).fetchone()
-        return Usage(user_id, month, row[0] if row else 0, storage[0] if storage else 0)
+        storage = (
+            self._connection()
+            .execute("SELECT storage_bytes FROM users WHERE id = ?", (user_id,))
+            .fetchone()
+        )
+        return Usage(user_id, month, self._requests(user_id, month), storage[0] if storage else 0)
 
     def request_history(self, user_id: str, months: list[str]) -> dict[str, int]:
-        marks = ", ".join("?" for _ in months)
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT month, requests FROM usage WHERE user_id = ? AND month IN ({marks})",
-                (user_id, *months),
-            )
-            .fetchall()
-        )
-        found = dict(rows)
-        return {month: int(found.get(month, 0)) for month in months}
+        return {month: self._requests(user_id, month) for month in months}
 
     # --- once-only markers and throttling --------------------------------------------
 

@@ -1,0 +1,259 @@
+"""Counters shared by every process that opens one SQLite file: monthly request counts
+and the API-key generation.
+
+A request's count must be exact across all of a machine's worker processes, and
+writing it to SQLite on every request made each request a write transaction that
+queues behind every other write. So the counts live in a small memory-mapped file next
+to the database, changed under an exclusive ``flock`` in a few microseconds, and are
+written behind to SQLite: after :data:`FLUSH_EVERY` requests or :data:`FLUSH_AFTER`
+seconds of an account, when a slot is reused, and when a store closes.
+
+The file, not SQLite, is the truth while it holds a count: the store's reads add it
+in. A process killed at any point loses nothing, since its counts are already in the
+file. The file is reset on the first open after the machine boots, so after a power
+cut the counts restart from SQLite's, which lag by at most ``FLUSH_EVERY - 1``
+requests (or ``FLUSH_AFTER`` seconds) per account, never counting a request twice.
+
+The file holds :data:`SLOTS` slots of one (user, month) each; a key lives in one of
+:data:`WINDOW` slots from the one its hash picks, and when those are all taken by
+unwritten counts the oldest is written to SQLite and its slot reused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import mmap
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+FLUSH_EVERY = 100
+FLUSH_AFTER = 2.0
+SLOTS = 4096
+WINDOW = 32
+KEY_BYTES = 96
+
+_MAGIC = b"KVCOUNT1"
+_HEADER = struct.Struct("<8s16sqq")  # magic, boot id, key generation, slots
+_HEADER_SIZE = 64
+_GENERATION_AT = 24
+_SLOT = struct.Struct(f"<{KEY_BYTES}sqqd")  # key, count, flushed, dirty since
+_COUNTS = struct.Struct("<qqd")
+
+Load = Callable[[str, str], int]
+Save = Callable[[str, str, int], None]
+
+
+def boot_id() -> bytes:
+    """This boot of the machine, so a file left from before a restart is not trusted."""
+    try:
+        raw = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return b"\0" * 16  # no such file off Linux: the file is never reset
+    return hashlib.blake2b(raw.encode(), digest_size=16).digest()
+
+
+def fits(user_id: str, month: str) -> bool:
+    """Whether a (user, month) can have a slot: the store counts any other in SQLite."""
+    return (
+        bool(user_id)
+        and "\n" not in user_id
+        and "\n" not in month
+        and len(user_id.encode()) + len(month.encode()) < KEY_BYTES
+    )
+
+
+class SharedCounters:
+    """Exact request counts and a change generation, shared through one file.
+
+    ``load`` reads a (user, month)'s count from the database and ``save`` writes a
+    total there (it must keep the larger of the stored and the given total, so a late
+    write never moves a count back). Both are called with the file's lock held, and
+    they may take the database's write lock, so the order is always file, then
+    database.
+    """
+
+    def __init__(
+        self, path: Path, *, load: Load, save: Save, slots: int = SLOTS, window: int = WINDOW
+    ) -> None:
+        self.path = path
+        self.slots = slots
+        self.window = min(window, slots)
+        self._size = _HEADER_SIZE + slots * _SLOT.size
+        self._load = load
+        self._save = save
+        self._pid = -1
+        self._opening = threading.Lock()
+        self._threads = threading.Lock()
+        self._fd = -1
+        self._map: mmap.mmap | None = None
+
+    # --- the request counts ------------------------------------------------------------
+
+    def admit(self, user_id: str, month: str, count: int, limit: int) -> int | None:
+        """Add ``count`` if the total stays within ``limit``: the new total, or ``None``
+        (nothing added)."""
+        key = self._key(user_id, month)
+        with self._held() as counts:
+            at = self._slot(counts, key, user_id, month)
+            total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
+            if total + count > limit:
+                return None
+            self._count(counts, at, user_id, month, total + count, flushed, since)
+            return int(total + count)
+
+    def add(self, user_id: str, month: str, count: int) -> int:
+        """Add ``count`` whatever the total; the new total."""
+        key = self._key(user_id, month)
+        with self._held() as counts:
+            at = self._slot(counts, key, user_id, month)
+            total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
+            self._count(counts, at, user_id, month, total + count, flushed, since)
+            return int(total + count)
+
+    def peek(self, user_id: str, month: str) -> int | None:
+        """The file's count, or ``None`` when the file does not hold this key (then the
+        database's count is the whole truth)."""
+        key = self._key(user_id, month)
+        with self._held() as counts:
+            at = self._find(counts, key)
+            if at is None:
+                return None
+            return int(_COUNTS.unpack_from(counts, at + KEY_BYTES)[0])
+
+    def flush(self) -> None:
+        """Write every count the database does not have yet."""
+        with self._held() as counts:
+            for index in range(self.slots):
+                at = _HEADER_SIZE + index * _SLOT.size
+                key, total, flushed, _ = _SLOT.unpack_from(counts, at)
+                if key[0] and total != flushed:
+                    self._write_behind(counts, at, key, total)
+
+    # --- the key generation ------------------------------------------------------------
+
+    def generation(self) -> int:
+        """Grows whenever a cached API key may have changed; read without the lock (an
+        aligned eight-byte read), since a stale answer is at worst one request old."""
+        counts = self._mapped()
+        return int(struct.unpack_from("<q", counts, _GENERATION_AT)[0])
+
+    def bump_generation(self) -> None:
+        with self._held() as counts:
+            (value,) = struct.unpack_from("<q", counts, _GENERATION_AT)
+            struct.pack_into("<q", counts, _GENERATION_AT, value + 1)
+
+    def close(self) -> None:
+        if self._map is not None and self._pid == os.getpid():
+            self.flush()
+            self._map.close()
+            os.close(self._fd)
+        self._map = None
+        self._pid = -1
+
+    # --- the file ----------------------------------------------------------------------
+
+    def _mapped(self) -> mmap.mmap:
+        """The mapping, made anew after a fork (a file lock is not shared with a child)."""
+        if self._pid == os.getpid() and self._map is not None:
+            return self._map
+        with self._opening:
+            if self._pid == os.getpid() and self._map is not None:
+                return self._map
+            self._threads = threading.Lock()
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                if os.fstat(self._fd).st_size != self._size:
+                    os.ftruncate(self._fd, self._size)
+                self._map = mmap.mmap(self._fd, self._size)
+                magic, boot, _, slots = _HEADER.unpack_from(self._map, 0)
+                if (magic, boot, slots) != (_MAGIC, boot_id(), self.slots):
+                    self._map[:] = bytes(self._size)
+                    _HEADER.pack_into(self._map, 0, _MAGIC, boot_id(), 0, self.slots)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._pid = os.getpid()
+            return self._map
+
+    @contextmanager
+    def _held(self) -> Iterator[mmap.mmap]:
+        counts = self._mapped()
+        with self._threads:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield counts
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _key(user_id: str, month: str) -> bytes:
+        if not fits(user_id, month):
+            raise ValueError(f"no counter slot for user {user_id!r}, month {month!r}")
+        return f"{user_id}\n{month}".encode().ljust(KEY_BYTES, b"\0")
+
+    def _window(self, key: bytes) -> Iterator[int]:
+        start = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+        for step in range(self.window):
+            yield _HEADER_SIZE + ((start + step) % self.slots) * _SLOT.size
+
+    def _find(self, counts: mmap.mmap, key: bytes) -> int | None:
+        for at in self._window(key):
+            if counts[at : at + KEY_BYTES] == key:
+                return at
+        return None
+
+    def _slot(self, counts: mmap.mmap, key: bytes, user_id: str, month: str) -> int:
+        """The key's slot, claimed and filled from the database if it has none."""
+        found = self._find(counts, key)
+        if found is not None:
+            return found
+        free = victim = None
+        oldest = float("inf")
+        for at in self._window(key):
+            used, total, flushed, since = _SLOT.unpack_from(counts, at)
+            if not used[0] or total == flushed:
+                free = at
+                break
+            if since < oldest:
+                victim, oldest = at, since
+        if free is None:
+            assert victim is not None
+            used, total, _, _ = _SLOT.unpack_from(counts, victim)
+            self._write_behind(counts, victim, used, total)
+            free = victim
+        stored = self._load(user_id, month)
+        # The key goes in last, so a process killed half-way leaves no half slot.
+        _COUNTS.pack_into(counts, free + KEY_BYTES, stored, stored, 0.0)
+        counts[free : free + KEY_BYTES] = key
+        return free
+
+    def _count(
+        self,
+        counts: mmap.mmap,
+        at: int,
+        user_id: str,
+        month: str,
+        total: int,
+        flushed: int,
+        since: float,
+    ) -> None:
+        now = time.time()
+        if total == flushed:
+            since = 0.0
+        elif not since:
+            since = now
+        _COUNTS.pack_into(counts, at + KEY_BYTES, total, flushed, since)
+        if total - flushed >= FLUSH_EVERY or (since and now - since >= FLUSH_AFTER):
+            self._save(user_id, month, total)
+            _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)
+
+    def _write_behind(self, counts: mmap.mmap, at: int, key: bytes, total: int) -> None:
+        user_id, month = key.rstrip(b"\0").decode().split("\n")
+        self._save(user_id, month, total)
+        _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)

@@ -1,0 +1,212 @@
+"""Request counts shared through the counters file: exact across processes, written
+behind to SQLite, and never lost by a killed process."""
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kv_core import counters
+from kv_core.counters import FLUSH_EVERY, SharedCounters, fits
+from kv_core.sqlite_store import SqliteStore
+
+MONTH = "2026-11"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "kv.sqlite3"
+
+
+@pytest.fixture
+def store(path: Path):
+    store = SqliteStore(path)
+    yield store
+    store.close()
+
+
+def stored(path: Path, user: str, month: str = MONTH) -> int:
+    """What SQLite itself holds, behind the counters."""
+    probe = SqliteStore(path)
+    try:
+        return probe._stored_requests(user, month)
+    finally:
+        probe._connection().close()
+
+
+def abandon(shared: SharedCounters) -> None:
+    """Let go of the file without writing anything behind, like a killed process."""
+    if shared._map is not None:
+        shared._map.close()
+        os.close(shared._fd)
+        shared._map = None
+
+
+def _admit_many(path: Path, user: str, tries: int, limit: int, results) -> None:
+    store = SqliteStore(path)
+    results.put(sum(store.admit_requests(user, MONTH, 1, limit) is not None for _ in range(tries)))
+    store.close()
+
+
+def test_processes_admit_exactly_the_quota_together(path: Path, store: SqliteStore) -> None:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [
+        context.Process(target=_admit_many, args=(path, "u1", 400, 1000, results)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    admitted = sum(results.get(timeout=60) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    assert admitted == 1000
+    assert store.get_usage("u1", MONTH).requests == 1000
+    assert stored(path, "u1") == 1000  # each process wrote behind as it closed
+
+
+def _admit_then_die(path: Path, user: str, tries: int) -> None:
+    store = SqliteStore(path)
+    for _ in range(tries):
+        store.admit_requests(user, MONTH, 1, 10**6)
+    os._exit(0)  # no close, no atexit: as if killed
+
+
+def test_a_killed_process_loses_no_counts(path: Path, store: SqliteStore) -> None:
+    context = multiprocessing.get_context("fork")
+    worker = context.Process(target=_admit_then_die, args=(path, "u1", 37))
+    worker.start()
+    worker.join(timeout=60)
+    assert stored(path, "u1") == 0  # fewer than FLUSH_EVERY, so not written yet
+    assert store.get_usage("u1", MONTH).requests == 37
+    assert store.admit_requests("u1", MONTH, 1, 38) == 38
+    assert store.admit_requests("u1", MONTH, 1, 38) is None
+
+
+def test_counts_are_written_behind_every_flush_every_requests(
+    path: Path, store: SqliteStore
+) -> None:
+    for _ in range(FLUSH_EVERY - 1):
+        store.admit_requests("u1", MONTH, 1, 10**6)
+    assert stored(path, "u1") == 0
+    store.admit_requests("u1", MONTH, 1, 10**6)
+    assert stored(path, "u1") == FLUSH_EVERY
+
+
+def test_counts_are_written_behind_after_a_while(
+    path: Path, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(counters.time, "time", lambda: clock[0])
+    store.admit_requests("u1", MONTH, 1, 10)
+    clock[0] += counters.FLUSH_AFTER
+    assert stored(path, "u1") == 0
+    store.admit_requests("u1", MONTH, 1, 10)
+    assert stored(path, "u1") == 2
+
+
+def test_a_new_boot_restarts_from_what_sqlite_holds(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = SqliteStore(path)
+    for _ in range(FLUSH_EVERY + 5):
+        before.admit_requests("u1", MONTH, 1, 10**6)
+    abandon(before._counters)  # a power cut: nothing written behind
+    monkeypatch.setattr(counters, "boot_id", lambda: b"another boot....")
+    after = SqliteStore(path)
+    assert after.get_usage("u1", MONTH).requests == FLUSH_EVERY
+    after.close()
+
+
+def test_reads_add_in_what_is_not_written_yet(store: SqliteStore) -> None:
+    store.admit_requests("u1", MONTH, 3, 10)
+    store.add_requests("u1", "2026-10", 4)
+    assert store.get_usage("u1", MONTH).requests == 3
+    assert store.request_history("u1", ["2026-10", MONTH, "2026-12"]) == {
+        "2026-10": 4,
+        MONTH: 3,
+        "2026-12": 0,
+    }
+
+
+def test_a_user_id_too_long_for_a_slot_is_counted_in_sqlite(path: Path, store: SqliteStore) -> None:
+    user = "u" * 200
+    assert not fits(user, MONTH)
+    assert store.admit_requests(user, MONTH, 2, 3) == 2
+    assert store.admit_requests(user, MONTH, 2, 3) is None
+    assert store.add_requests(user, MONTH, 5) == 7
+    assert stored(path, user) == 7
+    assert store.get_usage(user, MONTH).requests == 7
+
+
+def test_a_key_generation_bump_is_seen_by_another_store(path: Path) -> None:
+    first, second = SqliteStore(path), SqliteStore(path)
+    seen = second._keys_generation()
+    first._keys_changed()
+    assert second._keys_generation() == seen + 1
+    first.close()
+    second.close()
+
+
+class Table:
+    """A tiny counters table over a dict standing in for SQLite, so every operation
+    meets full windows and reused slots."""
+
+    def __init__(self, path: Path) -> None:
+        self.saved: dict[tuple[str, str], int] = {}
+        self.counters = SharedCounters(path, load=self.load, save=self.save, slots=3, window=2)
+
+    def load(self, user: str, month: str) -> int:
+        return self.saved.get((user, month), 0)
+
+    def save(self, user: str, month: str, total: int) -> None:
+        key = (user, month)
+        self.saved[key] = max(self.saved.get(key, 0), total)
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["admit", "add", "flush", "reopen"]),
+        st.sampled_from(["u1", "u2", "u3", "u4", "u5"]),
+        st.sampled_from(["2026-10", MONTH]),
+        st.integers(0, 5),
+        st.integers(0, 12),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations)
+def test_counts_match_a_model_through_evictions_and_reopens(tmp_path_factory, ops) -> None:
+    path = tmp_path_factory.mktemp("counters") / "kv.counters"
+    table = Table(path)
+    model: dict[tuple[str, str], int] = {}
+    for op, user, month, count, limit in ops:
+        key = (user, month)
+        total = model.get(key, 0)
+        if op == "admit":
+            admitted = table.counters.admit(user, month, count, limit)
+            if total + count <= limit:
+                model[key] = total + count
+                assert admitted == total + count
+            else:
+                assert admitted is None
+        elif op == "add":
+            model[key] = total + count
+            assert table.counters.add(user, month, count) == total + count
+        elif op == "flush":
+            table.counters.flush()
+            assert all(table.saved.get(k, 0) == v for k, v in model.items())
+        else:  # another process opens the file: it sees the same counts
+            other = SharedCounters(path, load=table.load, save=table.save, slots=3, window=2)
+            for (u, m), value in model.items():
+                held = other.peek(u, m)
+                assert (held if held is not None else table.saved.get((u, m), 0)) == value
+            abandon(other)
+        for (u, m), saved in table.saved.items():
+            assert saved <= model[(u, m)]  # SQLite never runs ahead
+    table.counters.close()
+    assert {k: v for k, v in table.saved.items() if v} == {k: v for k, v in model.items() if v}
