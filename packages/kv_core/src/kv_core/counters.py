@@ -92,15 +92,15 @@ class SharedCounters:
         self._threads = threading.Lock()
         self._fd = -1
         self._map: mmap.mmap | None = None
+        self._seen: dict[tuple[str, str], tuple[bytes, int]] = {}
 
     # --- the request counts ------------------------------------------------------------
 
     def admit(self, user_id: str, month: str, count: int, limit: int) -> int | None:
         """Add ``count`` if the total stays within ``limit``: the new total, or ``None``
         (nothing added)."""
-        key = self._key(user_id, month)
         with self._held() as counts:
-            at = self._slot(counts, key, user_id, month)
+            at = self._locate(counts, user_id, month)
             total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
             if total + count > limit:
                 return None
@@ -109,9 +109,8 @@ class SharedCounters:
 
     def add(self, user_id: str, month: str, count: int) -> int:
         """Add ``count`` whatever the total; the new total."""
-        key = self._key(user_id, month)
         with self._held() as counts:
-            at = self._slot(counts, key, user_id, month)
+            at = self._locate(counts, user_id, month)
             total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
             self._count(counts, at, user_id, month, total + count, flushed, since)
             return int(total + count)
@@ -166,6 +165,7 @@ class SharedCounters:
             if self._pid == os.getpid() and self._map is not None:
                 return self._map
             self._threads = threading.Lock()
+            self._seen = {}
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
@@ -207,6 +207,18 @@ class SharedCounters:
             if counts[at : at + KEY_BYTES] == key:
                 return at
         return None
+
+    def _locate(self, counts: mmap.mmap, user_id: str, month: str) -> int:
+        """The key's slot: where this process last saw it, if it is still there."""
+        seen = self._seen.get((user_id, month))
+        if seen is not None and counts[seen[1] : seen[1] + KEY_BYTES] == seen[0]:
+            return seen[1]
+        key = self._key(user_id, month)
+        at = self._slot(counts, key, user_id, month)
+        if len(self._seen) >= self.slots:
+            self._seen.clear()
+        self._seen[(user_id, month)] = (key, at)
+        return at
 
     def _slot(self, counts: mmap.mmap, key: bytes, user_id: str, month: str) -> int:
         """The key's slot, claimed and filled from the database if it has none."""

@@ -425,29 +425,29 @@ class SqliteStore:
         if_absent: bool = False,
         storage_limit: int | None = None,
     ) -> tuple[Item, bool]:
+        encoded = encode_value(value)
         with self._write() as db:
-            old = db.execute(
-                "SELECT version, etag, size, created_at FROM items"
-                " WHERE namespace_id = ? AND key = ?",
-                (namespace_id, key),
+            # One read, always one row: the storage used and the item, if there is one.
+            used, *old = db.execute(
+                "SELECT (SELECT storage_bytes FROM users WHERE id = ?),"
+                " i.version, i.etag, i.size, i.created_at"
+                " FROM (SELECT 1) LEFT JOIN items i ON i.namespace_id = ? AND i.key = ?",
+                (user_id, namespace_id, key),
             ).fetchone()
-            _check_preconditions(old[1] if old else None, if_match=if_match, if_absent=if_absent)
-            growth = size - (old[2] if old else 0)
-            if storage_limit is not None and growth > 0:
-                (used,) = db.execute(
-                    "SELECT storage_bytes FROM users WHERE id = ?", (user_id,)
-                ).fetchone()
-                if used + growth > storage_limit:
-                    raise storage_exceeded()
-            version = old[0] + 1 if old else 1
-            created_at = old[3] if old else now
+            exists = old[0] is not None
+            _check_preconditions(old[1], if_match=if_match, if_absent=if_absent)
+            growth = size - (old[2] if exists else 0)
+            if storage_limit is not None and growth > 0 and (used or 0) + growth > storage_limit:
+                raise storage_exceeded()
+            version = old[0] + 1 if exists else 1
+            created_at = old[3] if exists else now
             db.execute(
                 f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (namespace_id, key, encode_value(value), version, etag, size, created_at, now),
+                (namespace_id, key, encoded, version, etag, size, created_at, now),
             )
-            self._move_counters(db, user_id, namespace_id, items=0 if old else 1, size=growth)
+            self._move_counters(db, user_id, namespace_id, items=0 if exists else 1, size=growth)
         item = Item(namespace_id, key, value, version, etag, size, created_at, now)
-        return item, old is None
+        return item, not exists
 
     def delete_item(
         self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
