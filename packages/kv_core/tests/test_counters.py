@@ -3,6 +3,8 @@ behind to SQLite, and never lost by a killed process."""
 
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,19 @@ def test_a_killed_process_loses_no_counts(path: Path, store: SqliteStore) -> Non
     assert store.get_usage("u1", MONTH).requests == 37
     assert store.admit_requests("u1", MONTH, 1, 38) == 38
     assert store.admit_requests("u1", MONTH, 1, 38) is None
+
+
+def test_a_process_that_exits_without_closing_writes_behind(path: Path) -> None:
+    """A server's workers exit without closing their store."""
+    script = (
+        "import sys\n"
+        "from kv_core.sqlite_store import SqliteStore\n"
+        "store = SqliteStore(sys.argv[1])\n"
+        "for _ in range(7):\n"
+        "    store.admit_requests('u1', '2026-11', 1, 100)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
+    assert stored(path, "u1") == 7
 
 
 def test_counts_are_written_behind_every_flush_every_requests(

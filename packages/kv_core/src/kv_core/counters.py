@@ -21,8 +21,10 @@ unwritten counts the oldest is written to SQLite and its slot reused.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
+import logging
 import mmap
 import os
 import struct
@@ -44,6 +46,8 @@ _HEADER_SIZE = 64
 _GENERATION_AT = 24
 _SLOT = struct.Struct(f"<{KEY_BYTES}sqqd")  # key, count, flushed, dirty since
 _COUNTS = struct.Struct("<qqd")
+
+logger = logging.getLogger(__name__)
 
 Load = Callable[[str, str], int]
 Save = Callable[[str, str, int], None]
@@ -148,12 +152,24 @@ class SharedCounters:
             struct.pack_into("<q", counts, _GENERATION_AT, value + 1)
 
     def close(self) -> None:
+        """Write everything behind and let go of the file."""
         if self._map is not None and self._pid == os.getpid():
             self.flush()
             self._map.close()
             os.close(self._fd)
         self._map = None
         self._pid = -1
+        atexit.unregister(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        """A server's workers exit without closing their store: write behind then, so
+        SQLite is current after a clean stop (a reboot would reset the file)."""
+        if self._map is None or self._pid != os.getpid():
+            return
+        try:
+            self.flush()
+        except Exception:
+            logger.warning("request counts could not be written behind at exit", exc_info=True)
 
     # --- the file ----------------------------------------------------------------------
 
@@ -179,6 +195,7 @@ class SharedCounters:
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._pid = os.getpid()
+            atexit.register(self._flush_at_exit)
             return self._map
 
     @contextmanager
