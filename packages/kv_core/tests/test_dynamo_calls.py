@@ -1,8 +1,9 @@
 """DynamoDB calls on the hot path, pinned: a change that adds a call fails here.
 
 A warm instance has its API key cached and counts requests in batches (one write per
-``request_batch`` requests), so a GET is one read and a PUT two writes, plus that
-share of a batch. The seed's design spends five calls on every request.
+``request_batch`` requests), so a GET is one read and a PUT two writes (one when it
+replaces a value of the same size), plus that share of a batch. The seed's design
+spends five calls on every request.
 """
 
 from __future__ import annotations
@@ -63,15 +64,24 @@ def test_put_is_two_writes(warm):
     for i in range(REQUESTS):
         items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": i})
     for i in range(REQUESTS):
-        items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": -i})
+        items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": i, "more": 1})
     assert per_operation(calls) == {"UpdateItem": 2 * (2 * REQUESTS) + 2 * REQUESTS // BATCH}
 
 
 def test_a_conditional_put_is_two_writes_too(warm):
     items, raw, calls = warm
     for i in range(REQUESTS):
-        items.put(items.authorize(raw, "app", write=True), f"old/{i}", -i, if_match="*")
+        items.put(items.authorize(raw, "app", write=True), f"old/{i}", [i], if_match="*")
     assert per_operation(calls) == {"UpdateItem": 2 * REQUESTS + REQUESTS // BATCH}
+
+
+def test_replacing_a_value_of_the_same_size_is_one_write(warm):
+    items, raw, calls = warm
+    for i in range(REQUESTS):  # i ^ 1 is i's neighbour, as many digits long
+        items.put(items.authorize(raw, "app", write=True), f"old/{i}", i ^ 1)
+    assert per_operation(calls) == {"UpdateItem": REQUESTS + REQUESTS // BATCH}
+    usage = items.store.get_usage(items.authorize(raw, "app", write=False).user.id, "2026-11")
+    assert usage.storage_bytes == sum(len(f"old/{i}") + len(str(i)) for i in range(REQUESTS))
 
 
 def test_delete_is_two_writes(warm):

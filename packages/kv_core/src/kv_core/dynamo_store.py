@@ -468,6 +468,14 @@ class DynamoStore:
         old_size = int(old.size or 0) if old else 0
         growth = size - old_size
         created = old is None
+        version = int(old.version or 0) + 1 if old else 1
+        created_at = (old.created_at if old else None) or now
+        item = Item(namespace_id, key, value, version, etag, size, created_at, now)
+        if not created and not growth:
+            # Nothing to count and no quota to pass: one write. A namespace deletion
+            # under way removes this item after us, or removed it before, and then
+            # there was no old item and the counters refuse the write below.
+            return item, False
         try:
             self._move_counters(
                 user_id,
@@ -484,9 +492,7 @@ class DynamoStore:
             self._move_counters(
                 user_id, namespace_id, items=1 if created else 0, size=growth, storage_limit=None
             )
-        version = int(old.version or 0) + 1 if old else 1
-        created_at = (old.created_at if old else None) or now
-        return Item(namespace_id, key, value, version, etag, size, created_at, now), created
+        return item, created
 
     def _undo_put(self, pk: str, sk: str, etag: str, old: Entry | None) -> bool:
         """Put back what a refused write replaced, unless something replaced it since."""
