@@ -22,7 +22,7 @@ from benchmarks.report import Figure
 
 DURATION = os.environ.get("BENCH_DURATION", "5s")
 CONNECTIONS = "16"
-ROUNDS = 3
+ROUNDS = 5
 PUT_SCRIPT = """
 wrk.method = "PUT"
 wrk.body = '{"name":"Ann","tags":["a","b"],"n":1}'
