@@ -149,6 +149,8 @@ def test_reads_add_in_what_is_not_written_yet(store: SqliteStore) -> None:
 def test_a_user_id_too_long_for_a_slot_is_counted_in_sqlite(path: Path, store: SqliteStore) -> None:
     user = "u" * 200
     assert not fits(user, MONTH)
+    assert not any(fits(odd, MONTH) for odd in ("u\n1", "u\0", ""))
+    assert fits("u" * 80, MONTH)
     assert store.admit_requests(user, MONTH, 2, 3) == 2
     assert store.admit_requests(user, MONTH, 2, 3) is None
     assert store.add_requests(user, MONTH, 5) == 7

@@ -66,8 +66,7 @@ def fits(user_id: str, month: str) -> bool:
     """Whether a (user, month) can have a slot: the store counts any other in SQLite."""
     return (
         bool(user_id)
-        and "\n" not in user_id
-        and "\n" not in month
+        and not any(c in text for c in "\n\0" for text in (user_id, month))
         and len(user_id.encode()) + len(month.encode()) < KEY_BYTES
     )
 
@@ -257,7 +256,9 @@ class SharedCounters:
             self._write_behind(counts, victim, used, total)
             free = victim
         stored = self._load(user_id, month)
-        # The key goes in last, so a process killed half-way leaves no half slot.
+        # Emptied first and named last, so that a process killed half-way leaves an
+        # empty slot, never a key with another key's count.
+        counts[free] = 0
         _COUNTS.pack_into(counts, free + KEY_BYTES, stored, stored, 0.0)
         counts[free : free + KEY_BYTES] = key
         return free
