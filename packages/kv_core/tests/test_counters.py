@@ -122,6 +122,22 @@ def test_counts_are_written_behind_after_a_while(
     assert stored(path, "u1") == 2
 
 
+def test_a_failed_write_behind_is_retried_and_fails_no_request(tmp_path: Path) -> None:
+    saved: list[int] = []
+
+    def save(user: str, month: str, total: int) -> None:
+        if not saved:
+            saved.append(0)
+            raise OSError("disk full")
+        saved.append(total)
+
+    shared = SharedCounters(tmp_path / "kv.counters", load=lambda u, m: 0, save=save)
+    for expected in range(1, FLUSH_EVERY + 2):
+        assert shared.admit("u1", MONTH, 1, 10**6) == expected
+    assert saved == [0, FLUSH_EVERY + 1]
+    shared.close()
+
+
 def test_a_new_boot_restarts_from_what_sqlite_holds(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

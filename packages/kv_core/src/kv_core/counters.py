@@ -280,7 +280,12 @@ class SharedCounters:
             since = now
         _COUNTS.pack_into(counts, at + KEY_BYTES, total, flushed, since)
         if total - flushed >= FLUSH_EVERY or (since and now - since >= FLUSH_AFTER):
-            self._save(user_id, month, total)
+            try:
+                self._save(user_id, month, total)
+            except Exception:
+                # The count is safe in the file; the next request tries again.
+                logger.warning("could not write request counts behind", exc_info=True)
+                return
             _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)
 
     def _write_behind(self, counts: mmap.mmap, at: int, key: bytes, total: int) -> None:
