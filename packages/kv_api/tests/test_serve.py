@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,10 @@ def test_the_journey_survives_a_restart(tmp_path):
         response = http.get(f"{base}/v1/app/user/01", headers=key)
         assert response.headers["X-Request-Id"]
         assert response.headers["X-RateLimit-Remaining"] == str(10_000 - 19)
+
+    # The workers wrote their request counts into SQLite as they stopped.
+    with closing(sqlite3.connect(data / "kv.sqlite3")) as db:
+        assert db.execute("SELECT SUM(requests) FROM usage").fetchone() == (19,)
 
     with serving(data) as base:
         http = requests.Session()

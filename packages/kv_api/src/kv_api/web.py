@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, abort, send_from_directory
 from flask.typing import ResponseReturnValue
@@ -15,6 +16,9 @@ from werkzeug.wrappers import Response
 
 from kv_api.app import create_app
 from kv_core.settings import Settings, build_services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 def find_site_dir() -> Path | None:
@@ -54,26 +58,29 @@ def site_app(site_dir: Path | None) -> Flask:
     return app
 
 
-def create_web_app(settings: Settings | None = None) -> DispatcherMiddleware:
+def create_web_app(settings: Settings | None = None) -> WebApp:
     """The whole product as one WSGI app."""
     settings = settings or Settings.from_env()
     services = build_services(settings)
     api = create_app(settings=settings, services=services)
-    mounts: dict[str, Any] = {"/v1": _prefixed(api, "/v1")}
+    mounts: dict[str, Any] = {}
     if importlib.util.find_spec("kv_dashboard") is not None:
         create_dashboard = importlib.import_module("kv_dashboard").create_app
         mounts["/dashboard"] = create_dashboard(settings=settings, services=services)
-    return DispatcherMiddleware(site_app(find_site_dir()), mounts)
+    return WebApp(api, DispatcherMiddleware(site_app(find_site_dir()), mounts))
 
 
-def _prefixed(app: Flask, prefix: str) -> object:
-    """The API's routes include ``/v1``; undo the dispatcher's prefix split for it."""
+class WebApp:
+    """``/v1`` and below to the API, whose routes carry the prefix, so it gets the
+    request as it came (and the hot path no dispatching); the dashboard, mounted at
+    ``/dashboard``, and the site get the rest."""
 
-    def wsgi(environ: dict[str, object], start_response: object) -> object:
-        environ = dict(environ)
-        environ["PATH_INFO"] = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
-        script = str(environ.get("SCRIPT_NAME", ""))
-        environ["SCRIPT_NAME"] = script[: -len(prefix)] if script.endswith(prefix) else script
-        return app.wsgi_app(environ, start_response)  # type: ignore[arg-type]
+    def __init__(self, api: Flask, rest: DispatcherMiddleware) -> None:
+        self.api = api
+        self.rest = rest
 
-    return wsgi
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/v1" or path.startswith("/v1/"):
+            return self.api.wsgi_app(environ, start_response)
+        return self.rest(environ, start_response)
