@@ -473,8 +473,9 @@ class DynamoStore:
         item = Item(namespace_id, key, value, version, etag, size, created_at, now)
         if not created and not growth:
             # Nothing to count and no quota to pass: one write. A namespace deletion
-            # under way removes this item after us, or removed it before, and then
-            # there was no old item and the counters refuse the write below.
+            # under way removes this item after us (or the delete that finishes it
+            # does), or removed it before, and then there was no old item and the
+            # counters refuse the write below.
             return item, False
         try:
             self._move_counters(
