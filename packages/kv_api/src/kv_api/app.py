@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,12 +10,13 @@ from flask_cors import CORS
 
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
 from kv_api.errors import register_error_handlers
+from kv_api.fast_get import FastGet
+from kv_api.headers import request_id
 from kv_api.notify import make_notifier
 from kv_core.limits import LIMITS
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
 
-REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Room for a maximal value written with whitespace; its compact size is checked later.
 MAX_BODY_BYTES = 4 * LIMITS.value_max_bytes
 
@@ -32,7 +31,8 @@ def create_app(
 
     Without arguments it reads the environment (see :class:`Settings`). Tests and
     ``kv-storage serve`` pass ``settings`` and, to share one store with the dashboard,
-    ``services``. ``config`` overrides Flask settings.
+    ``services``. ``config`` overrides Flask settings; ``FAST_GET=False`` sends every
+    ``GET`` of an item through Flask too (see :mod:`kv_api.fast_get`).
     """
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
@@ -84,10 +84,11 @@ def create_app(
 
     @app.after_request
     def send_request_id(response: Response) -> Response:
-        """Echo a well-formed incoming id (from a proxy), or make one."""
-        given = request.headers.get("X-Request-Id")
-        ok = given is not None and REQUEST_ID.fullmatch(given)
-        response.headers["X-Request-Id"] = given if ok else os.urandom(16).hex()
+        response.headers["X-Request-Id"] = request_id(request.headers.get("X-Request-Id"))
         return response
+
+    # flask-cors adds its headers to every answer, so with CORS every GET stays Flask's.
+    if app.config.get("FAST_GET", True) and not settings.cors_origins:
+        app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
 
     return app

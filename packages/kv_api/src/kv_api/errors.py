@@ -6,8 +6,10 @@ Every error body is ``{"error": "<sentence for a person>", "code": "<snake_case>
 from __future__ import annotations
 
 import logging
+from typing import cast
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app
+from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 
 from kv_core.errors import (
@@ -44,8 +46,11 @@ HTTP_CODES = {
 }
 
 
-def error_response(status: int, message: str, code: str) -> Response:
-    response = jsonify(error=message, code=code)
+def error_response(
+    status: int, message: str, code: str, json: JSONProvider | None = None
+) -> Response:
+    """The error body; ``json`` is the app's provider when there is no app context."""
+    response = cast(Response, (json or current_app.json).response(error=message, code=code))
     response.status_code = status
     return response
 
@@ -57,8 +62,8 @@ def status_of(error: KVError) -> int:
     return 400
 
 
-def handle_kv_error(error: KVError) -> Response:
-    response = error_response(status_of(error), error.message, error.code)
+def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Response:
+    response = error_response(status_of(error), error.message, error.code, json)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -80,9 +85,9 @@ def handle_http_error(error: HTTPException) -> Response:
     return response
 
 
-def handle_unexpected(error: Exception) -> Response:
+def handle_unexpected(error: Exception, json: JSONProvider | None = None) -> Response:
     log.exception("unhandled error", exc_info=error)
-    return error_response(500, "Something went wrong on our side.", "internal_error")
+    return error_response(500, "Something went wrong on our side.", "internal_error", json)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -13,6 +13,7 @@ from werkzeug.routing import PathConverter
 
 from kv_api.bodies import parse_json
 from kv_api.context import services
+from kv_api.headers import quota_headers
 from kv_core.errors import InvalidInput, NotFound
 from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.model import Item
@@ -122,8 +123,5 @@ def list_keys(namespace: str) -> ResponseReturnValue:
 @bp.after_request
 def rate_limit_headers(response: Response) -> Response:
     """Monthly request quota on every data-plane answer that reached a namespace."""
-    principal: Principal | None = g.get("principal")
-    if principal is not None and principal.requests_used is not None:
-        response.headers["X-RateLimit-Limit"] = str(principal.plan.requests_per_month)
-        response.headers["X-RateLimit-Remaining"] = str(principal.requests_remaining)
+    response.headers.update(quota_headers(g.get("principal")))
     return response

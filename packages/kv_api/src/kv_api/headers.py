@@ -1,0 +1,28 @@
+"""Headers the API adds to its answers, made in one place for the Flask hooks and for
+the fast ``GET`` path (:mod:`kv_api.fast_get`)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from kv_core.services import Principal
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def request_id(given: str | None) -> str:
+    """Echo a well-formed incoming id (from a proxy), or make one."""
+    if given is not None and REQUEST_ID.fullmatch(given):
+        return given
+    return os.urandom(16).hex()
+
+
+def quota_headers(principal: Principal | None) -> dict[str, str]:
+    """The monthly request quota, on every data-plane answer that reached a namespace."""
+    if principal is None or principal.requests_used is None:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(principal.plan.requests_per_month),
+        "X-RateLimit-Remaining": str(principal.requests_remaining),
+    }
