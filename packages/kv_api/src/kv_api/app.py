@@ -10,7 +10,7 @@ from flask_cors import CORS
 
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
 from kv_api.errors import register_error_handlers
-from kv_api.fast_get import FastGet
+from kv_api.fast_path import FastPath
 from kv_api.headers import request_id
 from kv_api.notify import make_notifier
 from kv_core.limits import LIMITS
@@ -31,8 +31,8 @@ def create_app(
 
     Without arguments it reads the environment (see :class:`Settings`). Tests and
     ``kv-storage serve`` pass ``settings`` and, to share one store with the dashboard,
-    ``services``. ``config`` overrides Flask settings; ``FAST_GET=False`` sends every
-    ``GET`` of an item through Flask too (see :mod:`kv_api.fast_get`).
+    ``services``. ``config`` overrides Flask settings; ``FAST_PATH=False`` sends every
+    ``GET`` and ``PUT`` of an item through Flask too (see :mod:`kv_api.fast_path`).
     """
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
@@ -87,8 +87,8 @@ def create_app(
         response.headers["X-Request-Id"] = request_id(request.headers.get("X-Request-Id"))
         return response
 
-    # flask-cors adds its headers to every answer, so with CORS every GET stays Flask's.
-    if app.config.get("FAST_GET", True) and not settings.cors_origins:
-        app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
+    # flask-cors adds its headers to every answer, so with CORS it all stays Flask's.
+    if app.config.get("FAST_PATH", True) and not settings.cors_origins:
+        app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
     return app

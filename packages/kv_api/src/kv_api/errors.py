@@ -72,12 +72,12 @@ def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Respons
     return response
 
 
-def handle_http_error(error: HTTPException) -> Response:
+def handle_http_error(error: HTTPException, json: JSONProvider | None = None) -> Response:
     status = error.code or 500
     code, message = HTTP_CODES.get(
         status, ((error.name or "error").lower().replace(" ", "_"), error.description or "")
     )
-    response = error_response(status, message, code)
+    response = error_response(status, message, code, json)
     if status == 405 and error.response is None:
         allowed = getattr(error, "valid_methods", None)
         if allowed:

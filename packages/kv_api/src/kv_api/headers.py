@@ -1,5 +1,5 @@
 """Headers the API adds to its answers, made in one place for the Flask hooks and for
-the fast ``GET`` path (:mod:`kv_api.fast_get`)."""
+the fast path (:mod:`kv_api.fast_path`)."""
 
 from __future__ import annotations
 

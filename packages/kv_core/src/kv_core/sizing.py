@@ -18,4 +18,9 @@ def value_size(value: Any) -> int:
 
 def item_size(key: str, value: Any) -> int:
     """Stored size of an item: bytes of the key plus bytes of its compact JSON value."""
-    return len(key.encode("utf-8")) + value_size(value)
+    return stored_size(key, value_size(value))
+
+
+def stored_size(key: str, value_bytes: int) -> int:
+    """:func:`item_size` from a value's size measured already."""
+    return len(key.encode("utf-8")) + value_bytes

@@ -26,7 +26,7 @@ from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.metering import RequestMeter
-from kv_core.sizing import item_size, value_size
+from kv_core.sizing import stored_size, value_size
 from kv_core.store import Store
 
 
@@ -135,7 +135,7 @@ class Items:
             namespace_id=principal.key.namespace_id,
             key=key,
             value=value,
-            size=item_size(key, value),
+            size=stored_size(key, size),
             etag=new_etag(),
             now=isoformat(self.config.clock()),
             if_match=if_match,

@@ -3,13 +3,14 @@ and hands Flask everything it does not handle whole."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 
 from kv_api import create_app
-from kv_api.fast_get import FastGet
+from kv_api.fast_path import FastPath
 from kv_core import plans
 from kv_core.plans import Plan
 
@@ -22,11 +23,11 @@ def slow(app) -> FlaskClient:
     """The same API on the same services, with every GET going through Flask."""
     services = app.extensions["kv_services"]
     flask_only = create_app(
-        {"FAST_GET": False, "TESTING": True},
+        {"FAST_PATH": False, "TESTING": True},
         services=services,
         settings=app.extensions["kv_settings"],
     )
-    assert not isinstance(flask_only.wsgi_app, FastGet)
+    assert not isinstance(flask_only.wsgi_app, FastPath)
     return flask_only.test_client()
 
 
@@ -34,7 +35,7 @@ def slow(app) -> FlaskClient:
 def handed_on(app, monkeypatch) -> list[str]:
     """The paths the fast path handed to Flask."""
     fast = app.wsgi_app
-    assert isinstance(fast, FastGet)
+    assert isinstance(fast, FastPath)
     seen: list[str] = []
     flask_app = fast.wsgi_app
 
@@ -144,11 +145,92 @@ def test_everything_else_is_handed_to_flask(account, slow, handed_on, path, head
     assert handed_on == [path]
 
 
-def test_only_gets_take_the_fast_path(account, handed_on):
+def test_other_methods_and_conditional_writes_are_flasks(account, handed_on):
     account.put("k", 1)
-    assert account.client.head("/v1/app/k", headers=account.key_header).status_code == 200
-    assert account.client.delete("/v1/app/k", headers=account.key_header).status_code == 204
-    assert handed_on == ["/v1/app/k"] * 3  # the put, the head, the delete
+    assert handed_on == []
+    key = account.key_header
+    assert account.client.head("/v1/app/k", headers=key).status_code == 200
+    assert account.put("k", 2, **{"If-Match": "*"}).status_code == 200
+    assert account.put("n", 3, **{"If-None-Match": "*"}).status_code == 201
+    assert account.client.delete("/v1/app/k", headers=key).status_code == 204
+    assert handed_on == ["/v1/app/k", "/v1/app/k", "/v1/app/n", "/v1/app/k"]
+
+
+@pytest.fixture
+def twin(settings, tmp_path):
+    """A second, empty API of the same kind that sends every request through Flask."""
+    if settings.store == "dynamodb":
+        from kv_core.dynamo_store import DynamoStore
+
+        DynamoStore("kv-api-twin", region="us-east-1").create_table()
+        twin_settings = replace(settings, table="kv-api-twin")
+    else:
+        twin_settings = replace(settings, data_dir=tmp_path / "twin")
+    app = create_app({"FAST_PATH": False, "TESTING": True}, settings=twin_settings)
+    yield app
+    services = app.extensions["kv_services"]
+    services.items.meter.close()
+    services.store.close()
+
+
+def replay(client, steps, *, email="ann@example.com"):
+    """Sign up, then make each ``(method, path, body, headers)`` request; the answers
+    with what differs from run to run (times, etags, request ids) taken out."""
+    token = client.post("/v1/auth/signup", json={"email": email, "password": "s3cret-pass"})
+    auth = {"Authorization": f"Bearer {token.json['token']}"}
+    assert client.post("/v1/namespaces", json={"name": "app"}, headers=auth).status_code == 201
+    raw = client.post("/v1/api-keys", json={"namespace": "app"}, headers=auth).json["apiKey"]
+    answers = []
+    for method, path, body, headers in steps:
+        response = client.open(
+            path, method=method, data=body, headers={"x-api-key": raw, **headers}
+        )
+        payload = response.get_json(silent=True)
+        if isinstance(payload, dict) and "updatedAt" in payload:
+            payload = {**payload, "updatedAt": "..."}
+        kept = {k: v for k, v in response.headers.items() if k not in {"X-Request-Id", "ETag"}}
+        answers.append((response.status_code, payload, kept, "ETag" in response.headers))
+    return answers
+
+
+def test_writes_are_answered_alike(client, twin, assert_error):
+    big = json.dumps("x" * (256 * 1024)).encode()
+    steps = [
+        ("PUT", "/v1/app/user:1", b'{"name": "Ann"}', {}),
+        ("PUT", "/v1/app/user:1", b'{"name": "Bo"}', {}),
+        ("PUT", "/v1/app//lead", b"[1, 2]", {}),
+        ("PUT", "/v1/app/%D0%BA", b'"unicode key"', {}),
+        ("PUT", "/v1/app/bad", b"{not json", {}),
+        ("PUT", "/v1/app/bad", b"", {}),
+        ("PUT", "/v1/app/bad", b"NaN", {}),
+        ("PUT", "/v1/app/bad", b"\xff\xfe", {}),
+        ("PUT", "/v1/app/big", big, {}),
+        ("PUT", "/v1/app/huge", b"[" + b"1," * (600 * 1024) + b"1]", {}),
+        ("PUT", "/v1/app/" + "k" * 600, b"1", {}),
+        ("PUT", "/v1/app/k", b"1", {"x-api-key": "kv_not-a-real-key"}),
+        ("PUT", "/v1/other/k", b"1", {}),
+        ("GET", "/v1/app/user:1", None, {}),
+        ("PUT", "/v1/usage/k", b"1", {}),
+    ]
+    fast, slow = replay(client, steps), replay(twin.test_client(), steps)
+    assert fast == slow
+    codes = [answer[0] for answer in fast]
+    assert codes == [201, 200, 201, 201, 400, 400, 400, 400, 413, 413, 400, 401, 403, 200, 404]
+
+
+def test_a_refused_write_is_answered_alike(client, twin, monkeypatch):
+    monkeypatch.setitem(plans.PLANS, "free", Plan("free", "Free", 0, 3, 30))
+    steps = [
+        ("PUT", "/v1/app/a", json.dumps("x" * 20).encode(), {}),  # 1 + 22 bytes
+        ("PUT", "/v1/app/b", json.dumps("y" * 20).encode(), {}),  # storage quota
+        ("PUT", "/v1/app/a", b"1", {}),
+        ("PUT", "/v1/app/c", b"1", {}),  # request quota
+    ]
+    fast, slow = replay(client, steps), replay(twin.test_client(), steps)
+    assert fast == slow
+    assert [answer[0] for answer in fast] == [201, 429, 200, 429]
+    assert fast[1][1]["code"] == "storage_quota_exceeded"
+    assert fast[3][1]["code"] == "request_quota_exceeded"
 
 
 def test_with_cors_configured_flask_answers_every_get(app, account):
@@ -156,7 +238,7 @@ def test_with_cors_configured_flask_answers_every_get(app, account):
     services, settings = app.extensions["kv_services"], app.extensions["kv_settings"]
     cors = replace(settings, cors_origins=("https://app.example.com",))
     api = create_app({"TESTING": True}, services=services, settings=cors)
-    assert not isinstance(api.wsgi_app, FastGet)
+    assert not isinstance(api.wsgi_app, FastPath)
     account.put("k", 1)
     got = api.test_client().get("/v1/app/k", headers=account.key_header)
     assert got.headers["Access-Control-Allow-Origin"] == "https://app.example.com"

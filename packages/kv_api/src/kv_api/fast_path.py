@@ -1,0 +1,107 @@
+"""The data plane's hottest requests, ``GET`` and ``PUT`` of one item, served without
+Flask's request machinery.
+
+Flask's per-request work (contexts, URL adapter, hooks) costs about as much as a
+``GET`` itself. This path runs the same services, body parser, error mapping and header
+helpers as the ``kv`` blueprint, and hands Flask every request it does not handle
+whole: other methods and addresses, reserved names, conditional requests
+(``If-Match``, ``If-None-Match``) and bodies without a length or over the limit. It is
+not installed when CORS is configured, since flask-cors adds its headers to every
+answer. A test holds the two paths to the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_input_stream, get_path_info
+
+from kv_api.blueprints.kv import quote_etag
+from kv_api.bodies import parse_json
+from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
+from kv_api.headers import quota_headers, request_id
+from kv_core.errors import KVError
+from kv_core.keys import RESERVED_NAMESPACES
+from kv_core.services import Principal, Services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+PREFIX = "/v1/"
+CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
+
+
+class FastPath:
+    """WSGI middleware around the API's Flask app (``app.wsgi_app``)."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        address = self._item_address(environ)
+        if address is None:
+            return self.wsgi_app(environ, start_response)
+        namespace, key = address
+        services: Services = self.app.extensions["kv_services"]
+        write = environ["REQUEST_METHOD"] == "PUT"
+        principal: Principal | None = None
+        try:
+            principal = services.items.authorize(
+                environ.get("HTTP_X_API_KEY"), namespace, write=write
+            )
+            if write:
+                response = self._put(services, principal, key, environ)
+            else:
+                response = self._get(services, principal, key)
+        except KVError as error:
+            response = handle_kv_error(error, self.app.json)
+        except HTTPException as error:
+            response = handle_http_error(error, self.app.json)
+        except Exception as error:
+            response = handle_unexpected(error, self.app.json)
+        response.headers.update(quota_headers(principal))
+        response.headers["X-Request-Id"] = request_id(environ.get("HTTP_X_REQUEST_ID"))
+        return response(environ, start_response)
+
+    def _item_address(self, environ: WSGIEnvironment) -> tuple[str, str] | None:
+        """The namespace and key of a plain ``GET`` or ``PUT`` of an item, else ``None``."""
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "PUT") or any(name in environ for name in CONDITIONS):
+            return None
+        if method == "PUT":
+            length = environ.get("CONTENT_LENGTH", "")
+            limit = self.app.config["MAX_CONTENT_LENGTH"]
+            if not length.isdigit() or (limit is not None and int(length) > limit):
+                return None
+        path = get_path_info(environ)
+        if not path.startswith(PREFIX):
+            return None
+        namespace, slash, key = path[len(PREFIX) :].partition("/")
+        if not (namespace and slash and key) or namespace in RESERVED_NAMESPACES:
+            return None
+        return namespace, key
+
+    def _json(self, **fields: Any) -> Response:
+        return cast(Response, self.app.json.response(**fields))
+
+    def _get(self, services: Services, principal: Principal, key: str) -> Response:
+        item = services.items.get(principal, key)
+        response = self._json(
+            key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
+        )
+        response.headers["ETag"] = quote_etag(item)
+        return response
+
+    def _put(
+        self, services: Services, principal: Principal, key: str, environ: WSGIEnvironment
+    ) -> Response:
+        body = get_input_stream(environ, max_content_length=self.app.config["MAX_CONTENT_LENGTH"])
+        item, created = services.items.put(principal, key, parse_json(body.read()))
+        response = self._json(key=item.key, version=item.version, updatedAt=item.updated_at)
+        response.status_code = 201 if created else 200
+        response.headers["ETag"] = quote_etag(item)
+        return response
