@@ -250,6 +250,19 @@ def test_storage_limit_refuses_growth_past_it_and_writes_nothing(ann):
     assert counters(ann) == (60, 2, 60)
 
 
+def test_over_the_limit_after_a_downgrade_writes_may_shrink_but_not_grow(ann):
+    put(ann, "a", 1, size=60)
+    put(ann, "b", 2, size=40)
+    put(ann, "a", 3, size=20, storage_limit=50)  # still over 50, but smaller
+    put(ann, "b", 4, size=40, storage_limit=50)  # the same size
+    with pytest.raises(QuotaExceeded):
+        put(ann, "b", 5, size=41, storage_limit=50, etag="eb")
+    with pytest.raises(QuotaExceeded):
+        put(ann, "c", 6, size=1, storage_limit=50, etag="ec")
+    assert counters(ann) == (60, 2, 60)
+    assert ann.get_item("n1", "b").value == 4
+
+
 def test_delete_releases_bytes_and_honours_if_match(ann):
     put(ann, "a", 1, size=10, etag="e1")
     put(ann, "b", 1, size=7, etag="e2")

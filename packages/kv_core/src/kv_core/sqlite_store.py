@@ -1,9 +1,10 @@
 """The embedded engine: one SQLite file in WAL mode.
 
-Safe with several threads (one connection per thread) and several processes (SQLite's
-own locking; writes take the lock up front with ``BEGIN IMMEDIATE``). Every write that
-moves a storage counter does so in the same transaction, so counts are exact, and a
-committed transaction survives a ``kill -9`` of the process. Request counts and the
+Safe with several threads (one connection per thread) and several processes (one
+writer at a time, under :class:`WriterLock`). Triggers move the storage counters in
+the same statement as the item they count, so counts are exact, and a plain put or
+delete is one statement: the write lock is held for one call. A committed write
+survives a ``kill -9`` of the process. Request counts and the
 API-key cache's generation are shared through :mod:`kv_core.counters` instead, which
 keeps them exact without a write transaction per request.
 """
@@ -72,6 +73,31 @@ CREATE TABLE IF NOT EXISTS items (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (namespace_id, key)
 ) WITHOUT ROWID;
+-- Every change of an item moves its namespace's and its owner's counters, in the same
+-- statement; a write into a namespace deleted meanwhile is refused.
+CREATE TRIGGER IF NOT EXISTS items_counted_on_insert AFTER INSERT ON items
+BEGIN
+    SELECT RAISE(ABORT, 'namespace_gone')
+        WHERE NOT EXISTS (SELECT 1 FROM namespaces WHERE id = NEW.namespace_id);
+    UPDATE namespaces SET item_count = item_count + 1, size_bytes = size_bytes + NEW.size
+        WHERE id = NEW.namespace_id;
+    UPDATE users SET storage_bytes = storage_bytes + NEW.size
+        WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
+END;
+CREATE TRIGGER IF NOT EXISTS items_counted_on_update AFTER UPDATE OF size ON items
+BEGIN
+    UPDATE namespaces SET size_bytes = size_bytes + NEW.size - OLD.size
+        WHERE id = NEW.namespace_id;
+    UPDATE users SET storage_bytes = storage_bytes + NEW.size - OLD.size
+        WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
+END;
+CREATE TRIGGER IF NOT EXISTS items_counted_on_delete AFTER DELETE ON items
+BEGIN
+    UPDATE namespaces SET item_count = item_count - 1, size_bytes = size_bytes - OLD.size
+        WHERE id = OLD.namespace_id;
+    UPDATE users SET storage_bytes = storage_bytes - OLD.size
+        WHERE id = (SELECT user_id FROM namespaces WHERE id = OLD.namespace_id);
+END;
 CREATE TABLE IF NOT EXISTS usage (
     user_id TEXT NOT NULL,
     month TEXT NOT NULL,
@@ -96,6 +122,17 @@ _KEY_COLUMNS = (
     "id, user_id, namespace_id, namespace, name, access, key_hash, prefix, created_at, last_used_at"
 )
 _USER_COLUMNS = "id, email, password_hash, plan, created_at, updated_at"
+# A put: the new item, or the next version of the one there (keeping its created_at).
+# The caller adds the row's WHERE between the two halves (upsert needs one).
+_UPSERT = (
+    f"INSERT INTO items ({_ITEM_COLUMNS}) SELECT :ns, :key, :value, 1, :etag, :size, :now, :now"
+)
+_UPSERT_SET = (
+    " ON CONFLICT (namespace_id, key) DO UPDATE SET value = excluded.value,"
+    " version = version + 1, etag = excluded.etag, size = excluded.size,"
+    " updated_at = excluded.updated_at"
+    " RETURNING version, created_at"
+)
 _RESOLVE = (
     "SELECT "
     + ", ".join(f"k.{c.strip()}" for c in _KEY_COLUMNS.split(","))
@@ -314,9 +351,10 @@ class SqliteStore:
             if row is None:
                 return None
             namespace = Namespace(*row)
+            # The namespace goes first, so that its items' triggers have nothing to move.
+            db.execute("DELETE FROM namespaces WHERE id = ?", (namespace.id,))
             db.execute("DELETE FROM items WHERE namespace_id = ?", (namespace.id,))
             db.execute("DELETE FROM api_keys WHERE namespace_id = ?", (namespace.id,))
-            db.execute("DELETE FROM namespaces WHERE id = ?", (namespace.id,))
             db.execute(
                 "UPDATE users SET storage_bytes = storage_bytes - ? WHERE id = ?",
                 (namespace.size_bytes, user_id),
@@ -425,62 +463,95 @@ class SqliteStore:
         if_absent: bool = False,
         storage_limit: int | None = None,
     ) -> tuple[Item, bool]:
-        encoded = encode_value(value)
+        row = {
+            "user": user_id,
+            "ns": namespace_id,
+            "key": key,
+            "value": encode_value(value),
+            "etag": etag,
+            "size": size,
+            "now": now,
+            "limit": storage_limit,
+        }
+        try:
+            if if_match is None and not if_absent:
+                version, created_at = self._put_unconditionally(row)
+            else:
+                version, created_at = self._put_on_condition(row, if_match, if_absent)
+        except sqlite3.IntegrityError as error:
+            if "namespace_gone" in str(error):
+                raise namespace_gone() from None
+            raise
+        item = Item(namespace_id, key, value, version, etag, size, created_at, now)
+        return item, version == 1
+
+    def _put_unconditionally(self, row: dict[str, Any]) -> tuple[int, str]:
+        """One statement, so the write lock is held for one call: the storage quota
+        is its condition, the counters move in triggers."""
+        with self._writer.held():
+            found = (
+                self._connection()
+                .execute(
+                    _UPSERT + " WHERE :limit IS NULL"
+                    " OR :size <= coalesce((SELECT size FROM items"
+                    "   WHERE namespace_id = :ns AND key = :key), -1)"
+                    " OR coalesce((SELECT storage_bytes FROM users WHERE id = :user), 0)"
+                    "   + :size - coalesce((SELECT size FROM items"
+                    "   WHERE namespace_id = :ns AND key = :key), 0) <= :limit" + _UPSERT_SET,
+                    row,
+                )
+                .fetchone()
+            )
+        if found is None:
+            raise storage_exceeded()
+        return int(found[0]), str(found[1])
+
+    def _put_on_condition(
+        self, row: dict[str, Any], if_match: str | None, if_absent: bool
+    ) -> tuple[int, str]:
         with self._write() as db:
             # One read, always one row: the storage used and the item, if there is one.
-            used, *old = db.execute(
-                "SELECT (SELECT storage_bytes FROM users WHERE id = ?),"
-                " i.version, i.etag, i.size, i.created_at"
-                " FROM (SELECT 1) LEFT JOIN items i ON i.namespace_id = ? AND i.key = ?",
-                (user_id, namespace_id, key),
+            used, old_etag, old_size = db.execute(
+                "SELECT (SELECT storage_bytes FROM users WHERE id = :user), i.etag, i.size"
+                " FROM (SELECT 1) LEFT JOIN items i ON i.namespace_id = :ns AND i.key = :key",
+                row,
             ).fetchone()
-            exists = old[0] is not None
-            _check_preconditions(old[1], if_match=if_match, if_absent=if_absent)
-            growth = size - (old[2] if exists else 0)
-            if storage_limit is not None and growth > 0 and (used or 0) + growth > storage_limit:
+            _check_preconditions(old_etag, if_match=if_match, if_absent=if_absent)
+            limit = row["limit"]
+            growth = row["size"] - (old_size or 0)
+            if limit is not None and growth > 0 and (used or 0) + growth > limit:
                 raise storage_exceeded()
-            version = old[0] + 1 if exists else 1
-            created_at = old[3] if exists else now
-            db.execute(
-                f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (namespace_id, key, encoded, version, etag, size, created_at, now),
-            )
-            self._move_counters(db, user_id, namespace_id, items=0 if exists else 1, size=growth)
-        item = Item(namespace_id, key, value, version, etag, size, created_at, now)
-        return item, not exists
+            version, created_at = db.execute(_UPSERT + " WHERE true" + _UPSERT_SET, row).fetchone()
+        return int(version), str(created_at)
 
     def delete_item(
         self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
     ) -> Item:
-        with self._write() as db:
-            row = db.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM items WHERE namespace_id = ? AND key = ?",
-                (namespace_id, key),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"There is no item '{key}'.", code="item_not_found")
-            item = _item(row)
-            _check_preconditions(item.etag, if_match=if_match, if_absent=False)
-            db.execute("DELETE FROM items WHERE namespace_id = ? AND key = ?", (namespace_id, key))
-            self._move_counters(db, user_id, namespace_id, items=-1, size=-item.size)
-        return item
-
-    @staticmethod
-    def _move_counters(
-        db: sqlite3.Connection, user_id: str, namespace_id: str, *, items: int, size: int
-    ) -> None:
-        """Move the namespace's and the user's counters; ``NotFound`` (rolling the
-        transaction back) if the namespace was deleted meanwhile."""
-        moved = db.execute(
-            "UPDATE namespaces SET item_count = item_count + ?, size_bytes = size_bytes + ?"
-            " WHERE id = ?",
-            (items, size, namespace_id),
-        ).rowcount
-        if not moved:
-            raise namespace_gone()
-        db.execute(
-            "UPDATE users SET storage_bytes = storage_bytes + ? WHERE id = ?", (size, user_id)
-        )
+        if if_match is None:
+            with self._writer.held():
+                row = (
+                    self._connection()
+                    .execute(
+                        f"DELETE FROM items WHERE namespace_id = ? AND key = ?"
+                        f" RETURNING {_ITEM_COLUMNS}",
+                        (namespace_id, key),
+                    )
+                    .fetchone()
+                )
+        else:
+            with self._write() as db:
+                row = db.execute(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE namespace_id = ? AND key = ?",
+                    (namespace_id, key),
+                ).fetchone()
+                if row is not None:
+                    _check_preconditions(row[4], if_match=if_match, if_absent=False)
+                    db.execute(
+                        "DELETE FROM items WHERE namespace_id = ? AND key = ?", (namespace_id, key)
+                    )
+        if row is None:
+            raise NotFound(f"There is no item '{key}'.", code="item_not_found")
+        return _item(row)
 
     def list_keys(
         self, namespace_id: str, *, prefix: str = "", after: str | None = None, limit: int
