@@ -117,6 +117,11 @@ CREATE TABLE IF NOT EXISTS login_failures (
 );
 """
 
+# A checkpoint copies the log into the database and syncs it, holding up every writer;
+# SQLite's default of every 1,000 pages (4 MB) cost a tenth of PUT throughput. At 10,000
+# the log grows to about 40 MB between checkpoints.
+WAL_CHECKPOINT_PAGES = 10_000
+
 _ITEM_COLUMNS = "namespace_id, key, value, version, etag, size, created_at, updated_at"
 _KEY_COLUMNS = (
     "id, user_id, namespace_id, namespace, name, access, key_hash, prefix, created_at, last_used_at"
@@ -220,6 +225,7 @@ class SqliteStore:
             )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             db.execute("PRAGMA foreign_keys=OFF")
             self._local.db = db
