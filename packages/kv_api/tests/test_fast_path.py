@@ -14,8 +14,17 @@ from kv_api.fast_path import FastPath
 from kv_core import plans
 from kv_core.plans import Plan
 
-# Differ by design: a fresh id per answer, and one request more counted.
-VARYING = {"X-Request-Id", "X-RateLimit-Remaining"}
+# Differ by design: a fresh id per answer, one request more counted, and the seconds
+# to the next month (Retry-After) counted at a later moment.
+VARYING = {"X-Request-Id", "X-RateLimit-Remaining", "Retry-After"}
+
+
+def close_retry_after(first, second) -> None:
+    """Both answers say when to retry, or neither; a second or two apart at most."""
+    a, b = first.headers.get("Retry-After"), second.headers.get("Retry-After")
+    assert (a is None) == (b is None)
+    if a is not None:
+        assert abs(int(a) - int(b)) <= 2
 
 
 @pytest.fixture
@@ -57,6 +66,7 @@ def same_answer(fast_client, slow_client, path: str, **headers: str):
         return {k: v for k, v in response.headers.items() if k not in VARYING}
 
     assert comparable(fast) == comparable(slow), path
+    close_retry_after(fast, slow)
     remaining = fast.headers.get("X-RateLimit-Remaining")
     if remaining is not None and fast.status_code != 429:
         assert int(slow.headers["X-RateLimit-Remaining"]) == int(remaining) - 1
@@ -189,6 +199,8 @@ def replay(client, steps, *, email="ann@example.com"):
         if isinstance(payload, dict) and "updatedAt" in payload:
             payload = {**payload, "updatedAt": "..."}
         kept = {k: v for k, v in response.headers.items() if k not in {"X-Request-Id", "ETag"}}
+        if "Retry-After" in kept:  # seconds to the next month, at this moment
+            kept["Retry-After"] = "positive" if int(kept["Retry-After"]) > 0 else "not"
         answers.append((response.status_code, payload, kept, "ETag" in response.headers))
     return answers
 
