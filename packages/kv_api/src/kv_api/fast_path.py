@@ -13,13 +13,13 @@ answer. A test holds the two paths to the same answers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream, get_path_info
 
-from kv_api.blueprints.kv import quote_etag
+from kv_api.blueprints.kv import item_response, written_response
 from kv_api.bodies import parse_json
 from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
 from kv_api.headers import quota_headers, request_id
@@ -85,23 +85,12 @@ class FastPath:
             return None
         return namespace, key
 
-    def _json(self, **fields: Any) -> Response:
-        return cast(Response, self.app.json.response(**fields))
-
     def _get(self, services: Services, principal: Principal, key: str) -> Response:
-        item = services.items.get(principal, key)
-        response = self._json(
-            key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
-        )
-        response.headers["ETag"] = quote_etag(item)
-        return response
+        return item_response(self.app.json, services.items.get(principal, key))
 
     def _put(
         self, services: Services, principal: Principal, key: str, environ: WSGIEnvironment
     ) -> Response:
         body = get_input_stream(environ, max_content_length=self.app.config["MAX_CONTENT_LENGTH"])
         item, created = services.items.put(principal, key, parse_json(body.read()))
-        response = self._json(key=item.key, version=item.version, updatedAt=item.updated_at)
-        response.status_code = 201 if created else 200
-        response.headers["ETag"] = quote_etag(item)
-        return response
+        return written_response(self.app.json, item, created)

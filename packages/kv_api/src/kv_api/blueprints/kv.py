@@ -6,8 +6,11 @@ are keys.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from typing import cast
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
+from flask.json.provider import JSONProvider
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import PathConverter
 
@@ -48,6 +51,28 @@ def quote_etag(item: Item) -> str:
     return f'"{item.etag}"'
 
 
+def item_response(json: JSONProvider, item: Item) -> Response:
+    """A GET's answer (the Flask view's and the fast path's)."""
+    response = cast(
+        Response,
+        json.response(
+            key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
+        ),
+    )
+    response.headers["ETag"] = quote_etag(item)
+    return response
+
+
+def written_response(json: JSONProvider, item: Item, created: bool) -> Response:
+    """A PUT's answer (the Flask view's and the fast path's)."""
+    response = cast(
+        Response, json.response(key=item.key, version=item.version, updatedAt=item.updated_at)
+    )
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = quote_etag(item)
+    return response
+
+
 def parse_etag(header: str | None) -> str | None:
     """An ``If-Match`` value as the store compares it: ``*`` or a bare etag."""
     if header is None:
@@ -61,14 +86,9 @@ def parse_etag(header: str | None) -> str | None:
 @bp.get("/<namespace>/<key:key>")
 def get_item(namespace: str, key: str) -> ResponseReturnValue:
     item = services().items.get(_principal(namespace, write=False), key)
-    etag = quote_etag(item)
     if parse_etag(request.headers.get("If-None-Match")) in {item.etag, "*"}:
-        return Response(status=304, headers={"ETag": etag})
-    response = jsonify(
-        key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
-    )
-    response.headers["ETag"] = etag
-    return response
+        return Response(status=304, headers={"ETag": quote_etag(item)})
+    return item_response(current_app.json, item)
 
 
 @bp.put("/<namespace>/<key:key>")
@@ -87,10 +107,7 @@ def put_item(namespace: str, key: str) -> ResponseReturnValue:
         if_match=parse_etag(request.headers.get("If-Match")),
         if_absent=if_none_match is not None,
     )
-    response = jsonify(key=item.key, version=item.version, updatedAt=item.updated_at)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = quote_etag(item)
-    return response
+    return written_response(current_app.json, item, created)
 
 
 @bp.delete("/<namespace>/<key:key>")
