@@ -127,12 +127,16 @@ _KEY_COLUMNS = (
     "id, user_id, namespace_id, namespace, name, access, key_hash, prefix, created_at, last_used_at"
 )
 _USER_COLUMNS = "id, email, password_hash, plan, created_at, updated_at"
-# A put: the new item, or the next version of the one there (keeping its created_at).
-# The caller adds the row's WHERE between the two halves (upsert needs one).
-_UPSERT = (
-    f"INSERT INTO items ({_ITEM_COLUMNS}) SELECT :ns, :key, :value, 1, :etag, :size, :now, :now"
-)
-_UPSERT_SET = (
+# A put: the new item, or the next version of the one there (keeping its created_at),
+# unless it grows the user's storage past :limit (a write that does not grow always
+# goes). No row comes back when it is refused.
+_OLD_SIZE = "(SELECT size FROM items WHERE namespace_id = :ns AND key = :key)"
+_PUT_WITHIN_QUOTA = (
+    f"INSERT INTO items ({_ITEM_COLUMNS})"
+    " SELECT :ns, :key, :value, 1, :etag, :size, :now, :now"
+    f" WHERE :limit IS NULL OR :size <= coalesce({_OLD_SIZE}, -1)"
+    " OR coalesce((SELECT storage_bytes FROM users WHERE id = :user), 0)"
+    f" + :size - coalesce({_OLD_SIZE}, 0) <= :limit"
     " ON CONFLICT (namespace_id, key) DO UPDATE SET value = excluded.value,"
     " version = version + 1, etag = excluded.etag, size = excluded.size,"
     " updated_at = excluded.updated_at"
@@ -492,43 +496,29 @@ class SqliteStore:
         return item, version == 1
 
     def _put_unconditionally(self, row: dict[str, Any]) -> tuple[int, str]:
-        """One statement, so the write lock is held for one call: the storage quota
-        is its condition, the counters move in triggers."""
+        """One statement, so the write lock is held for one call."""
         with self._writer.held():
-            found = (
-                self._connection()
-                .execute(
-                    _UPSERT + " WHERE :limit IS NULL"
-                    " OR :size <= coalesce((SELECT size FROM items"
-                    "   WHERE namespace_id = :ns AND key = :key), -1)"
-                    " OR coalesce((SELECT storage_bytes FROM users WHERE id = :user), 0)"
-                    "   + :size - coalesce((SELECT size FROM items"
-                    "   WHERE namespace_id = :ns AND key = :key), 0) <= :limit" + _UPSERT_SET,
-                    row,
-                )
-                .fetchone()
-            )
-        if found is None:
-            raise storage_exceeded()
-        return int(found[0]), str(found[1])
+            return self._upsert(self._connection(), row)
 
     def _put_on_condition(
         self, row: dict[str, Any], if_match: str | None, if_absent: bool
     ) -> tuple[int, str]:
         with self._write() as db:
-            # One read, always one row: the storage used and the item, if there is one.
-            used, old_etag, old_size = db.execute(
-                "SELECT (SELECT storage_bytes FROM users WHERE id = :user), i.etag, i.size"
-                " FROM (SELECT 1) LEFT JOIN items i ON i.namespace_id = :ns AND i.key = :key",
-                row,
+            current = db.execute(
+                "SELECT etag FROM items WHERE namespace_id = :ns AND key = :key", row
             ).fetchone()
-            _check_preconditions(old_etag, if_match=if_match, if_absent=if_absent)
-            limit = row["limit"]
-            growth = row["size"] - (old_size or 0)
-            if limit is not None and growth > 0 and (used or 0) + growth > limit:
-                raise storage_exceeded()
-            version, created_at = db.execute(_UPSERT + " WHERE true" + _UPSERT_SET, row).fetchone()
-        return int(version), str(created_at)
+            etag = current[0] if current else None
+            _check_preconditions(etag, if_match=if_match, if_absent=if_absent)
+            return self._upsert(db, row)
+
+    @staticmethod
+    def _upsert(db: sqlite3.Connection, row: dict[str, Any]) -> tuple[int, str]:
+        """Write the item unless that takes the user past ``limit``: its version and
+        created_at. The counters move in triggers."""
+        found = db.execute(_PUT_WITHIN_QUOTA, row).fetchone()
+        if found is None:
+            raise storage_exceeded()
+        return int(found[0]), str(found[1])
 
     def delete_item(
         self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
