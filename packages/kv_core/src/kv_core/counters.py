@@ -107,7 +107,7 @@ class SharedCounters:
             total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
             if total + count > limit:
                 return None
-            self._count(counts, at, user_id, month, total + count, flushed, since)
+            self._count(counts, at, total + count, flushed, since)
             return int(total + count)
 
     def add(self, user_id: str, month: str, count: int) -> int:
@@ -115,7 +115,7 @@ class SharedCounters:
         with self._held() as counts:
             at = self._locate(counts, user_id, month)
             total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
-            self._count(counts, at, user_id, month, total + count, flushed, since)
+            self._count(counts, at, total + count, flushed, since)
             return int(total + count)
 
     def peek(self, user_id: str, month: str) -> int | None:
@@ -135,7 +135,7 @@ class SharedCounters:
                 at = _HEADER_SIZE + index * _SLOT.size
                 key, total, flushed, _ = _SLOT.unpack_from(counts, at)
                 if key[0] and total != flushed:
-                    self._write_behind(counts, at, key, total)
+                    self._write_behind(counts, at, total)
 
     # --- the key generation ------------------------------------------------------------
 
@@ -252,8 +252,7 @@ class SharedCounters:
                 victim, oldest = at, since
         if free is None:
             assert victim is not None
-            used, total, _, _ = _SLOT.unpack_from(counts, victim)
-            self._write_behind(counts, victim, used, total)
+            self._write_behind(counts, victim, _SLOT.unpack_from(counts, victim)[1])
             free = victim
         stored = self._load(user_id, month)
         # Emptied first and named last, so that a process killed half-way leaves an
@@ -263,16 +262,8 @@ class SharedCounters:
         counts[free : free + KEY_BYTES] = key
         return free
 
-    def _count(
-        self,
-        counts: mmap.mmap,
-        at: int,
-        user_id: str,
-        month: str,
-        total: int,
-        flushed: int,
-        since: float,
-    ) -> None:
+    def _count(self, counts: mmap.mmap, at: int, total: int, flushed: int, since: float) -> None:
+        """Set the slot's new total, and write it behind when it is due."""
         now = time.time()
         if total == flushed:
             since = 0.0
@@ -281,14 +272,12 @@ class SharedCounters:
         _COUNTS.pack_into(counts, at + KEY_BYTES, total, flushed, since)
         if total - flushed >= FLUSH_EVERY or (since and now - since >= FLUSH_AFTER):
             try:
-                self._save(user_id, month, total)
+                self._write_behind(counts, at, total)
             except Exception:
                 # The count is safe in the file; the next request tries again.
                 logger.warning("could not write request counts behind", exc_info=True)
-                return
-            _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)
 
-    def _write_behind(self, counts: mmap.mmap, at: int, key: bytes, total: int) -> None:
-        user_id, month = key.rstrip(b"\0").decode().split("\n")
+    def _write_behind(self, counts: mmap.mmap, at: int, total: int) -> None:
+        user_id, month = counts[at : at + KEY_BYTES].rstrip(b"\0").decode().split("\n")
         self._save(user_id, month, total)
         _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)
