@@ -3,6 +3,7 @@ and hands Flask everything it does not handle whole."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 
@@ -163,7 +164,11 @@ def test_other_methods_and_conditional_writes_are_flasks(account, handed_on):
     assert account.put("k", 2, **{"If-Match": "*"}).status_code == 200
     assert account.put("n", 3, **{"If-None-Match": "*"}).status_code == 201
     assert account.client.delete("/v1/app/k", headers=key).status_code == 204
-    assert handed_on == ["/v1/app/k", "/v1/app/k", "/v1/app/n", "/v1/app/k"]
+    chunked = {"CONTENT_LENGTH": "", "wsgi.input_terminated": True}  # no length given
+    account.client.put(
+        "/v1/app/c", input_stream=io.BytesIO(b"1"), headers=key, environ_overrides=chunked
+    )
+    assert handed_on == ["/v1/app/k", "/v1/app/k", "/v1/app/n", "/v1/app/k", "/v1/app/c"]
 
 
 @pytest.fixture
