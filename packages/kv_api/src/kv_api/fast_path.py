@@ -19,7 +19,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream, get_path_info
 
-from kv_api.blueprints.kv import item_response, written_response
+from kv_api.blueprints.kv import bp, item_response, written_response
 from kv_api.bodies import parse_json
 from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
 from kv_api.headers import quota_headers, request_id
@@ -30,7 +30,7 @@ from kv_core.services import Principal, Services
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-PREFIX = "/v1/"
+PREFIX = f"{bp.url_prefix}/"  # the kv blueprint's, whose GET and PUT this serves
 CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
 
 
