@@ -1,9 +1,10 @@
 """DynamoDB calls on the hot path, pinned: a change that adds a call fails here.
 
 A warm instance has its API key cached and counts requests in batches (one write per
-``request_batch`` requests), so a GET is one read and a PUT two writes (one when it
-replaces a value of the same size), plus that share of a batch. The seed's design
-spends five calls on every request.
+``request_batch`` requests), so a GET is one read plus that share of a batch. A PUT or
+DELETE is two writes, and its counters update carries the pending counts: no share of a
+batch. A PUT that replaces a value of the same size moves no counter: one write, plus the
+share. The seed's design spends five calls on every request.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def per_operation(calls):
     return counted
 
 
+def stored_requests(items, raw):
+    """The month's request count as the store has it (not the meter's pending ones)."""
+    user_id = items.authorize(raw, "app", write=False).user.id
+    return items.store.get_usage(user_id, "2026-11").requests
+
+
 def test_get_is_one_read(warm):
     items, raw, calls = warm
     for i in range(REQUESTS):
@@ -65,14 +72,16 @@ def test_put_is_two_writes(warm):
         items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": i})
     for i in range(REQUESTS):
         items.put(items.authorize(raw, "app", write=True), f"new/{i}", {"i": i, "more": 1})
-    assert per_operation(calls) == {"UpdateItem": 2 * (2 * REQUESTS) + 2 * REQUESTS // BATCH}
+    assert per_operation(calls) == {"UpdateItem": 2 * (2 * REQUESTS)}
+    assert stored_requests(items, raw) == 3 * REQUESTS  # every write carried its count
 
 
 def test_a_conditional_put_is_two_writes_too(warm):
     items, raw, calls = warm
     for i in range(REQUESTS):
         items.put(items.authorize(raw, "app", write=True), f"old/{i}", [i], if_match="*")
-    assert per_operation(calls) == {"UpdateItem": 2 * REQUESTS + REQUESTS // BATCH}
+    assert per_operation(calls) == {"UpdateItem": 2 * REQUESTS}
+    assert stored_requests(items, raw) == 2 * REQUESTS
 
 
 def test_replacing_a_value_of_the_same_size_is_one_write(warm):
@@ -88,7 +97,16 @@ def test_delete_is_two_writes(warm):
     items, raw, calls = warm
     for i in range(REQUESTS):
         items.delete(items.authorize(raw, "app", write=True), f"old/{i}")
-    assert per_operation(calls) == {
-        "DeleteItem": REQUESTS,
-        "UpdateItem": REQUESTS + REQUESTS // BATCH,
-    }
+    assert per_operation(calls) == {"DeleteItem": REQUESTS, "UpdateItem": REQUESTS}
+    assert stored_requests(items, raw) == 2 * REQUESTS
+
+
+def test_writes_after_reads_carry_the_reads_counts(warm):
+    items, raw, calls = warm
+    for i in range(BATCH - 1):
+        items.get(items.authorize(raw, "app", write=False), f"old/{i}")
+    assert per_operation(calls) == {"GetItem": BATCH - 1}
+    items.delete(items.authorize(raw, "app", write=True), "old/0")
+    assert per_operation(calls) == {"DeleteItem": 1, "UpdateItem": 1}
+    assert stored_requests(items, raw) == REQUESTS + BATCH
+    assert items.meter.pending(items.authorize(raw, "app", write=False).user.id, "2026-11") == 0

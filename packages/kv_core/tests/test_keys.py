@@ -27,7 +27,6 @@ def test_id_keys_round_trip(value):
         (keys.namespace_sk, keys.parse_namespace_sk),
         (keys.apikey_sk, keys.parse_apikey_sk),
         (keys.apikey_gsi1pk, keys.parse_apikey_gsi1pk),
-        (keys.usage_sk, keys.parse_usage_sk),
         (keys.email_pk, keys.parse_email_pk),
         (keys.marker_pk, keys.parse_marker_pk),
         (keys.login_pk, keys.parse_login_pk),

@@ -7,6 +7,7 @@ import pytest
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
+from kv_core.store import RequestBatch
 
 NOW = "2026-11-25T10:00:00.000Z"
 LATER = "2026-11-25T10:05:00.000Z"
@@ -374,6 +375,49 @@ def test_admitting_more_than_the_limit_at_once_is_refused(store):
     store.create_user(user(1))
     assert store.admit_requests("u1", "2026-11", 4, 3) is None
     assert store.get_usage("u1", "2026-11").requests == 0
+
+
+def carried(store, batch, before):
+    """Whether a write counted the batch it carried: then it reported the new total;
+    else it reported nothing and counted nothing (an engine may always decline)."""
+    now = store.get_usage("u1", "2026-11").requests
+    if batch.total is None:
+        assert now == before
+        return False
+    assert batch.total == now == before + batch.count
+    return True
+
+
+def test_writes_may_carry_request_counts(ann):
+    ann.add_requests("u1", "2026-11", 10)
+    batch = RequestBatch("2026-11", 3)
+    put(ann, "a", 1, requests=batch)
+    created = carried(ann, batch, 10)
+    batch = RequestBatch("2026-11", 2)
+    ann.delete_item(user_id="u1", namespace_id="n1", key="a", requests=batch)
+    assert carried(ann, batch, 13 if created else 10) == created
+    assert ann.remote == created  # DynamoDB counts along; SQLite counts exactly anyway
+
+
+def test_a_refused_write_counts_none_of_the_requests_it_carried(ann):
+    ann.add_requests("u1", "2026-11", 10)
+    put(ann, "a", 1, size=10)
+    refusals = [
+        lambda batch: put(ann, "b", 1, size=11, storage_limit=20, requests=batch),
+        lambda batch: put(ann, "a", 2, if_absent=True, requests=batch),
+        lambda batch: ann.delete_item(
+            user_id="u1", namespace_id="n1", key="nothing", requests=batch
+        ),
+        lambda batch: ann.delete_item(
+            user_id="u1", namespace_id="n1", key="a", if_match="other", requests=batch
+        ),
+    ]
+    for refuse in refusals:
+        batch = RequestBatch("2026-11", 3)
+        with pytest.raises((QuotaExceeded, PreconditionFailed, NotFound)):
+            refuse(batch)
+        assert not carried(ann, batch, 10)
+    assert counters(ann) == (10, 1, 10)
 
 
 # --- markers and login throttling -------------------------------------------------------

@@ -3,19 +3,23 @@
 The table is the seed's single-table design (see :mod:`kv_core.keys`)::
 
     PK                 SK                 what
-    USER#<id>          PROFILE            user, stored bytes, per-namespace counters
+    USER#<id>          PROFILE            user, stored bytes, per-namespace counters,
+                                          request counts per month
     USER#<id>          NAMESPACE#<name>   namespace (GSI1: NAMESPACE#<id> / METADATA)
     USER#<id>          APIKEY#<key id>    API key (GSI1: APIKEY#<sha256> / METADATA)
-    USER#<id>          USAGE#<YYYY-MM>    the month's request count
     NAMESPACE#<id>     KEY#<key>          item
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
     LOGIN#<email>      METADATA           failed logins, expiring through the table's TTL
 
-A namespace's item count and bytes live on its owner's profile, in the maps
-``nsItems`` and ``nsBytes`` keyed by namespace id, next to ``storageBytes``: so one
-conditional ``UpdateItem`` moves every counter a write touches, checks the storage
-quota and checks that the namespace still exists.
+Every counter lives on the user's profile: ``storageBytes``; a namespace's item count
+and bytes in the maps ``nsItems`` and ``nsBytes`` keyed by namespace id; the month's
+request count in the map ``requests`` keyed by ``YYYY-MM``. So one conditional
+``UpdateItem`` moves every counter a write touches, checks the storage quota, checks
+that the namespace still exists, and adds the request counts the write carries
+(:class:`~kv_core.store.RequestBatch`). The seed kept request counts in a
+``USAGE#<YYYY-MM>`` item of their own; that costs a third write whenever a batch of
+counts is due, which the budget of two calls per put does not allow.
 
 A put is two calls: the item's ``UpdateItem`` returns the item it replaced
 (``ReturnValues=ALL_OLD``), which gives the size difference without a read, then the
@@ -49,6 +53,7 @@ from pynamodb.exceptions import (
     UpdateError,
 )
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -67,7 +72,13 @@ from kv_core.model import (
     parse_iso,
 )
 from kv_core.sizing import encode_value
-from kv_core.store import ANY_ETAG, namespace_gone, precondition_failed, storage_exceeded
+from kv_core.store import (
+    ANY_ETAG,
+    RequestBatch,
+    namespace_gone,
+    precondition_failed,
+    storage_exceeded,
+)
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -123,7 +134,7 @@ class Entry(Model):
     etag = UnicodeAttribute(null=True)
     size = NumberAttribute(null=True)
 
-    requests = NumberAttribute(null=True)
+    requests = MapAttribute[str, Any](null=True)  # on PROFILE: YYYY-MM -> count
     failures = NumberAttribute(null=True)  # not `count`: that is Model.count
     window_start = UnicodeAttribute(null=True, attr_name="windowStart")
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
@@ -191,6 +202,32 @@ class DynamoStore:
     def _profile_key(self, user_id: str) -> tuple[str, str]:
         return keys.user_pk(user_id), keys.PROFILE
 
+    def _update_profile(
+        self, user_id: str, actions: list[Action], condition: Condition | None = None
+    ) -> Entry:
+        """Update the user's profile; returns it as the update left it.
+
+        A profile written before request counts moved onto it has no ``requests`` map
+        to add a month to (DynamoDB refuses the path): it gets an empty one first.
+        """
+        profile = self.Entry(*self._profile_key(user_id))
+        try:
+            profile.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code != "ValidationException":
+                raise
+            try:
+                profile.update(
+                    actions=[self.Entry.requests.set(self.Entry.requests | {})],
+                    condition=self.Entry.pk.exists(),
+                )
+            except UpdateError as missing:
+                if _failed_condition(missing):
+                    raise NotFound("There is no such user.", code="user_not_found") from None
+                raise
+            profile.update(actions=actions, condition=condition)
+        return profile
+
     # --- users ---------------------------------------------------------------------
 
     def create_user(self, user: User) -> None:
@@ -207,6 +244,7 @@ class DynamoStore:
             storage_bytes=0,
             ns_items={},
             ns_bytes={},
+            requests={},
         )
         try:
             with self._transaction() as transaction:
@@ -432,6 +470,7 @@ class DynamoStore:
         if_match: str | None = None,
         if_absent: bool = False,
         storage_limit: int | None = None,
+        requests: RequestBatch | None = None,
     ) -> tuple[Item, bool]:
         entry_class = self.Entry
         condition: Condition | None = None
@@ -484,6 +523,7 @@ class DynamoStore:
                 items=1 if created else 0,
                 size=growth,
                 storage_limit=storage_limit,
+                requests=requests,
             )
         except (QuotaExceeded, NotFound):
             if self._undo_put(pk, sk, etag, old):
@@ -509,9 +549,17 @@ class DynamoStore:
         return True
 
     def _move_counters(
-        self, user_id: str, namespace_id: str, *, items: int, size: int, storage_limit: int | None
+        self,
+        user_id: str,
+        namespace_id: str,
+        *,
+        items: int,
+        size: int,
+        storage_limit: int | None,
+        requests: RequestBatch | None = None,
     ) -> None:
-        """Move the user's and the namespace's counters in one conditional update."""
+        """Move the user's and the namespace's counters in one conditional update, and
+        count the requests the write carries."""
         entry_class = self.Entry
         actions: list[Action] = [
             entry_class.storage_bytes.add(size),
@@ -521,18 +569,22 @@ class DynamoStore:
             actions.append(
                 entry_class.ns_items[namespace_id].set(entry_class.ns_items[namespace_id] + items)
             )
+        if requests is not None:
+            actions.append(self._count_requests(requests.month, requests.count))
         condition = entry_class.ns_items[namespace_id].exists()
         room = storage_limit is not None and size > 0
         if storage_limit is not None and size > 0:
             condition = condition & (entry_class.storage_bytes <= storage_limit - size)
         try:
-            self.Entry(*self._profile_key(user_id)).update(actions=actions, condition=condition)
+            profile = self._update_profile(user_id, actions, condition)
         except UpdateError as error:
             if not _failed_condition(error):
                 raise
             if room and self._namespace_counted(user_id, namespace_id):
                 raise storage_exceeded() from None
             raise namespace_gone() from None
+        if requests is not None:
+            requests.total = _counter(profile.requests, requests.month)
 
     def _namespace_counted(self, user_id: str, namespace_id: str) -> bool:
         profile = self._get(*self._profile_key(user_id))
@@ -541,7 +593,13 @@ class DynamoStore:
         )
 
     def delete_item(
-        self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
+        self,
+        *,
+        user_id: str,
+        namespace_id: str,
+        key: str,
+        if_match: str | None = None,
+        requests: RequestBatch | None = None,
     ) -> Item:
         entry_class = self.Entry
         condition = entry_class.pk.exists()
@@ -564,7 +622,12 @@ class DynamoStore:
         # If the namespace was deleted meanwhile, its bytes are released already.
         with contextlib.suppress(NotFound):
             self._move_counters(
-                user_id, namespace_id, items=-1, size=-item.size, storage_limit=None
+                user_id,
+                namespace_id,
+                items=-1,
+                size=-item.size,
+                storage_limit=None,
+                requests=requests,
             )
         return item
 
@@ -589,48 +652,42 @@ class DynamoStore:
 
     # --- usage ---------------------------------------------------------------------
 
+    def _count_requests(self, month: str, count: int) -> Action:
+        month_count: Path = self.Entry.requests[month]
+        return month_count.set((month_count | 0) + count)
+
     def admit_requests(self, user_id: str, month: str, count: int, limit: int) -> int | None:
         if count > limit:
             return None
-        entry_class = self.Entry
+        month_count = self.Entry.requests[month]
         try:
-            entry = self.Entry(keys.user_pk(user_id), keys.usage_sk(month))
-            entry.update(
-                actions=[entry_class.requests.add(count)],
-                condition=entry_class.requests.does_not_exist()
-                | (entry_class.requests <= limit - count),
+            profile = self._update_profile(
+                user_id,
+                [self._count_requests(month, count)],
+                month_count.does_not_exist() | (month_count <= limit - count),
             )
         except UpdateError as error:
             if _failed_condition(error):
                 return None
             raise
-        return int(entry.requests or 0)
+        return _counter(profile.requests, month)
 
     def add_requests(self, user_id: str, month: str, count: int) -> int:
-        entry = self.Entry(keys.user_pk(user_id), keys.usage_sk(month))
-        entry.update(actions=[self.Entry.requests.add(count)])
-        return int(entry.requests or 0)
+        profile = self._update_profile(user_id, [self._count_requests(month, count)])
+        return _counter(profile.requests, month)
 
     def get_usage(self, user_id: str, month: str) -> Usage:
-        usage = self._get(keys.user_pk(user_id), keys.usage_sk(month))
         profile = self._get(*self._profile_key(user_id))
+        if profile is None:
+            return Usage(user_id, month, 0, 0)
         return Usage(
-            user_id,
-            month,
-            int(usage.requests or 0) if usage else 0,
-            int(profile.storage_bytes or 0) if profile else 0,
+            user_id, month, _counter(profile.requests, month), int(profile.storage_bytes or 0)
         )
 
     def request_history(self, user_id: str, months: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        if months:
-            for entry in self.Entry.query(
-                keys.user_pk(user_id),
-                self.Entry.sk.between(keys.usage_sk(min(months)), keys.usage_sk(max(months))),
-                consistent_read=True,
-            ):
-                found[keys.parse_usage_sk(entry.sk)] = int(entry.requests or 0)
-        return {month: found.get(month, 0) for month in months}
+        profile = self._get(*self._profile_key(user_id)) if months else None
+        requests = profile.requests if profile is not None else None
+        return {month: _counter(requests, month) for month in months}
 
     # --- once-only markers and throttling --------------------------------------------
 

@@ -132,14 +132,6 @@ def parse_apikey_gsi1pk(pk: str) -> str:
     return _parse("APIKEY", pk)
 
 
-def usage_sk(month: str) -> str:
-    return _build("USAGE", month)
-
-
-def parse_usage_sk(sk: str) -> str:
-    return _parse("USAGE", sk)
-
-
 def email_pk(email: str) -> str:
     """A marker item that makes an email address unique across users."""
     return _build("EMAIL", email)

@@ -27,7 +27,13 @@ from kv_core.counters import SharedCounters, fits
 from kv_core.errors import Conflict, NotFound
 from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
 from kv_core.sizing import encode_value
-from kv_core.store import ANY_ETAG, namespace_gone, precondition_failed, storage_exceeded
+from kv_core.store import (
+    ANY_ETAG,
+    RequestBatch,
+    namespace_gone,
+    precondition_failed,
+    storage_exceeded,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -198,7 +204,11 @@ class WriterLock:
 
 
 class SqliteStore:
-    """The :class:`~kv_core.store.Store` on one SQLite file."""
+    """The :class:`~kv_core.store.Store` on one SQLite file.
+
+    Its request counts are exact, so a write never carries a
+    :class:`~kv_core.store.RequestBatch` here: one given is left to the meter.
+    """
 
     remote = False
 
@@ -472,6 +482,7 @@ class SqliteStore:
         if_match: str | None = None,
         if_absent: bool = False,
         storage_limit: int | None = None,
+        requests: RequestBatch | None = None,
     ) -> tuple[Item, bool]:
         row = {
             "user": user_id,
@@ -521,7 +532,13 @@ class SqliteStore:
         return int(found[0]), str(found[1])
 
     def delete_item(
-        self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
+        self,
+        *,
+        user_id: str,
+        namespace_id: str,
+        key: str,
+        if_match: str | None = None,
+        requests: RequestBatch | None = None,
     ) -> Item:
         if if_match is None:
             with self._writer.held():

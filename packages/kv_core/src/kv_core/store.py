@@ -12,10 +12,27 @@ count. Timestamps are ISO-8601 strings, as in :mod:`kv_core.model`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kv_core.errors import NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.model import ApiKey, Item, Namespace, Usage, User
+
+
+@dataclass(slots=True)
+class RequestBatch:
+    """Requests admitted but not yet written, which a write may carry to the store.
+
+    An engine that counts requests in batches (see :mod:`kv_core.services.metering`)
+    hands its pending count to the next put or delete; an engine whose write updates
+    the user's counters anyway adds it in that same call and sets ``total`` to the
+    month's total it reports back. An engine that writes nothing extra leaves ``total``
+    as ``None`` and the meter writes the batch itself.
+    """
+
+    month: str
+    count: int
+    total: int | None = None
 
 
 class Store(Protocol):
@@ -94,6 +111,7 @@ class Store(Protocol):
         if_match: str | None = None,
         if_absent: bool = False,
         storage_limit: int | None = None,
+        requests: RequestBatch | None = None,
     ) -> tuple[Item, bool]:
         """Create or replace an item; returns it and whether it was created.
 
@@ -104,14 +122,22 @@ class Store(Protocol):
         ``QuotaExceeded`` with code ``storage_quota_exceeded``); the version grows by
         one; the user's and the namespace's counters move by the size difference. A
         namespace deleted meanwhile gives ``NotFound`` (``namespace_not_found``).
+        ``requests`` may be counted along (see :class:`RequestBatch`).
         """
         ...
 
     def delete_item(
-        self, *, user_id: str, namespace_id: str, key: str, if_match: str | None = None
+        self,
+        *,
+        user_id: str,
+        namespace_id: str,
+        key: str,
+        if_match: str | None = None,
+        requests: RequestBatch | None = None,
     ) -> Item:
         """Delete an item and release its bytes; ``NotFound`` if absent,
-        ``PreconditionFailed`` if ``if_match`` is not its etag (``*`` matches any)."""
+        ``PreconditionFailed`` if ``if_match`` is not its etag (``*`` matches any).
+        ``requests`` may be counted along (see :class:`RequestBatch`)."""
         ...
 
     def list_keys(

@@ -7,6 +7,8 @@ namespaces and read-only keys do not.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,7 @@ from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.metering import RequestMeter
 from kv_core.sizing import stored_size, value_size
-from kv_core.store import Store
+from kv_core.store import RequestBatch, Store
 
 
 @dataclass(slots=True)
@@ -79,11 +81,13 @@ class Items:
             raise Forbidden("This API key is read-only.", code="read_only_key")
         return Principal(key, user, get_plan(user.plan))
 
-    def admit(self, principal: Principal) -> None:
-        """Count one request, or refuse it when the month's quota is reached."""
+    def admit(self, principal: Principal, *, carry: bool = False) -> str:
+        """Count one request, or refuse it when the month's quota is reached; returns
+        the month it counts in. ``carry``: see :meth:`RequestMeter.admit`."""
         now = self.config.clock()
+        month = month_of(now)
         limit = principal.plan.requests_per_month
-        used = self.meter.admit(principal.user.id, month_of(now), limit)
+        used = self.meter.admit(principal.user.id, month, limit, carry=carry)
         if used is None or not admits_request(used - 1, limit):
             principal.requests_used = limit
             raise QuotaExceeded(
@@ -93,6 +97,19 @@ class Items:
                 retry_after=seconds_until_next_month(now),
             )
         principal.requests_used = used
+        return month
+
+    @contextmanager
+    def _admit_write(self, principal: Principal) -> Iterator[RequestBatch | None]:
+        """Admit a write, and give it the pending request counts to carry to the store
+        in the counters update it makes anyway: a write costs no call for counting."""
+        month = self.admit(principal, carry=True)
+        batch = self.meter.take(principal.user.id, month)
+        try:
+            yield batch
+        finally:
+            if batch is not None:
+                self.meter.settle(principal.user.id, batch)
 
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
@@ -129,30 +146,32 @@ class Items:
                 " bytes as compact JSON.",
                 code="value_too_large",
             )
-        self.admit(principal)
-        return self.store.put_item(
-            user_id=principal.user.id,
-            namespace_id=principal.key.namespace_id,
-            key=key,
-            value=value,
-            size=stored_size(key, size),
-            etag=new_etag(),
-            now=isoformat(self.config.clock()),
-            if_match=if_match,
-            if_absent=if_absent,
-            storage_limit=principal.plan.storage_bytes,
-        )
+        with self._admit_write(principal) as batch:
+            return self.store.put_item(
+                user_id=principal.user.id,
+                namespace_id=principal.key.namespace_id,
+                key=key,
+                value=value,
+                size=stored_size(key, size),
+                etag=new_etag(),
+                now=isoformat(self.config.clock()),
+                if_match=if_match,
+                if_absent=if_absent,
+                storage_limit=principal.plan.storage_bytes,
+                requests=batch,
+            )
 
     def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
         """Delete an item; ``if_match`` as for :meth:`put` (``*``: any current item)."""
         validate_key(key)
-        self.admit(principal)
-        return self.store.delete_item(
-            user_id=principal.user.id,
-            namespace_id=principal.key.namespace_id,
-            key=key,
-            if_match=if_match,
-        )
+        with self._admit_write(principal) as batch:
+            return self.store.delete_item(
+                user_id=principal.user.id,
+                namespace_id=principal.key.namespace_id,
+                key=key,
+                if_match=if_match,
+                requests=batch,
+            )
 
     def list(
         self,

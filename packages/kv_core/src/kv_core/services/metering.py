@@ -3,13 +3,17 @@
 On the embedded engine every request is admitted by one atomic store update, so counts
 are exact and a quota of N admits exactly N. On a remote engine that costs a call per
 request, so each instance counts in memory and writes its count in batches, flushed
-after ``batch`` requests, after ``interval`` seconds, and on shutdown.
+after ``batch`` requests, after ``interval`` seconds, and on shutdown. A write does not
+flush on its own: it carries what is pending to the store in the counters update it
+makes anyway (:meth:`RequestMeter.take`, :class:`~kv_core.store.RequestBatch`), which
+reports the month's total back, so writes cost no extra call for counting.
 
 The bound on overshoot: an instance admits at most ``batch`` requests the store has not
-seen, and after every flush it learns the true total. So with ``K`` instances serving
-one account at once, at most ``K * batch`` requests are admitted past the quota. An
-instance that is killed without shutting down loses at most ``batch - 1`` counts
-(never admitting more because of it).
+seen (plus one for each other request it serves at the same moment; a Lambda instance
+serves one at a time), and whenever its counts are written it learns the true total.
+So with ``K`` instances serving one account at once, at most ``K * batch`` requests are
+admitted past the quota. An instance that is killed without shutting down loses at most
+``batch - 1`` counts (never admitting more because of it).
 """
 
 from __future__ import annotations
@@ -20,15 +24,16 @@ import threading
 import time
 from dataclasses import dataclass
 
-from kv_core.store import Store
+from kv_core.store import RequestBatch, Store
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class _Tally:
-    known: int = 0  # the store's total at our last flush
+    known: int = 0  # the store's total when it last told us
     pending: int = 0  # admitted here, not yet written
+    carried: int = 0  # handed to writes under way
     since: float = 0.0  # when the oldest pending request was admitted
     seen: bool = False  # whether we have asked the store for the total yet
 
@@ -49,9 +54,13 @@ class RequestMeter:
     def exact(self) -> bool:
         return self.batch == 1
 
-    def admit(self, user_id: str, month: str, limit: int) -> int | None:
+    def admit(self, user_id: str, month: str, limit: int, *, carry: bool = False) -> int | None:
         """Count one request; the month's total including it, or ``None`` if the quota
-        is reached (and nothing counted)."""
+        is reached (and nothing counted).
+
+        With ``carry`` the caller is a write that will carry the pending count
+        (:meth:`take`), so a batch that is due is not flushed here.
+        """
         if self.exact:
             return self.store.admit_requests(user_id, month, 1, limit)
         with self._lock:
@@ -61,17 +70,47 @@ class RequestMeter:
                 tally.seen = True
                 tally.known = limit if total is None else total
                 return total
-            if tally.known + tally.pending >= limit:
+            if tally.known + tally.pending + tally.carried >= limit:
                 if tally.pending:
                     self._flush(user_id, month, tally)
                 return None
-            if not tally.pending:
+            if not tally.pending and not tally.carried:
                 tally.since = time.monotonic()
             tally.pending += 1
-            used = tally.known + tally.pending
-            if tally.pending >= self.batch or time.monotonic() - tally.since >= self.interval:
+            used = tally.known + tally.pending + tally.carried
+            if not carry and self._due(tally):
                 self._flush(user_id, month, tally)
             return used
+
+    def take(self, user_id: str, month: str) -> RequestBatch | None:
+        """What is pending for the month, for a write to carry to the store; hand it
+        back to :meth:`settle` once the write is over, whatever its outcome."""
+        if self.exact:
+            return None
+        with self._lock:
+            tally = self._tallies.get((user_id, month))
+            if tally is None or not tally.pending:
+                return None
+            batch = RequestBatch(month, tally.pending)
+            tally.carried += tally.pending
+            tally.pending = 0
+            return batch
+
+    def settle(self, user_id: str, batch: RequestBatch) -> None:
+        """Learn the total a write reported, or take its counts back (and write them if
+        they are due). Never raises: counts that cannot be written stay pending."""
+        with self._lock:
+            tally = self._tallies[(user_id, batch.month)]
+            tally.carried -= batch.count
+            if batch.total is not None:
+                tally.known = max(tally.known, batch.total)
+                return
+            tally.pending += batch.count
+            if self._due(tally):
+                try:
+                    self._flush(user_id, batch.month, tally)
+                except Exception:
+                    logger.warning("request counts kept for the next flush", exc_info=True)
 
     def flush(self) -> None:
         """Write every pending count (at shutdown, or from a timer)."""
@@ -94,10 +133,14 @@ class RequestMeter:
             logger.warning("%d request counts could not be written at exit", lost, exc_info=True)
 
     def pending(self, user_id: str, month: str) -> int:
+        """Requests admitted here that the store may not have counted yet."""
         tally = self._tallies.get((user_id, month))
-        return tally.pending if tally else 0
+        return tally.pending + tally.carried if tally else 0
+
+    def _due(self, tally: _Tally) -> bool:
+        return tally.pending >= self.batch or time.monotonic() - tally.since >= self.interval
 
     def _flush(self, user_id: str, month: str, tally: _Tally) -> None:
-        tally.known = self.store.add_requests(user_id, month, tally.pending)
+        tally.known = max(tally.known, self.store.add_requests(user_id, month, tally.pending))
         tally.pending = 0
         tally.seen = True
