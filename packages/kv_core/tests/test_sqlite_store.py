@@ -1,6 +1,8 @@
 """What only the embedded engine promises: several processes on one file see each
-other's revocations at once, and its key-range helper is right."""
+other's revocations at once, files from earlier versions are brought up to date, and
+its key-range helper is right."""
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,40 @@ def test_touch_updates_the_cached_key(two_processes):
     first.resolve_api_key(digest("raw"))
     first.touch_api_key("u1", "k1", NOW)
     assert first.resolve_api_key(digest("raw"))[0].last_used_at == NOW
+
+
+OLD_RESIZE_TRIGGER = """
+CREATE TRIGGER items_counted_on_update AFTER UPDATE OF size ON items
+BEGIN
+    UPDATE namespaces SET size_bytes = size_bytes + NEW.size - OLD.size
+        WHERE id = NEW.namespace_id;
+    UPDATE users SET storage_bytes = storage_bytes + NEW.size - OLD.size
+        WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
+END;
+"""
+
+
+def test_a_file_with_the_older_resize_trigger_gets_the_new_one_only(tmp_path: Path):
+    path = tmp_path / "kv.sqlite3"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER items_resized")
+        db.execute(OLD_RESIZE_TRIGGER)
+    store = SqliteStore(path)
+    with sqlite3.connect(path) as db:
+        triggers = {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+    assert triggers == {"items_counted_on_insert", "items_resized", "items_counted_on_delete"}
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    for size in (10, 25, 25, 4):
+        store.put_item(
+            user_id="u1", namespace_id="n1", key="k", value=size, size=size, etag="e", now=NOW
+        )
+    assert store.get_usage("u1", "2026-11").storage_bytes == 4
+    assert store.get_namespace("u1", "app").size_bytes == 4
+    store.close()
 
 
 @given(

@@ -90,7 +90,10 @@ BEGIN
     UPDATE users SET storage_bytes = storage_bytes + NEW.size
         WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
 END;
-CREATE TRIGGER IF NOT EXISTS items_counted_on_update AFTER UPDATE OF size ON items
+-- Files made by earlier versions have this trigger under an older name, without WHEN.
+DROP TRIGGER IF EXISTS items_counted_on_update;
+CREATE TRIGGER IF NOT EXISTS items_resized AFTER UPDATE OF size ON items
+    WHEN NEW.size <> OLD.size
 BEGIN
     UPDATE namespaces SET size_bytes = size_bytes + NEW.size - OLD.size
         WHERE id = NEW.namespace_id;
@@ -226,7 +229,7 @@ class SqliteStore:
         self._resolved: dict[str, tuple[ApiKey, User]] = {}
         self._resolved_generation = -1
         with self._writer.held():
-            self._connection().executescript(SCHEMA)
+            self._connection().executescript(f"BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
 
     # --- connections -----------------------------------------------------------------
 
