@@ -20,9 +20,9 @@ import requests
 
 from benchmarks.report import Figure
 
-DURATION = os.environ.get("BENCH_DURATION", "5s")
+DURATION = os.environ.get("BENCH_DURATION", "2s")
 CONNECTIONS = "16"
-ROUNDS = 5
+ROUNDS = 12  # short rounds, many: a slow spell on a shared machine spoils few of them
 PUT_SCRIPT = """
 wrk.method = "PUT"
 wrk.body = '{"name":"Ann","tags":["a","b"],"n":1}'
@@ -84,10 +84,17 @@ def measure() -> list[Figure]:
         script = data / "put.lua"
         script.write_text(PUT_SCRIPT)
         runs: dict[str, list[float]] = {"bare": [], "get": [], "put": []}
+        loads = {
+            "bare": [f"{base}/bare/"],
+            "get": [f"{base}/v1/bench/item", *header],
+            "put": [f"{base}/v1/bench/item", *header, "-s", str(script)],
+        }
+        order = list(loads)
         for _ in range(ROUNDS):
-            runs["bare"].append(_wrk(f"{base}/bare/"))
-            runs["get"].append(_wrk(f"{base}/v1/bench/item", *header))
-            runs["put"].append(_wrk(f"{base}/v1/bench/item", *header, "-s", str(script)))
+            for name in order:
+                url, *args = loads[name]
+                runs[name].append(_wrk(url, *args))
+            order.reverse()  # bare, get, put, then put, get, bare: no load always goes last
         sdk = _sdk_against_requests(base, key)
     finally:
         server.send_signal(signal.SIGTERM)
