@@ -1,14 +1,18 @@
 """What only the embedded engine promises: several processes on one file see each
-other's revocations at once, files from earlier versions are brought up to date, and
-its key-range helper is right."""
+other's revocations at once, writes waiting in one process are committed together,
+files from earlier versions are brought up to date, and its key-range helper is
+right."""
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kv_core.errors import NotFound, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
 from kv_core.sqlite_store import SqliteStore, prefix_upper_bound
@@ -56,6 +60,101 @@ def test_touch_updates_the_cached_key(two_processes):
     first.resolve_api_key(digest("raw"))
     first.touch_api_key("u1", "k1", NOW)
     assert first.resolve_api_key(digest("raw"))[0].last_used_at == NOW
+
+
+def write_as_a_group(store: SqliteStore, writes: dict[str, object]) -> dict[str, object]:
+    """Start each write in its own thread while the process's writer is busy, so that
+    they all wait; then let them go: the first to get the lock runs them all. Returns
+    each write's result or exception."""
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, write) -> None:
+        try:
+            outcomes[name] = write()
+        except Exception as error:
+            outcomes[name] = error
+
+    threads = [threading.Thread(target=run, args=item) for item in writes.items()]
+    with store._writer._threads:
+        for thread in threads:
+            thread.start()
+        while len(store._writer._waiting) < len(writes):
+            time.sleep(0.001)
+    for thread in threads:
+        thread.join()
+    assert not store._writer._waiting
+    return outcomes
+
+
+@pytest.fixture
+def one_process(two_processes):
+    store = two_processes[0]
+    store.create_namespace(Namespace("n2", "u1", "gone", NOW))
+    store.put_item(user_id="u1", namespace_id="n1", key="old", value=1, size=10, etag="e", now=NOW)
+    return store
+
+
+def put(store, namespace_id, key, size, limit=None):
+    return lambda: store.put_item(
+        user_id="u1",
+        namespace_id=namespace_id,
+        key=key,
+        value=key,
+        size=size,
+        etag="e",
+        now=NOW,
+        storage_limit=limit,
+    )
+
+
+def test_waiting_writes_are_committed_together_and_a_refused_one_alone(one_process):
+    store = one_process
+    store.delete_namespace("u1", "gone")
+    outcomes = write_as_a_group(
+        store,
+        {
+            "a": put(store, "n1", "a", 5),
+            "b": put(store, "n1", "b", 7),
+            "gone": put(store, "n2", "x", 3),
+            "too big": put(store, "n1", "big", 1_000, limit=100),
+            "deleted": lambda: store.delete_item(user_id="u1", namespace_id="n1", key="old"),
+            "missing": lambda: store.delete_item(user_id="u1", namespace_id="n1", key="nope"),
+        },
+    )
+    assert outcomes["a"][1] is True  # created
+    assert outcomes["b"][1] is True
+    assert isinstance(outcomes["gone"], NotFound)
+    assert outcomes["gone"].code == "namespace_not_found"
+    assert isinstance(outcomes["too big"], QuotaExceeded)
+    assert outcomes["deleted"].key == "old"
+    assert isinstance(outcomes["missing"], NotFound)
+    assert store.list_keys("n1", limit=10) == (["a", "b"], False)
+    assert store.list_keys("n2", limit=10) == ([], False)
+    assert store.get_usage("u1", "2026-11").storage_bytes == 12
+    assert store.get_namespace("u1", "app").item_count == 2
+
+
+def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeypatch):
+    store = one_process
+    real = sqlite3.Connection.execute
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql, *args):
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(self, sql, *args)
+
+    failing = sqlite3.connect(store.path, isolation_level=None, factory=Failing)
+    monkeypatch.setattr(store, "_connection", lambda: failing)
+    outcomes = write_as_a_group(
+        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
+    )
+    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes.values())
+    assert not failing.in_transaction
+    monkeypatch.undo()
+    assert store.list_keys("n1", limit=10) == (["old"], False)
+    assert store.get_usage("u1", "2026-11").storage_bytes == 10
+    failing.close()
 
 
 OLD_RESIZE_TRIGGER = """

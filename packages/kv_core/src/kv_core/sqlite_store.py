@@ -3,10 +3,11 @@
 Safe with several threads (one connection per thread) and several processes (one
 writer at a time, under :class:`WriterLock`). Triggers move the storage counters in
 the same statement as the item they count, so counts are exact, and a plain put or
-delete is one statement: the write lock is held for one call. A committed write
-survives a ``kill -9`` of the process. Request counts and the
-API-key cache's generation are shared through :mod:`kv_core.counters` instead, which
-keeps them exact without a write transaction per request.
+delete is one statement, committed together with the others waiting in its process
+(:meth:`WriterLock.write_together`). A committed write survives a ``kill -9`` of the
+process. Request counts and the API-key cache's generation are shared through
+:mod:`kv_core.counters` instead, which keeps them exact without a write transaction per
+request.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,11 @@ class WriterLock:
     SQLite's own busy handler waits by sleeping and polling, which under many small
     writes from several processes wastes most of the time asleep; an exclusive
     ``flock`` on a side file wakes the next writer as soon as the lock is free.
+
+    One-statement writes go through :meth:`write_together`: the thread that gets the
+    lock runs every such write that is waiting in its process and commits them at
+    once, so that under load a process takes the lock, appends to the log and
+    commits once for several writes instead of once for each.
     """
 
     def __init__(self, path: Path) -> None:
@@ -191,19 +197,82 @@ class WriterLock:
         self._pid = -1
         self._fd = -1
         self._threads = threading.Lock()
+        self._waiting: list[_Statement] = []
+        self._queue = threading.Lock()
+
+    def _forked(self) -> None:
+        if self._pid != os.getpid():  # a fresh lock after a fork
+            self._threads = threading.Lock()
+            self._queue = threading.Lock()
+            self._waiting = []
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        if self._pid != os.getpid():  # a fresh lock after a fork
-            self._threads = threading.Lock()
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
+        self._forked()
+        with self._threads, self._file():
+            yield
+
+    @contextmanager
+    def _file(self) -> Iterator[None]:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def write_together(self, db: sqlite3.Connection, sql: str, params: Any) -> list[Any]:
+        """Run one statement, committed with the others waiting in this process; its
+        rows. A statement that fails on a constraint (``RAISE(ABORT)`` in a trigger)
+        is undone alone; any other failure undoes the group and fails every one."""
+        self._forked()
+        mine = _Statement(sql, params)
+        with self._queue:
+            self._waiting.append(mine)
         with self._threads:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if not mine.done:
+                with self._queue:
+                    group, self._waiting = self._waiting, []
+                with self._file():
+                    _run_together(db, group)
+        if mine.error is not None:
+            raise mine.error
+        return mine.rows
+
+
+@dataclass(slots=True)
+class _Statement:
+    sql: str
+    params: Any
+    rows: list[Any] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
+
+
+def _run_together(db: sqlite3.Connection, group: list[_Statement]) -> None:
+    """Run ``group`` in one transaction (a single statement in its own)."""
+    try:
+        if len(group) > 1:
+            db.execute("BEGIN IMMEDIATE")
+        for statement in group:
             try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                statement.rows = db.execute(statement.sql, statement.params).fetchall()
+            except sqlite3.IntegrityError as error:
+                statement.error = error
+        if len(group) > 1:
+            db.execute("COMMIT")
+    except BaseException as error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        for statement in group:
+            statement.rows = []
+            statement.error = sqlite3.OperationalError(f"the write was undone: {error}")
+        if len(group) == 1:
+            group[0].error = error
+    finally:
+        for statement in group:
+            statement.done = True
 
 
 class SqliteStore:
@@ -510,9 +579,11 @@ class SqliteStore:
         return item, version == 1
 
     def _put_unconditionally(self, row: dict[str, Any]) -> tuple[int, str]:
-        """One statement, so the write lock is held for one call."""
-        with self._writer.held():
-            return self._upsert(self._connection(), row)
+        """One statement, committed with the other writes waiting in this process."""
+        found = self._writer.write_together(self._connection(), _PUT_WITHIN_QUOTA, row)
+        if not found:
+            raise storage_exceeded()
+        return int(found[0][0]), str(found[0][1])
 
     def _put_on_condition(
         self, row: dict[str, Any], if_match: str | None, if_absent: bool
@@ -544,16 +615,12 @@ class SqliteStore:
         requests: RequestBatch | None = None,
     ) -> Item:
         if if_match is None:
-            with self._writer.held():
-                row = (
-                    self._connection()
-                    .execute(
-                        f"DELETE FROM items WHERE namespace_id = ? AND key = ?"
-                        f" RETURNING {_ITEM_COLUMNS}",
-                        (namespace_id, key),
-                    )
-                    .fetchone()
-                )
+            deleted = self._writer.write_together(
+                self._connection(),
+                f"DELETE FROM items WHERE namespace_id = ? AND key = ? RETURNING {_ITEM_COLUMNS}",
+                (namespace_id, key),
+            )
+            row = deleted[0] if deleted else None
         else:
             with self._write() as db:
                 row = db.execute(
