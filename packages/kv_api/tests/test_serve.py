@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -78,3 +80,52 @@ def test_the_journey_survives_a_restart(tmp_path):
         assert http.get(f"{base}/v1/app", headers=key).json()["keys"][0] == "a/b"
         assert http.get(f"{base}/nowhere").status_code == 404
     assert (data / "kv.sqlite3").exists()
+
+
+def _workers_of(data: Path) -> list[int]:
+    """The gunicorn workers of the server whose data directory is ``data``."""
+    ours = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        if str(data).encode() in command:
+            ours[int(entry.name)] = parent
+    return [pid for pid, parent in ours.items() if parent in ours]
+
+
+needs_two_cores = pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="pinning needs Linux and two cores",
+)
+
+
+@needs_two_cores
+@pytest.mark.slow
+def test_each_worker_runs_on_a_core_of_its_own(tmp_path):
+    cores = sorted(os.sched_getaffinity(0))
+    data = tmp_path / "data"
+    with live_server(data, options=["--workers", str(len(cores))]):
+        deadline = time.monotonic() + 10  # a worker pins itself just after its fork
+        while True:
+            workers = _workers_of(data)
+            pinned = sorted(cpu for pid in workers for cpu in os.sched_getaffinity(pid))
+            if pinned == cores or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    assert len(workers) == len(cores)
+    assert pinned == cores
+
+
+@needs_two_cores
+@pytest.mark.slow
+def test_no_pin_workers_leaves_the_scheduler_free(tmp_path):
+    cores = os.sched_getaffinity(0)
+    data = tmp_path / "data"
+    with live_server(data, options=["--workers", str(len(cores)), "--no-pin-workers"]):
+        workers = _workers_of(data)
+        masks = [os.sched_getaffinity(pid) for pid in workers]
+    assert len(workers) == len(cores)
+    assert masks == [cores] * len(cores)

@@ -1,7 +1,8 @@
 """``kv-storage serve``: the whole product on one machine, on a production server.
 
-Gunicorn runs one worker process per core, each with a few threads; they share the
-SQLite file, whose locking keeps counts exact across processes.
+Gunicorn runs one worker process per core, each with a few threads and kept on its core
+(:mod:`kv_api.affinity`); they share the SQLite file, whose locking keeps counts exact
+across processes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from kv_api import affinity
 from kv_core.settings import Settings
 
 
@@ -39,9 +41,16 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def server_options(
-    host: str, port: int, *, workers: int, threads: int, access_log: bool = False
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    threads: int,
+    pin: bool = True,
+    access_log: bool = False,
 ) -> dict[str, Any]:
-    """How ``serve`` runs gunicorn: processes for the cores, threads for waiting."""
+    """How ``serve`` runs gunicorn: processes for the cores, threads for waiting, and
+    with ``pin`` each process on a core of its own when there is one for every core."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -53,6 +62,8 @@ def server_options(
         "when_ready": _announce,
         "proc_name": "kv-storage",
     }
+    if pin and affinity.should_pin(workers, affinity.available_cpus()):
+        options.update(pre_fork=affinity.choose_cpu, post_fork=affinity.pin_worker)
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -78,7 +89,12 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     print(f"KV Storage data in {data}", flush=True)
     options = server_options(
-        args.host, args.port, workers=args.workers, threads=args.threads, access_log=args.access_log
+        args.host,
+        args.port,
+        workers=args.workers,
+        threads=args.threads,
+        pin=args.pin_workers,
+        access_log=args.access_log,
     )
     Server(options, _web_app).run()
     return 0
@@ -93,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     run.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     run.add_argument("--threads", type=int, default=4)
+    run.add_argument(
+        "--pin-workers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep each worker on a core of its own when every core has one (default on)",
+    )
     run.add_argument("--access-log", action="store_true", help="log every request")
     run.set_defaults(handler=serve)
     alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
