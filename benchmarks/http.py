@@ -158,14 +158,22 @@ def _sdk_against_requests(base: str, key: str, calls: int = 500) -> Figure:
 
 
 def _account(base: str, env: dict[str, str]) -> str:
-    http = requests.Session()
-    token = http.post(
-        f"{base}/v1/auth/signup", json={"email": "bench@example.com", "password": "bench-pass"}
-    ).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    http.post(f"{base}/v1/namespaces", json={"name": "bench"}, headers=auth).raise_for_status()
-    response = http.post(f"{base}/v1/api-keys", json={"namespace": "bench"}, headers=auth)
-    key = str(response.json()["apiKey"])
+    """Sign up, make the ``bench`` namespace and an API key for it, lift the account's
+    quota, and store the item the GETs read; the key."""
+    with requests.Session() as http:
+        token = http.post(
+            f"{base}/v1/auth/signup",
+            json={"email": "bench@example.com", "password": "bench-pass"},
+            timeout=10,
+        ).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        http.post(
+            f"{base}/v1/namespaces", json={"name": "bench"}, headers=auth, timeout=10
+        ).raise_for_status()
+        response = http.post(
+            f"{base}/v1/api-keys", json={"namespace": "bench"}, headers=auth, timeout=10
+        )
+        key = str(response.json()["apiKey"])
     # A plan large enough that the benchmark never meets the request quota.
     from kv_core.settings import Settings, open_store
 
@@ -174,5 +182,7 @@ def _account(base: str, env: dict[str, str]) -> str:
     assert user is not None
     store.set_plan(user.id, "business", "2026-01-01T00:00:00.000Z")
     store.close()
-    http.put(f"{base}/v1/bench/item", json={"name": "Ann"}, headers={"x-api-key": key})
+    requests.put(
+        f"{base}/v1/bench/item", json={"name": "Ann"}, headers={"x-api-key": key}, timeout=10
+    ).raise_for_status()
     return key
