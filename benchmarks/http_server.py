@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from kv_api import affinity
 from kv_api.cli import Server, server_options
 
 
@@ -32,5 +32,5 @@ def both() -> Any:
 if __name__ == "__main__":
     port = int(sys.argv[1])
     # The same defaults as `kv-storage serve`.
-    options = server_options("127.0.0.1", port, workers=os.cpu_count() or 2, threads=4)
+    options = server_options("127.0.0.1", port, workers=affinity.usable_cores(), threads=4)
     Server(options, both).run()

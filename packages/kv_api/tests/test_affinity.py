@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kv_api import affinity
-from kv_api.cli import server_options
+from kv_api.cli import build_parser, server_options
 
 cpu_sets = st.lists(st.integers(0, 63), min_size=1, max_size=8, unique=True)
 
@@ -81,3 +81,9 @@ def test_serve_pins_only_when_asked_and_useful(monkeypatch):
         server_options("127.0.0.1", 1, workers=1, threads=4),
     ):
         assert not hooks.keys() & unpinned.keys()
+
+
+def test_serve_starts_a_worker_for_each_core_it_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {2, 3, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert build_parser().parse_args(["serve"]).workers == 3

@@ -30,6 +30,11 @@ def available_cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+def usable_cores() -> int:
+    """How many cores this process may run on: the default number of workers."""
+    return len(available_cpus()) or os.cpu_count() or 2
+
+
 def should_pin(workers: int, cpus: Collection[int]) -> bool:
     """Pin when there are cores to pin to and every one of them gets a worker."""
     return len(cpus) > 1 and workers >= len(cpus)

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
-    run.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    run.add_argument("--workers", type=int, default=affinity.usable_cores())
     run.add_argument("--threads", type=int, default=4)
     run.add_argument(
         "--pin-workers",
