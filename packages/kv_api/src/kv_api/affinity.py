@@ -5,8 +5,7 @@ and hand the GIL back and forth between them at every blocking call (a socket, a
 lock, an SQLite statement), which costs more than the work in between: in one process
 with four threads, a ``GET`` went at a third of its one-thread rate. Pinned to one
 core, a worker's threads hand the GIL over in place, and a writer holding the SQLite
-lock gets it back sooner. ``nox -s bench`` measured PUT at 0.61-0.62 of the bare
-endpoint pinned, 0.54-0.56 not.
+lock gets it back sooner. The site's Performance page has the figures.
 
 Pinning is for a machine whose cores all have a worker: with fewer workers than cores
 the scheduler keeps its freedom.
