@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from kv_api import affinity
-from kv_api.cli import Server, server_options
+from kv_api.cli import Server, build_parser, server_options
 
 
 def bare_app() -> Flask:
@@ -31,6 +30,8 @@ def both() -> Any:
 
 if __name__ == "__main__":
     port = int(sys.argv[1])
-    # The same defaults as `kv-storage serve`.
-    options = server_options("127.0.0.1", port, workers=affinity.usable_cores(), threads=4)
+    serve = build_parser().parse_args(["serve"])  # `kv-storage serve`'s defaults
+    options = server_options(
+        "127.0.0.1", port, workers=serve.workers, threads=serve.threads, pin=serve.pin_workers
+    )
     Server(options, both).run()
