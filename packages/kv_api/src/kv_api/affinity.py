@@ -57,5 +57,5 @@ def pin_worker(server: Any, worker: Any) -> None:
     """gunicorn's ``post_fork`` hook, in the new worker: keep it on its core."""
     try:
         os.sched_setaffinity(0, {worker.cpu})
-    except (AttributeError, OSError) as error:
+    except OSError as error:
         log.warning("worker %s left unpinned: %s", os.getpid(), error)
