@@ -13,7 +13,7 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 from benchmarks.report import Figure
-from kv_core.dynamo_store import DynamoStore
+from kv_core.engines.dynamodb import DynamoStore
 from kv_core.services import CoreConfig, Services
 
 SEED_CALLS = 5

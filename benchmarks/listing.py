@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from benchmarks.report import Figure
+from kv_core.engines.sqlite import SqliteStore
 from kv_core.services import CoreConfig, Services
-from kv_core.sqlite_store import SqliteStore
 
 PAGES = 300
 

@@ -28,7 +28,7 @@ def settings(request, tmp_path, monkeypatch) -> Iterator[Settings]:
         return
     from moto import mock_aws  # not needed by the deployment tests, which lack it
 
-    from kv_core.dynamo_store import DynamoStore
+    from kv_core.engines.dynamodb import DynamoStore
 
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)

@@ -175,7 +175,7 @@ def test_other_methods_and_conditional_writes_are_flasks(account, handed_on):
 def twin(settings, tmp_path):
     """A second, empty API of the same kind that sends every request through Flask."""
     if settings.store == "dynamodb":
-        from kv_core.dynamo_store import DynamoStore
+        from kv_core.engines.dynamodb import DynamoStore
 
         DynamoStore("kv-api-twin", region="us-east-1").create_table()
         twin_settings = replace(settings, table="kv-api-twin")

@@ -21,7 +21,7 @@ _TABLES = itertools.count()
 
 @contextmanager
 def sqlite_store(directory: Path) -> Iterator[Store]:
-    from kv_core.sqlite_store import SqliteStore
+    from kv_core.engines.sqlite import SqliteStore
 
     store = SqliteStore(directory / "kv.sqlite3")
     try:
@@ -58,7 +58,7 @@ def dynamo_store(calls: list[str] | None = None) -> Iterator[Store]:
     """A fresh table in moto's DynamoDB, which lives only inside the block."""
     from moto import mock_aws
 
-    from kv_core.dynamo_store import DynamoStore
+    from kv_core.engines.dynamodb import DynamoStore
 
     fake = {
         "AWS_ACCESS_KEY_ID": "testing",

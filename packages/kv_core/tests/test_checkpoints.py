@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kv_core.checkpoints import Checkpointer
+from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite.checkpoints import Checkpointer
 from kv_core.model import Namespace, User
-from kv_core.sqlite_store import SqliteStore
 
 NOW = "2026-11-25T10:00:00.000Z"
 

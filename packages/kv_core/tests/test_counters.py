@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kv_core import counters
-from kv_core.counters import FLUSH_EVERY, SharedCounters, fits
-from kv_core.sqlite_store import SqliteStore
+from kv_core.engines.sqlite import counters
+from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite.counters import FLUSH_EVERY, SharedCounters, fits
 
 MONTH = "2026-11"
 
@@ -91,7 +91,7 @@ def test_a_process_that_exits_without_closing_writes_behind(path: Path) -> None:
     """A server's workers exit without closing their store."""
     script = (
         "import sys\n"
-        "from kv_core.sqlite_store import SqliteStore\n"
+        "from kv_core.engines.sqlite import SqliteStore\n"
         "store = SqliteStore(sys.argv[1])\n"
         "for _ in range(7):\n"
         "    store.admit_requests('u1', '2026-11', 1, 100)\n"

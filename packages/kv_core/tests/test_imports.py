@@ -1,4 +1,4 @@
-"""kv_core is pure Python: outside its DynamoDB module it imports only the stdlib."""
+"""kv_core is pure Python: outside its DynamoDB engine it imports only the stdlib."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import kv_core
 
 SOURCES = Path(kv_core.__file__).parent
-OPTIONAL = {"dynamo_store.py": {"pynamodb", "boto3", "botocore"}}
+DYNAMODB = SOURCES / "engines" / "dynamodb"
+EXTRAS = {"pynamodb", "boto3", "botocore"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -26,10 +27,13 @@ def test_every_module_imports_only_the_standard_library():
     modules = sorted(SOURCES.rglob("*.py"))
     assert len(modules) > 10
     for module in modules:
-        allowed = set(sys.stdlib_module_names) | {"kv_core"} | OPTIONAL.get(module.name, set())
+        allowed = set(sys.stdlib_module_names) | {"kv_core"}
+        if module.is_relative_to(DYNAMODB):
+            allowed |= EXTRAS
         outside = imported_roots(module) - allowed
         assert not outside, f"{module.relative_to(SOURCES)} imports {sorted(outside)}"
 
 
-def test_the_dynamodb_module_is_the_only_one_with_extras():
-    assert imported_roots(SOURCES / "dynamo_store.py") >= {"pynamodb"}
+def test_the_dynamodb_engine_is_the_only_one_with_extras():
+    roots = set().union(*(imported_roots(m) for m in DYNAMODB.rglob("*.py")))
+    assert roots >= {"pynamodb"}

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kv_core import keys
+from kv_core import names as keys
 from kv_core.errors import InvalidInput
 from kv_core.limits import LIMITS
 

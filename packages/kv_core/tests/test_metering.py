@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kv_core.engines.sqlite import SqliteStore
 from kv_core.services.metering import RequestMeter
-from kv_core.sqlite_store import SqliteStore
 
 USERS = itertools.count()
 

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite.store import prefix_upper_bound
 from kv_core.errors import NotFound, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
-from kv_core.sqlite_store import SqliteStore, prefix_upper_bound
 
 NOW = "2026-11-25T10:00:00.000Z"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from kv_core.engines.sqlite import SqliteStore
 from kv_core.services import CoreConfig, Services
 from kv_core.settings import Settings
-from kv_core.sqlite_store import SqliteStore
 from kv_dashboard import create_app
 
 PASSWORD = "s3cret-pass"

@@ -17,8 +17,8 @@ import pytest
 
 import kv_sdk
 from kv_api.openapi import openapi_document
-from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.limits import LIMITS
+from kv_core.names import RESERVED_NAMESPACES
 from kv_core.plans import PLANS, format_bytes, format_count
 from kv_sdk.cli.commands import build_parser
 from kv_site.clidoc import subcommands

@@ -24,7 +24,7 @@ from kv_api.bodies import parse_json
 from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
 from kv_api.headers import quota_headers, request_id
 from kv_core.errors import KVError
-from kv_core.keys import RESERVED_NAMESPACES
+from kv_core.names import RESERVED_NAMESPACES
 from kv_core.services import Principal, Services
 
 if TYPE_CHECKING:

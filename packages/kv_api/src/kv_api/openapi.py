@@ -9,8 +9,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.limits import LIMITS
+from kv_core.names import RESERVED_NAMESPACES
 
 JSON = "application/json"
 Schema = dict[str, Any]

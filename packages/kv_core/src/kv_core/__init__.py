@@ -2,11 +2,12 @@
 
 Public surface: the model records, the error hierarchy, plans and limits, the Store
 port with its engines (``SqliteStore`` here; ``DynamoStore`` in
-:mod:`kv_core.dynamo_store`, which needs the ``dynamodb`` extra), and the services.
+:mod:`kv_core.engines.dynamodb`, which needs the ``dynamodb`` extra), and the services.
 """
 
 from __future__ import annotations
 
+from kv_core.engines.sqlite import SqliteStore
 from kv_core.errors import (
     Conflict,
     Forbidden,
@@ -23,7 +24,6 @@ from kv_core.limits import LIMITS, Limits
 from kv_core.model import ApiKey, Item, Namespace, Usage, User
 from kv_core.plans import PLANS, Plan, get_plan
 from kv_core.services import CoreConfig, Services
-from kv_core.sqlite_store import SqliteStore
 from kv_core.store import Store
 
 __all__ = [

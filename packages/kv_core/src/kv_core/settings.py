@@ -104,13 +104,13 @@ def load_or_create_secret(data_dir: Path) -> str:
 def open_store(settings: Settings) -> Store:
     """The engine the settings name."""
     if settings.store == "dynamodb":
-        from kv_core.dynamo_store import DynamoStore
+        from kv_core.engines.dynamodb import DynamoStore
 
         dynamo: Store = DynamoStore(
             settings.table, region=settings.region, host=settings.dynamodb_endpoint
         )
         return dynamo
-    from kv_core.sqlite_store import SqliteStore
+    from kv_core.engines.sqlite import SqliteStore
 
     return SqliteStore(settings.data_dir / "kv.sqlite3")
 

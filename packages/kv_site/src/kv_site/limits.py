@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.limits import LIMITS
+from kv_core.names import RESERVED_NAMESPACES
 from kv_site.pricing import plan_cards
 
 

@@ -18,8 +18,8 @@ from kv_api.bodies import parse_json
 from kv_api.context import services
 from kv_api.headers import quota_headers
 from kv_core.errors import InvalidInput, NotFound
-from kv_core.keys import RESERVED_NAMESPACES
 from kv_core.model import Item
+from kv_core.names import RESERVED_NAMESPACES
 from kv_core.services import Principal
 
 bp = Blueprint("kv", __name__, url_prefix="/v1")

@@ -6,8 +6,8 @@ import functools
 
 from kv_core.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from kv_core.hashing import hash_password, new_id, verify_password
-from kv_core.keys import normalize_email
 from kv_core.model import User, isoformat
+from kv_core.names import normalize_email
 from kv_core.plans import DEFAULT_PLAN, get_plan
 from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig

@@ -8,9 +8,9 @@ scoped by ``user_id``, so another user's namespace is ``NotFound`` like a missin
 from __future__ import annotations
 
 from kv_core.errors import InvalidInput, NotFound
-from kv_core.keys import validate_key
 from kv_core.limits import LIMITS
 from kv_core.model import Item, Namespace
+from kv_core.names import validate_key
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.items import KeyPage

@@ -20,9 +20,9 @@ from kv_core.errors import (
     QuotaExceeded,
 )
 from kv_core.hashing import new_etag
-from kv_core.keys import validate_key
 from kv_core.limits import LIMITS
 from kv_core.model import ApiKey, Item, User, isoformat
+from kv_core.names import validate_key
 from kv_core.plans import Plan, admits_request, get_plan, month_of, seconds_until_next_month
 from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig

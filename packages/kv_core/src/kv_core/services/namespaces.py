@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kv_core.errors import NotFound
 from kv_core.hashing import new_id
-from kv_core.keys import validate_namespace_name
 from kv_core.model import Namespace, isoformat
+from kv_core.names import validate_namespace_name
 from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from kv_core.errors import Conflict, InvalidInput, NotFound
-from kv_core.keys import NAMESPACE_PATTERN
 from kv_core.limits import LIMITS
 from kv_core.model import Namespace
+from kv_core.names import NAMESPACE_PATTERN
 from kv_core.plans import Status
 from kv_dashboard.blueprints.accounts import add_error
 from kv_dashboard.context import login_required, services, user_id

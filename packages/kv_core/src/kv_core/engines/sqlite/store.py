@@ -6,7 +6,8 @@ the same statement as the item they count, so counts are exact, and a plain put 
 delete is one statement, committed together with the others waiting in its process
 (:meth:`WriterLock.write_together`). A committed write survives a ``kill -9`` of the
 process. Request counts and the API-key cache's generation are shared through
-:mod:`kv_core.counters` instead, which keeps them exact without a write transaction per
+:mod:`kv_core.engines.sqlite.counters` instead, which keeps them exact without a write
+transaction per
 request.
 """
 
@@ -24,8 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from kv_core.checkpoints import Checkpointer
-from kv_core.counters import SharedCounters, fits
+from kv_core.engines.sqlite.checkpoints import Checkpointer
+from kv_core.engines.sqlite.counters import SharedCounters, fits
 from kv_core.errors import Conflict, NotFound
 from kv_core.model import ApiKey, Item, Namespace, Usage, User, isoformat, parse_iso
 from kv_core.sizing import encode_value
@@ -129,7 +130,7 @@ CREATE TABLE IF NOT EXISTS login_failures (
 """
 
 # Commits of one process between checkpoints of the log, which are taken beside the
-# writers (see kv_core.checkpoints); a commit writes one page or a few (4 KB each).
+# writers (see kv_core.engines.sqlite.checkpoints); a commit writes one page or a few (4 KB each).
 CHECKPOINT_EVERY = 1_000
 
 _ITEM_COLUMNS = "namespace_id, key, value, version, etag, size, created_at, updated_at"

@@ -1,7 +1,7 @@
 """The Store port: every storage operation the services need, with its atomicity.
 
-Two engines implement it: :class:`kv_core.sqlite_store.SqliteStore` (embedded, the
-default) and :class:`kv_core.dynamo_store.DynamoStore` (production). One contract test
+Two engines implement it: :class:`kv_core.engines.sqlite.SqliteStore` (embedded, the
+default) and :class:`kv_core.engines.dynamodb.DynamoStore` (production). One contract test
 suite runs unchanged against both.
 
 Counters are kept by the engines, atomically with the writes that change them: a

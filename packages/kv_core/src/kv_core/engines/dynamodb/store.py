@@ -1,6 +1,6 @@
 """The production engine: one DynamoDB table, through pynamodb.
 
-The table is the seed's single-table design (see :mod:`kv_core.keys`)::
+The table is the seed's single-table design (see :mod:`kv_core.names`)::
 
     PK                 SK                 what
     USER#<id>          PROFILE            user, stored bytes, per-namespace counters,
@@ -59,7 +59,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from kv_core import keys
+from kv_core import names as keys
 from kv_core.errors import Conflict, NotFound, QuotaExceeded
 from kv_core.model import (
     ACCESS_LEVELS,
