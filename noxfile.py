@@ -151,7 +151,7 @@ def browser(session: nox.Session) -> None:
     """The dashboard and the site in Debian's Chromium (Playwright) against a real
     ``kv-storage serve``; screenshots go to artifacts/screenshots/."""
     ensure_debian_package(session, "chromium")
-    install_project(session, "pytest>=8", "playwright>=1.40", "requests>=2.31")
+    install_project(session, "pytest>=8", "pytest-playwright>=0.5", "requests>=2.31")
     build_site(session)
     # One run each: Playwright's sync API drives one browser per process at a time.
     for suite in ("packages/kv_dashboard/browser_tests", "packages/kv_site/browser_tests"):

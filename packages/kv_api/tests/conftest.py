@@ -12,31 +12,22 @@ from kv_api import create_app
 from kv_core.settings import Settings
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def settings(request, tmp_path, monkeypatch) -> Iterator[Settings]:
+def settings(request, tmp_path) -> Iterator[Settings]:
     """The API on each engine: SQLite in a fresh directory, or a fresh table in moto."""
     env = {"KV_DATA_DIR": str(tmp_path / "data"), "KV_JWT_SECRET": SECRET}
     if request.param == "sqlite":
         yield Settings.from_env(env)
         return
-    from moto import mock_aws  # not needed by the deployment tests, which lack it
-
     from kv_core.engines.dynamodb import DynamoStore
 
-    for name, value in FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        DynamoStore("kv-api-test", region="us-east-1").create_table()
-        yield Settings.from_env(
-            {**env, "KV_STORE": "dynamodb", "KV_TABLE": "kv-api-test", "AWS_REGION": "us-east-1"}
-        )
+    request.getfixturevalue("fake_aws")
+    DynamoStore("kv-api-test", region="us-east-1").create_table()
+    yield Settings.from_env(
+        {**env, "KV_STORE": "dynamodb", "KV_TABLE": "kv-api-test", "AWS_REGION": "us-east-1"}
+    )
 
 
 @pytest.fixture

@@ -117,30 +117,22 @@ def test_usage_alerts_handler(monkeypatch, tmp_path):
     assert lambda_handlers.usage_alerts({"source": "aws.events"}, None) == {"sent": 0}
 
 
-def test_secrets_come_from_ssm_parameters(monkeypatch):
+def test_secrets_come_from_ssm_parameters(fake_aws):
     import boto3
-    from moto import mock_aws
 
     from kv_api.secrets import load_secrets
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        ssm = boto3.client("ssm")
-        ssm.put_parameter(Name="/kv/dev/jwt", Value="j" * 40, Type="SecureString")
-        ssm.put_parameter(Name="/kv/dev/paddle", Value="pdl_secret", Type="SecureString")
-        env = {
-            "KV_JWT_SECRET_PARAMETER": "/kv/dev/jwt",
-            "KV_PADDLE_WEBHOOK_SECRET_PARAMETER": "/kv/dev/paddle",
-        }
-        load_secrets(env)
-        assert env["KV_JWT_SECRET"] == "j" * 40
-        assert env["KV_PADDLE_WEBHOOK_SECRET"] == "pdl_secret"
-        # A value given directly wins, and nothing is fetched.
-        given = {"KV_JWT_SECRET": "given", "KV_JWT_SECRET_PARAMETER": "/kv/dev/missing"}
-        load_secrets(given)
-        assert given["KV_JWT_SECRET"] == "given"
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/kv/dev/jwt", Value="j" * 40, Type="SecureString")
+    ssm.put_parameter(Name="/kv/dev/paddle", Value="pdl_secret", Type="SecureString")
+    env = {
+        "KV_JWT_SECRET_PARAMETER": "/kv/dev/jwt",
+        "KV_PADDLE_WEBHOOK_SECRET_PARAMETER": "/kv/dev/paddle",
+    }
+    load_secrets(env)
+    assert env["KV_JWT_SECRET"] == "j" * 40
+    assert env["KV_PADDLE_WEBHOOK_SECRET"] == "pdl_secret"
+    # A value given directly wins, and nothing is fetched.
+    given = {"KV_JWT_SECRET": "given", "KV_JWT_SECRET_PARAMETER": "/kv/dev/missing"}
+    load_secrets(given)
+    assert given["KV_JWT_SECRET"] == "given"

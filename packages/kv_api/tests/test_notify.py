@@ -1,6 +1,5 @@
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
@@ -11,18 +10,11 @@ from kv_core.settings import Settings
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        boto3.client("ses", region_name="us-east-1").verify_email_identity(
-            EmailAddress="alerts@kv.example.com"
-        )
-        yield ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+def aws(fake_aws):
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(
+        EmailAddress="alerts@kv.example.com"
+    )
+    return ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
 
 
 def test_ses_sends_plain_text_mail(aws):

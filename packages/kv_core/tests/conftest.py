@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -55,29 +54,14 @@ def atomic_calls(calls: list[str] | None = None) -> Iterator[None]:
 
 @contextmanager
 def dynamo_store(calls: list[str] | None = None) -> Iterator[Store]:
-    """A fresh table in moto's DynamoDB, which lives only inside the block."""
-    from moto import mock_aws
-
+    """A fresh table in moto's DynamoDB (inside the ``fake_aws`` fixture's moto), each
+    call atomic as on AWS (see :func:`atomic_calls`)."""
     from kv_core.engines.dynamodb import DynamoStore
 
-    fake = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    saved = {name: os.environ.get(name) for name in fake}
-    os.environ.update(fake)
-    try:
-        with mock_aws(), atomic_calls(calls):
-            store = DynamoStore(f"kv-test-{next(_TABLES)}", region="us-east-1")
-            store.create_table()
-            yield store
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with atomic_calls(calls):
+        store = DynamoStore(f"kv-test-{next(_TABLES)}", region="us-east-1")
+        store.create_table()
+        yield store
 
 
 StoreFactory = Callable[[], AbstractContextManager[Store]]
@@ -88,6 +72,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """Makes fresh, empty stores of one engine (each test runs once per engine)."""
     if request.param == "sqlite":
         return lambda: sqlite_store(Path(tempfile.mkdtemp(dir=tmp_path)))
+    request.getfixturevalue("fake_aws")
     return dynamo_store
 
 
@@ -98,7 +83,7 @@ def store(engine: StoreFactory) -> Iterator[Store]:
 
 
 @pytest.fixture
-def dynamo_calls() -> Iterator[tuple[Store, list[str]]]:
+def dynamo_calls(fake_aws: None) -> Iterator[tuple[Store, list[str]]]:
     """A DynamoDB store and the list of every call it makes, by operation name."""
     calls: list[str] = []
     with dynamo_store(calls) as store:

@@ -78,9 +78,8 @@ def write(meter, store, user, limit, *, carried=True):
         return False
     batch = meter.take(user, "2026-11")
     if batch is not None:
-        if carried:
-            batch.total = store.add_requests(user, "2026-11", batch.count)
-        meter.settle(user, batch)
+        total = store.add_requests(user, "2026-11", batch.count) if carried else None
+        meter.settle(user, batch, total)
     return True
 
 
@@ -121,7 +120,7 @@ def test_a_write_is_refused_past_the_quota_with_counts_in_flight(store):
     assert meter.pending("tight", "2026-11") == 1  # carried counts are still pending
     assert meter.admit("tight", "2026-11", 3) == 3
     assert meter.admit("tight", "2026-11", 3) is None  # counted with the one in flight
-    meter.settle("tight", batch)
+    meter.settle("tight", batch, None)
     meter.flush()
     assert store.get_usage("tight", "2026-11").requests == 3
 
@@ -137,7 +136,7 @@ def test_settling_never_raises_and_keeps_what_it_could_not_write(store, caplog):
 
     meter.store = type("Gone", (), {"add_requests": staticmethod(unreachable)})()
     meter.admit("offline", "2026-11", 1000, carry=True)
-    meter.settle("offline", batch)  # due (2 pending) but the store is unreachable
+    meter.settle("offline", batch, None)  # due (2 pending) but the store is unreachable
     assert "request counts kept for the next flush" in caplog.text
     assert meter.pending("offline", "2026-11") == 2
     meter.store = store

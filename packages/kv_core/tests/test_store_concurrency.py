@@ -9,6 +9,7 @@ import pytest
 
 from kv_core.errors import QuotaExceeded
 from kv_core.model import Namespace, User
+from kv_core.store import DeleteItem, PutItem
 
 NOW = "2026-11-25T10:00:00.000Z"
 THREADS = 8
@@ -51,16 +52,20 @@ def test_racing_writes_give_exact_counters(ann):
             # Odd writes race on 25 shared keys; even ones make own keys, a fifth deleted.
             key = f"shared/{i % 50}" if i % 2 else f"own/{thread}/{i}"
             ann.put_item(
-                user_id="u1",
-                namespace_id="n1",
-                key=key,
-                value=i,
-                size=1 + (thread * 7 + i) % 13,
-                etag=f"{thread}-{i}",
-                now=NOW,
+                PutItem(
+                    user_id="u1",
+                    namespace_id="n1",
+                    key=key,
+                    value=i,
+                    size=1 + (thread * 7 + i) % 13,
+                    etag=f"{thread}-{i}",
+                    now=NOW,
+                )
             )
             if i % 10 == 9:
-                ann.delete_item(user_id="u1", namespace_id="n1", key=f"own/{thread}/{i - 1}")
+                ann.delete_item(
+                    DeleteItem(user_id="u1", namespace_id="n1", key=f"own/{thread}/{i - 1}")
+                )
 
     race(write)
     keys, _ = ann.list_keys("n1", limit=1000)
@@ -96,14 +101,16 @@ def test_racing_writes_never_pass_the_storage_quota(ann):
         for i in range(40):
             try:
                 ann.put_item(
-                    user_id="u1",
-                    namespace_id="n1",
-                    key=f"{thread}/{i}",
-                    value=i,
-                    size=10,
-                    etag="e",
-                    now=NOW,
-                    storage_limit=limit,
+                    PutItem(
+                        user_id="u1",
+                        namespace_id="n1",
+                        key=f"{thread}/{i}",
+                        value=i,
+                        size=10,
+                        etag="e",
+                        now=NOW,
+                        storage_limit=limit,
+                    )
                 )
             except QuotaExceeded as error:
                 refusals.append(error.code)

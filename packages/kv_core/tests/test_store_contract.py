@@ -7,7 +7,7 @@ import pytest
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
-from kv_core.store import RequestBatch
+from kv_core.store import DeleteItem, PutItem, RequestBatch
 
 NOW = "2026-11-25T10:00:00.000Z"
 LATER = "2026-11-25T10:05:00.000Z"
@@ -36,16 +36,28 @@ def ann(store):
 
 
 def put(store, key, value, size=None, etag="e1", **options):
+    """Put into u1's n1; the store's :class:`Written`."""
     return store.put_item(
-        user_id="u1",
-        namespace_id="n1",
-        key=key,
-        value=value,
-        size=size if size is not None else len(key) + len(str(value)),
-        etag=etag,
-        now=options.pop("now", NOW),
-        **options,
+        PutItem(
+            user_id="u1",
+            namespace_id="n1",
+            key=key,
+            value=value,
+            size=size if size is not None else len(key) + len(str(value)),
+            etag=etag,
+            now=options.pop("now", NOW),
+            **options,
+        )
     )
+
+
+def put_created(store, key, value, **options):
+    written = put(store, key, value, **options)
+    return written.item, written.created
+
+
+def delete(store, key, **options):
+    return store.delete_item(DeleteItem(user_id="u1", namespace_id="n1", key=key, **options))
 
 
 def counters(store, user_id="u1", name="app"):
@@ -121,7 +133,9 @@ def test_delete_namespace_cascades_and_releases_bytes(ann):
     put(ann, "a", 1, size=10)
     for i in range(30):
         put(ann, f"bulk/{i:02}", i, size=3)
-    ann.put_item(user_id="u1", namespace_id="n2", key="kept", value=1, size=7, etag="e", now=NOW)
+    ann.put_item(
+        PutItem(user_id="u1", namespace_id="n2", key="kept", value=1, size=7, etag="e", now=NOW)
+    )
     deleted = ann.delete_namespace("u1", "app")
     assert (deleted.id, deleted.item_count, deleted.size_bytes) == ("n1", 31, 100)
     assert ann.get_namespace("u1", "app") is None
@@ -187,10 +201,10 @@ def test_a_resolved_key_carries_the_owners_current_plan(ann):
 
 
 def test_put_creates_then_replaces_with_versions(ann):
-    item, created = put(ann, "a/b", {"x": 1}, size=10, etag="e1")
+    item, created = put_created(ann, "a/b", {"x": 1}, size=10, etag="e1")
     assert created
     assert (item.version, item.etag, item.created_at, item.updated_at) == (1, "e1", NOW, NOW)
-    item, created = put(ann, "a/b", {"x": [1, 2]}, size=14, etag="e2", now=LATER)
+    item, created = put_created(ann, "a/b", {"x": [1, 2]}, size=14, etag="e2", now=LATER)
     assert not created
     assert (item.version, item.etag, item.created_at, item.updated_at) == (2, "e2", NOW, LATER)
     assert ann.get_item("n1", "a/b") == item
@@ -213,12 +227,12 @@ def test_if_match_and_if_absent(ann):
         put(ann, "k", 2, size=50, etag="e2", if_absent=True)
     assert ann.get_item("n1", "k").etag == "e1"
     assert counters(ann) == (5, 1, 5)
-    item, _ = put(ann, "k", 3, size=6, etag="e3", if_match="e1")
+    item = put(ann, "k", 3, size=6, etag="e3", if_match="e1").item
     assert item.version == 2
     with pytest.raises(PreconditionFailed):
         put(ann, "new", 1, size=5, etag="e4", if_match="e3")
     assert ann.get_item("n1", "new") is None
-    assert put(ann, "new", 1, size=5, etag="e5", if_absent=True)[1]
+    assert put(ann, "new", 1, size=5, etag="e5", if_absent=True).created
 
 
 def test_if_match_any_needs_a_current_item(ann):
@@ -227,12 +241,12 @@ def test_if_match_any_needs_a_current_item(ann):
     assert ann.get_item("n1", "k") is None
     assert counters(ann) == (0, 0, 0)
     put(ann, "k", 1, size=5, etag="e1")
-    item, created = put(ann, "k", 2, size=6, etag="e2", if_match="*")
+    item, created = put_created(ann, "k", 2, size=6, etag="e2", if_match="*")
     assert (item.version, created) == (2, False)
-    deleted = ann.delete_item(user_id="u1", namespace_id="n1", key="k", if_match="*")
+    deleted = delete(ann, "k", if_match="*").item
     assert deleted.etag == "e2"
     with pytest.raises(NotFound):
-        ann.delete_item(user_id="u1", namespace_id="n1", key="k", if_match="*")
+        delete(ann, "k", if_match="*")
 
 
 def test_storage_limit_refuses_growth_past_it_and_writes_nothing(ann):
@@ -268,17 +282,17 @@ def test_delete_releases_bytes_and_honours_if_match(ann):
     put(ann, "a", 1, size=10, etag="e1")
     put(ann, "b", 1, size=7, etag="e2")
     with pytest.raises(PreconditionFailed):
-        ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="stale")
+        delete(ann, "a", if_match="stale")
     assert ann.get_item("n1", "a") is not None
-    deleted = ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="e1")
+    deleted = delete(ann, "a", if_match="e1").item
     assert (deleted.key, deleted.size, deleted.value) == ("a", 10, 1)
     assert ann.get_item("n1", "a") is None
     assert counters(ann) == (7, 1, 7)
     with pytest.raises(NotFound) as error:
-        ann.delete_item(user_id="u1", namespace_id="n1", key="a")
+        delete(ann, "a")
     assert error.value.code == "item_not_found"
     with pytest.raises(NotFound):
-        ann.delete_item(user_id="u1", namespace_id="n1", key="a", if_match="e1")
+        delete(ann, "a", if_match="e1")
     assert counters(ann) == (7, 1, 7)
 
 
@@ -286,7 +300,7 @@ def test_items_are_kept_per_namespace(ann):
     ann.create_namespace(namespace(2, name="other"))
     put(ann, "same", "one")
     ann.put_item(
-        user_id="u1", namespace_id="n2", key="same", value="two", size=3, etag="e", now=NOW
+        PutItem(user_id="u1", namespace_id="n2", key="same", value="two", size=3, etag="e", now=NOW)
     )
     assert ann.get_item("n1", "same").value == "one"
     assert ann.get_item("n2", "same").value == "two"
@@ -349,7 +363,7 @@ def test_a_cursor_key_that_was_deleted_still_continues(ann):
     for key in ["a", "b", "c", "d"]:
         put(ann, key, 0, size=1)
     page, _ = ann.list_keys("n1", limit=2)
-    ann.delete_item(user_id="u1", namespace_id="n1", key=page[-1])
+    delete(ann, page[-1])
     assert ann.list_keys("n1", after=page[-1], limit=2) == (["c", "d"], False)
 
 
@@ -377,25 +391,25 @@ def test_admitting_more_than_the_limit_at_once_is_refused(store):
     assert store.get_usage("u1", "2026-11").requests == 0
 
 
-def carried(store, batch, before):
+def carried(store, batch, total, before):
     """Whether a write counted the batch it carried: then it reported the new total;
     else it reported nothing and counted nothing (an engine may always decline)."""
     now = store.get_usage("u1", "2026-11").requests
-    if batch.total is None:
+    if total is None:
         assert now == before
         return False
-    assert batch.total == now == before + batch.count
+    assert total == now == before + batch.count
     return True
 
 
 def test_writes_may_carry_request_counts(ann):
     ann.add_requests("u1", "2026-11", 10)
     batch = RequestBatch("2026-11", 3)
-    put(ann, "a", 1, requests=batch)
-    created = carried(ann, batch, 10)
+    written = put(ann, "a", 1, requests=batch)
+    created = carried(ann, batch, written.requests_total, 10)
     batch = RequestBatch("2026-11", 2)
-    ann.delete_item(user_id="u1", namespace_id="n1", key="a", requests=batch)
-    assert carried(ann, batch, 13 if created else 10) == created
+    deleted = delete(ann, "a", requests=batch)
+    assert carried(ann, batch, deleted.requests_total, 13 if created else 10) == created
     assert ann.remote == created  # DynamoDB counts along; SQLite counts exactly anyway
 
 
@@ -405,18 +419,14 @@ def test_a_refused_write_counts_none_of_the_requests_it_carried(ann):
     refusals = [
         lambda batch: put(ann, "b", 1, size=11, storage_limit=20, requests=batch),
         lambda batch: put(ann, "a", 2, if_absent=True, requests=batch),
-        lambda batch: ann.delete_item(
-            user_id="u1", namespace_id="n1", key="nothing", requests=batch
-        ),
-        lambda batch: ann.delete_item(
-            user_id="u1", namespace_id="n1", key="a", if_match="other", requests=batch
-        ),
+        lambda batch: delete(ann, "nothing", requests=batch),
+        lambda batch: delete(ann, "a", if_match="other", requests=batch),
     ]
     for refuse in refusals:
         batch = RequestBatch("2026-11", 3)
         with pytest.raises((QuotaExceeded, PreconditionFailed, NotFound)):
             refuse(batch)
-        assert not carried(ann, batch, 10)
+        assert not carried(ann, batch, None, 10)
     assert counters(ann) == (10, 1, 10)
 
 

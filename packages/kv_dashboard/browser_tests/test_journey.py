@@ -23,9 +23,9 @@ WIDEST = """[...document.querySelectorAll('body *')]
 PASSWORD = "journey-pass-1"  # noqa: S105 (a test account's)
 
 
-def test_the_account_holders_journey(server, chromium, screenshots):
+def test_the_account_holders_journey(server, browser, screenshots):
     dashboard = f"{server}/dashboard"
-    context = chromium.new_context(viewport=DESKTOP, base_url=server)
+    context = browser.new_context(viewport=DESKTOP, base_url=server)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page = context.new_page()
     problems: list[str] = []
@@ -47,11 +47,11 @@ def test_the_account_holders_journey(server, chromium, screenshots):
         not scroll sideways."""
         page.screenshot(path=screenshots / f"{name}-desktop.png", full_page=True)
         if "/login" in page.url or "/signup" in page.url:
-            small = chromium.new_context(viewport=PHONE).new_page()  # anonymous
+            small = browser.new_context(viewport=PHONE).new_page()  # anonymous
         else:
             if not phones:
                 state = context.storage_state()
-                phones.append(chromium.new_context(viewport=PHONE, storage_state=state).new_page())
+                phones.append(browser.new_context(viewport=PHONE, storage_state=state).new_page())
             small = phones[0]
         small.goto(page.url)
         width = small.evaluate("document.documentElement.scrollWidth")

@@ -16,12 +16,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def visit(site_server, site_browser):
+def visit(site_server, browser):
     """Open a page at a viewport; collect every request's host and every script error."""
     opened = []
 
     def open_page(path: str, viewport: dict[str, int]):
-        context = site_browser.new_context(viewport=viewport, base_url=site_server)
+        context = browser.new_context(viewport=viewport, base_url=site_server)
         page = context.new_page()
         page.hosts = set()
         page.problems = []

@@ -7,7 +7,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from kv_site.publish import (
     CACHE_DEFAULT,
@@ -26,26 +25,14 @@ BUCKET = "kv-storage-test-site"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws):
+def s3(fake_aws):
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     return client
 
 
 @pytest.fixture
-def cloudfront(aws):
+def cloudfront(fake_aws):
     return boto3.client("cloudfront", region_name="us-east-1")
 
 

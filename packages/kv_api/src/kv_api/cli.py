@@ -117,10 +117,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--access-log", action="store_true", help="log every request")
     run.set_defaults(handler=serve)
+    upgrade = commands.add_parser(
+        "migrate", help="bring the store's data up to this version (safe to run again)"
+    )
+    upgrade.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
+    upgrade.set_defaults(handler=migrate)
     alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
     alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     alerts.set_defaults(handler=send_alerts)
     return parser
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """SQLite runs its schema's steps whenever it opens a file; DynamoDB's table gets its
+    one-off backfill (see kv_core.engines.dynamodb.backfill)."""
+    from kv_api.jobs import migrate_store
+
+    os.environ["KV_DATA_DIR"] = str(Path(args.data).resolve())
+    try:
+        print(migrate_store())
+    except ValueError as exc:
+        print(f"kv-storage: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def send_alerts(args: argparse.Namespace) -> int:

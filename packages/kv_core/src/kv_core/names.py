@@ -1,8 +1,9 @@
-"""Item keys and namespace names: what is valid, and the single-table key schema.
+"""The domain's names: item keys, namespace names and email addresses, and what makes
+each valid.
 
-The key schema is the seed's DynamoDB design (``USER#<id>``/``PROFILE``,
-``NAMESPACE#<id>``/``KEY#<key>``, GSI1 ``APIKEY#<sha256>``/``METADATA``...). Every
-builder has a parser, and ``parse_*(build_*(x)) == x`` for every valid ``x``.
+An item key is a user's name for an item; an API key is a credential
+(:mod:`kv_core.hashing`); a table key is where an engine keeps a record
+(:mod:`kv_core.engines.dynamodb.keys`). Only the first lives here.
 """
 
 from __future__ import annotations
@@ -62,98 +63,3 @@ def normalize_email(email: str) -> str:
     if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
         raise InvalidInput("That is not a valid email address.", code="invalid_email")
     return email
-
-
-# --- single-table key schema -------------------------------------------------------
-
-SEPARATOR = "#"
-PROFILE = "PROFILE"
-METADATA = "METADATA"
-
-
-def _build(prefix: str, value: str) -> str:
-    return f"{prefix}{SEPARATOR}{value}"
-
-
-def _parse(prefix: str, text: str) -> str:
-    head, sep, value = text.partition(SEPARATOR)
-    if head != prefix or not sep:
-        raise ValueError(f"{text!r} is not a {prefix} key")
-    return value
-
-
-def user_pk(user_id: str) -> str:
-    return _build("USER", user_id)
-
-
-def parse_user_pk(pk: str) -> str:
-    return _parse("USER", pk)
-
-
-def namespace_sk(name: str) -> str:
-    """Sort key of a namespace under its user: by name, so names are unique per user."""
-    return _build("NAMESPACE", name)
-
-
-def parse_namespace_sk(sk: str) -> str:
-    return _parse("NAMESPACE", sk)
-
-
-def namespace_pk(namespace_id: str) -> str:
-    """Partition of a namespace's items (and GSI1 key of its metadata)."""
-    return _build("NAMESPACE", namespace_id)
-
-
-def parse_namespace_pk(pk: str) -> str:
-    return _parse("NAMESPACE", pk)
-
-
-def item_sk(key: str) -> str:
-    return _build("KEY", key)
-
-
-def parse_item_sk(sk: str) -> str:
-    return _parse("KEY", sk)
-
-
-def apikey_sk(key_id: str) -> str:
-    return _build("APIKEY", key_id)
-
-
-def parse_apikey_sk(sk: str) -> str:
-    return _parse("APIKEY", sk)
-
-
-def apikey_gsi1pk(key_hash: str) -> str:
-    return _build("APIKEY", key_hash)
-
-
-def parse_apikey_gsi1pk(pk: str) -> str:
-    return _parse("APIKEY", pk)
-
-
-def email_pk(email: str) -> str:
-    """A marker item that makes an email address unique across users."""
-    return _build("EMAIL", email)
-
-
-def parse_email_pk(pk: str) -> str:
-    return _parse("EMAIL", pk)
-
-
-def marker_pk(scope: str) -> str:
-    """Partition of once-only markers in one scope (webhook events, sent alerts)."""
-    return _build("MARK", scope)
-
-
-def parse_marker_pk(pk: str) -> str:
-    return _parse("MARK", pk)
-
-
-def login_pk(email: str) -> str:
-    """The failed-login tally of one email address (expires on its own)."""
-    return _build("LOGIN", email)
-
-
-def parse_login_pk(pk: str) -> str:
-    return _parse("LOGIN", pk)

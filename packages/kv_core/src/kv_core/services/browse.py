@@ -14,7 +14,7 @@ from kv_core.names import validate_key
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.items import KeyPage
-from kv_core.store import Store
+from kv_core.store import DeleteItem, Store
 
 
 def check_page_request(prefix: str, limit: int | None) -> int:
@@ -78,4 +78,4 @@ class Browse:
         """Delete an item and release its bytes; ``NotFound`` if there is none."""
         validate_key(key)
         namespace_id = self.namespace(user_id, namespace).id
-        return self.store.delete_item(user_id=user_id, namespace_id=namespace_id, key=key)
+        return self.store.delete_item(DeleteItem(user_id, namespace_id, key)).item

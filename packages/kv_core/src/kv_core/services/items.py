@@ -29,7 +29,7 @@ from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.metering import RequestMeter
 from kv_core.sizing import stored_size, value_size
-from kv_core.store import RequestBatch, Store
+from kv_core.store import DeleteItem, PutItem, RequestBatch, Store, Written
 
 
 @dataclass(slots=True)
@@ -50,6 +50,18 @@ class Principal:
         if self.requests_used is None:
             return None
         return max(0, self.plan.requests_per_month - self.requests_used)
+
+
+@dataclass(slots=True)
+class _Carried:
+    """The request counts a write carries, and the month's total it answered."""
+
+    batch: RequestBatch | None
+    total: int | None = None
+
+    def note(self, written: Written) -> Written:
+        self.total = written.requests_total
+        return written
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +112,16 @@ class Items:
         return month
 
     @contextmanager
-    def _admit_write(self, principal: Principal) -> Iterator[RequestBatch | None]:
+    def _admit_write(self, principal: Principal) -> Iterator[_Carried]:
         """Admit a write, and give it the pending request counts to carry to the store
         in the counters update it makes anyway: a write costs no call for counting."""
         month = self.admit(principal, carry=True)
-        batch = self.meter.take(principal.user.id, month)
+        carried = _Carried(self.meter.take(principal.user.id, month))
         try:
-            yield batch
+            yield carried
         finally:
-            if batch is not None:
-                self.meter.settle(principal.user.id, batch)
+            if carried.batch is not None:
+                self.meter.settle(principal.user.id, carried.batch, carried.total)
 
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
@@ -146,32 +158,42 @@ class Items:
                 " bytes as compact JSON.",
                 code="value_too_large",
             )
-        with self._admit_write(principal) as batch:
-            return self.store.put_item(
-                user_id=principal.user.id,
-                namespace_id=principal.key.namespace_id,
-                key=key,
-                value=value,
-                size=stored_size(key, size),
-                etag=new_etag(),
-                now=isoformat(self.config.clock()),
-                if_match=if_match,
-                if_absent=if_absent,
-                storage_limit=principal.plan.storage_bytes,
-                requests=batch,
+        with self._admit_write(principal) as carried:
+            written = carried.note(
+                self.store.put_item(
+                    PutItem(
+                        user_id=principal.user.id,
+                        namespace_id=principal.key.namespace_id,
+                        key=key,
+                        value=value,
+                        size=stored_size(key, size),
+                        etag=new_etag(),
+                        now=isoformat(self.config.clock()),
+                        if_match=if_match,
+                        if_absent=if_absent,
+                        storage_limit=principal.plan.storage_bytes,
+                        requests=carried.batch,
+                    )
+                )
             )
+        return written.item, written.created
 
     def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
         """Delete an item; ``if_match`` as for :meth:`put` (``*``: any current item)."""
         validate_key(key)
-        with self._admit_write(principal) as batch:
-            return self.store.delete_item(
-                user_id=principal.user.id,
-                namespace_id=principal.key.namespace_id,
-                key=key,
-                if_match=if_match,
-                requests=batch,
+        with self._admit_write(principal) as carried:
+            written = carried.note(
+                self.store.delete_item(
+                    DeleteItem(
+                        user_id=principal.user.id,
+                        namespace_id=principal.key.namespace_id,
+                        key=key,
+                        if_match=if_match,
+                        requests=carried.batch,
+                    )
+                )
             )
+        return written.item
 
     def list(
         self,

@@ -96,14 +96,15 @@ class RequestMeter:
             tally.pending = 0
             return batch
 
-    def settle(self, user_id: str, batch: RequestBatch) -> None:
-        """Learn the total a write reported, or take its counts back (and write them if
-        they are due). Never raises: counts that cannot be written stay pending."""
+    def settle(self, user_id: str, batch: RequestBatch, total: int | None) -> None:
+        """Learn the month's ``total`` a write reported, or, when it reported none (it
+        did not count the batch), take its counts back and write them if they are due.
+        Never raises: counts that cannot be written stay pending."""
         with self._lock:
             tally = self._tallies[(user_id, batch.month)]
             tally.carried -= batch.count
-            if batch.total is not None:
-                tally.known = max(tally.known, batch.total)
+            if total is not None:
+                tally.known = max(tally.known, total)
                 return
             tally.pending += batch.count
             if self._due(tally):

@@ -1,19 +1,28 @@
-"""The Store port: the storage operations the services need, with their atomicity."""
+"""The Store port: the storage operations the services need, the requests and answers
+of its writes, and the refusals every engine raises, worded once."""
 
 from kv_core.store.port import (
-    ANY_ETAG,
-    RequestBatch,
+    ApiKeyStore,
+    ItemStore,
+    NamespaceStore,
     Store,
-    namespace_gone,
-    precondition_failed,
-    storage_exceeded,
+    ThrottlingStore,
+    UsageStore,
+    UserStore,
 )
+from kv_core.store.requests import ANY_ETAG, DeleteItem, PutItem, RequestBatch, Written
 
 __all__ = [
     "ANY_ETAG",
+    "ApiKeyStore",
+    "DeleteItem",
+    "ItemStore",
+    "NamespaceStore",
+    "PutItem",
     "RequestBatch",
     "Store",
-    "namespace_gone",
-    "precondition_failed",
-    "storage_exceeded",
+    "ThrottlingStore",
+    "UsageStore",
+    "UserStore",
+    "Written",
 ]

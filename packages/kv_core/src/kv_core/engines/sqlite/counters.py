@@ -1,5 +1,5 @@
-"""Counters shared by every process that opens one SQLite file: monthly request counts
-and the API-key generation.
+"""Request counts shared by every process that opens one SQLite file: each account's
+month, exact, in slots of a memory-mapped file, written behind to SQLite.
 
 A request's count must be exact across all of a machine's worker processes, and
 writing it to SQLite on every request made each request a write transaction that
@@ -40,10 +40,9 @@ SLOTS = 4096
 WINDOW = 32
 KEY_BYTES = 96
 
-_MAGIC = b"KVCOUNT1"
-_HEADER = struct.Struct("<8s16sqq")  # magic, boot id, key generation, slots
+_MAGIC = b"KVCOUNT2"
+_HEADER = struct.Struct("<8s16sq")  # magic, boot id, slots
 _HEADER_SIZE = 64
-_GENERATION_AT = 24
 _SLOT = struct.Struct(f"<{KEY_BYTES}sqqd")  # key, count, flushed, dirty since
 _COUNTS = struct.Struct("<qqd")
 
@@ -72,7 +71,7 @@ def fits(user_id: str, month: str) -> bool:
 
 
 class SharedCounters:
-    """Exact request counts and a change generation, shared through one file.
+    """Exact request counts, shared through one file.
 
     ``load`` reads a (user, month)'s count from the database and ``save`` writes a
     total there (it must keep the larger of the stored and the given total, so a late
@@ -137,19 +136,6 @@ class SharedCounters:
                 if key[0] and total != flushed:
                     self._write_behind(counts, at, total)
 
-    # --- the key generation ------------------------------------------------------------
-
-    def generation(self) -> int:
-        """Grows whenever a cached API key may have changed; read without the lock (an
-        aligned eight-byte read), since a stale answer is at worst one request old."""
-        counts = self._mapped()
-        return int(struct.unpack_from("<q", counts, _GENERATION_AT)[0])
-
-    def bump_generation(self) -> None:
-        with self._held() as counts:
-            (value,) = struct.unpack_from("<q", counts, _GENERATION_AT)
-            struct.pack_into("<q", counts, _GENERATION_AT, value + 1)
-
     def close(self) -> None:
         """Write everything behind and let go of the file."""
         if self._map is not None and self._pid == os.getpid():
@@ -187,10 +173,10 @@ class SharedCounters:
                 if os.fstat(self._fd).st_size != self._size:
                     os.ftruncate(self._fd, self._size)
                 self._map = mmap.mmap(self._fd, self._size)
-                magic, boot, _, slots = _HEADER.unpack_from(self._map, 0)
+                magic, boot, slots = _HEADER.unpack_from(self._map, 0)
                 if (magic, boot, slots) != (_MAGIC, boot_id(), self.slots):
                     self._map[:] = bytes(self._size)
-                    _HEADER.pack_into(self._map, 0, _MAGIC, boot_id(), 0, self.slots)
+                    _HEADER.pack_into(self._map, 0, _MAGIC, boot_id(), self.slots)
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._pid = os.getpid()

@@ -1,7 +1,6 @@
 """What only the embedded engine promises: several processes on one file see each
-other's revocations at once, writes waiting in one process are committed together,
-files from earlier versions are brought up to date, and its key-range helper is
-right."""
+other's revocations at once, writes waiting in one process are committed together, and
+its key-range helper is right."""
 
 import sqlite3
 import threading
@@ -13,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kv_core.engines.sqlite import SqliteStore
-from kv_core.engines.sqlite.store import prefix_upper_bound
+from kv_core.engines.sqlite.items import prefix_upper_bound
 from kv_core.errors import NotFound, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
+from kv_core.store import DeleteItem, PutItem
 
 NOW = "2026-11-25T10:00:00.000Z"
 
@@ -91,20 +91,24 @@ def write_as_a_group(store: SqliteStore, writes: dict[str, object]) -> dict[str,
 def one_process(two_processes):
     store = two_processes[0]
     store.create_namespace(Namespace("n2", "u1", "gone", NOW))
-    store.put_item(user_id="u1", namespace_id="n1", key="old", value=1, size=10, etag="e", now=NOW)
+    store.put_item(
+        PutItem(user_id="u1", namespace_id="n1", key="old", value=1, size=10, etag="e", now=NOW)
+    )
     return store
 
 
 def put(store, namespace_id, key, size, limit=None):
     return lambda: store.put_item(
-        user_id="u1",
-        namespace_id=namespace_id,
-        key=key,
-        value=key,
-        size=size,
-        etag="e",
-        now=NOW,
-        storage_limit=limit,
+        PutItem(
+            user_id="u1",
+            namespace_id=namespace_id,
+            key=key,
+            value=key,
+            size=size,
+            etag="e",
+            now=NOW,
+            storage_limit=limit,
+        )
     )
 
 
@@ -118,16 +122,20 @@ def test_waiting_writes_are_committed_together_and_a_refused_one_alone(one_proce
             "b": put(store, "n1", "b", 7),
             "gone": put(store, "n2", "x", 3),
             "too big": put(store, "n1", "big", 1_000, limit=100),
-            "deleted": lambda: store.delete_item(user_id="u1", namespace_id="n1", key="old"),
-            "missing": lambda: store.delete_item(user_id="u1", namespace_id="n1", key="nope"),
+            "deleted": lambda: store.delete_item(
+                DeleteItem(user_id="u1", namespace_id="n1", key="old")
+            ),
+            "missing": lambda: store.delete_item(
+                DeleteItem(user_id="u1", namespace_id="n1", key="nope")
+            ),
         },
     )
-    assert outcomes["a"][1] is True  # created
-    assert outcomes["b"][1] is True
+    assert outcomes["a"].created
+    assert outcomes["b"].created
     assert isinstance(outcomes["gone"], NotFound)
     assert outcomes["gone"].code == "namespace_not_found"
     assert isinstance(outcomes["too big"], QuotaExceeded)
-    assert outcomes["deleted"].key == "old"
+    assert outcomes["deleted"].item.key == "old"
     assert isinstance(outcomes["missing"], NotFound)
     assert store.list_keys("n1", limit=10) == (["a", "b"], False)
     assert store.list_keys("n2", limit=10) == ([], False)
@@ -156,40 +164,6 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     assert store.list_keys("n1", limit=10) == (["old"], False)
     assert store.get_usage("u1", "2026-11").storage_bytes == 10
     failing.close()
-
-
-OLD_RESIZE_TRIGGER = """
-CREATE TRIGGER items_counted_on_update AFTER UPDATE OF size ON items
-BEGIN
-    UPDATE namespaces SET size_bytes = size_bytes + NEW.size - OLD.size
-        WHERE id = NEW.namespace_id;
-    UPDATE users SET storage_bytes = storage_bytes + NEW.size - OLD.size
-        WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
-END;
-"""
-
-
-def test_a_file_with_the_older_resize_trigger_gets_the_new_one_only(tmp_path: Path):
-    path = tmp_path / "kv.sqlite3"
-    SqliteStore(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("DROP TRIGGER items_resized")
-        db.execute(OLD_RESIZE_TRIGGER)
-    store = SqliteStore(path)
-    with sqlite3.connect(path) as db:
-        triggers = {
-            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        }
-    assert triggers == {"items_counted_on_insert", "items_resized", "items_counted_on_delete"}
-    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
-    store.create_namespace(Namespace("n1", "u1", "app", NOW))
-    for size in (10, 25, 25, 4):
-        store.put_item(
-            user_id="u1", namespace_id="n1", key="k", value=size, size=size, etag="e", now=NOW
-        )
-    assert store.get_usage("u1", "2026-11").storage_bytes == 4
-    assert store.get_namespace("u1", "app").size_bytes == 4
-    store.close()
 
 
 @given(

@@ -7,7 +7,7 @@ import pytest
 from kv_core.errors import NotFound
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
-from kv_core.store import RequestBatch
+from kv_core.store import PutItem
 
 NOW = "2026-11-25T10:00:00.000Z"
 
@@ -22,7 +22,9 @@ def dynamo(dynamo_calls):
     )
     for i in range(30):
         store.put_item(
-            user_id="u1", namespace_id="n1", key=f"k{i}", value=i, size=5, etag="e", now=NOW
+            PutItem(
+                user_id="u1", namespace_id="n1", key=f"k{i}", value=i, size=5, etag="e", now=NOW
+            )
         )
     return store
 
@@ -39,7 +41,7 @@ def test_a_namespace_delete_cut_short_is_finished_by_the_next(dynamo, monkeypatc
     assert dynamo.get_usage("u1", "2026-11").storage_bytes == 0
     with pytest.raises(Exception, match="namespace was deleted"):
         dynamo.put_item(
-            user_id="u1", namespace_id="n1", key="x", value=1, size=3, etag="e", now=NOW
+            PutItem(user_id="u1", namespace_id="n1", key="x", value=1, size=3, etag="e", now=NOW)
         )
     # ...and the next delete finishes the cascade.
     assert dynamo.delete_namespace("u1", "app").id == "n1"
@@ -47,27 +49,6 @@ def test_a_namespace_delete_cut_short_is_finished_by_the_next(dynamo, monkeypatc
     assert dynamo.resolve_api_key(digest("raw")) is None
     assert dynamo.list_keys("n1", limit=100) == ([], False)
     assert dynamo.delete_namespace("u1", "app") is None
-
-
-def test_a_profile_from_before_request_counts_moved_onto_it_gets_them(dynamo):
-    profile = dynamo.Entry("USER#u1", "PROFILE")
-    profile.update(actions=[dynamo.Entry.requests.remove()])
-    assert dynamo.get_usage("u1", "2026-11").requests == 0
-    assert dynamo.admit_requests("u1", "2026-11", 2, 10) == 2
-    profile.update(actions=[dynamo.Entry.requests.remove()])
-    batch = RequestBatch("2026-11", 3)
-    dynamo.put_item(
-        user_id="u1",
-        namespace_id="n1",
-        key="new",
-        value=1,
-        size=4,
-        etag="e",
-        now=NOW,
-        requests=batch,
-    )
-    assert batch.total == 3
-    assert dynamo.request_history("u1", ["2026-10", "2026-11"]) == {"2026-10": 0, "2026-11": 3}
 
 
 def test_requests_for_a_user_without_a_profile_are_refused(dynamo):

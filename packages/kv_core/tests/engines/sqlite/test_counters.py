@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kv_core.engines.sqlite import counters
-from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite import SqliteStore, counters
 from kv_core.engines.sqlite.counters import FLUSH_EVERY, SharedCounters, fits
 
 MONTH = "2026-11"
@@ -172,15 +171,6 @@ def test_a_user_id_too_long_for_a_slot_is_counted_in_sqlite(path: Path, store: S
     assert store.add_requests(user, MONTH, 5) == 7
     assert stored(path, user) == 7
     assert store.get_usage(user, MONTH).requests == 7
-
-
-def test_a_key_generation_bump_is_seen_by_another_store(path: Path) -> None:
-    first, second = SqliteStore(path), SqliteStore(path)
-    seen = second._keys_generation()
-    first._keys_changed()
-    assert second._keys_generation() == seen + 1
-    first.close()
-    second.close()
 
 
 class Table:

@@ -1,0 +1,101 @@
+"""Every counter lives on the user's profile, so one conditional ``UpdateItem`` moves
+all that a write touches.
+
+``storageBytes`` is the user's stored bytes; the maps ``nsItems`` and ``nsBytes``
+hold each namespace's item count and bytes, keyed by namespace id; the map
+``requests`` holds the month's request count, keyed by ``YYYY-MM``. The update that
+counts a write also checks the storage quota and that the namespace still exists,
+and adds the request counts the write carries (:class:`~kv_core.store.RequestBatch`).
+The seed kept request counts in a ``USAGE#<YYYY-MM>`` item of their own; that costs a
+third write whenever a batch of counts is due, which the budget of two calls per put
+does not allow (backfill.py folds such items into the map).
+
+Months older than :data:`KEPT_MONTHS` are dropped from the map by the update that
+counts a month, at no extra call.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+
+from kv_core.engines.dynamodb import keys
+from kv_core.engines.dynamodb.records import counter
+from kv_core.engines.dynamodb.table import Entry, Table, failed_condition
+from kv_core.plans import previous_month
+from kv_core.store import RequestBatch, refusals
+
+KEPT_MONTHS = 13  # this month and the twelve before it
+
+
+def expired_month(month: str) -> str:
+    """The month whose count the update for ``month`` drops."""
+    for _ in range(KEPT_MONTHS):
+        month = previous_month(month)
+    return month
+
+
+class ProfileCounters(Table):
+    def _profile_key(self, user_id: str) -> tuple[str, str]:
+        return keys.user_pk(user_id), keys.PROFILE
+
+    def _update_profile(
+        self, user_id: str, actions: list[Action], condition: Condition | None = None
+    ) -> Entry:
+        """Update the user's existing profile; returns it as the update left it."""
+        profile = self.Entry(*self._profile_key(user_id))
+        exists = self.Entry.pk.exists()
+        profile.update(actions=actions, condition=exists if condition is None else condition)
+        return profile
+
+    def _count_requests(self, month: str, count: int) -> list[Action]:
+        month_count: Path = self.Entry.requests[month]
+        return [
+            month_count.set((month_count | 0) + count),
+            self.Entry.requests[expired_month(month)].remove(),
+        ]
+
+    def _move_counters(
+        self,
+        user_id: str,
+        namespace_id: str,
+        *,
+        items: int,
+        size: int,
+        storage_limit: int | None,
+        requests: RequestBatch | None = None,
+    ) -> int | None:
+        """Move the user's and the namespace's counters in one conditional update, and
+        count the requests the write carries; returns the month's total then."""
+        entry_class = self.Entry
+        actions: list[Action] = [
+            entry_class.storage_bytes.add(size),
+            entry_class.ns_bytes[namespace_id].set(entry_class.ns_bytes[namespace_id] + size),
+        ]
+        if items:
+            actions.append(
+                entry_class.ns_items[namespace_id].set(entry_class.ns_items[namespace_id] + items)
+            )
+        if requests is not None:
+            actions += self._count_requests(requests.month, requests.count)
+        condition = entry_class.ns_items[namespace_id].exists()
+        room = storage_limit is not None and size > 0
+        if storage_limit is not None and size > 0:
+            condition = condition & (entry_class.storage_bytes <= storage_limit - size)
+        try:
+            profile = self._update_profile(user_id, actions, condition)
+        except UpdateError as error:
+            if not failed_condition(error):
+                raise
+            if room and self._namespace_counted(user_id, namespace_id):
+                raise refusals.storage_exceeded() from None
+            raise refusals.namespace_gone() from None
+        return counter(profile.requests, requests.month) if requests is not None else None
+
+    def _namespace_counted(self, user_id: str, namespace_id: str) -> bool:
+        profile = self._get(*self._profile_key(user_id))
+        return bool(
+            profile and profile.ns_items is not None and namespace_id in profile.ns_items.as_dict()
+        )

@@ -1,0 +1,167 @@
+"""Items on DynamoDB: two calls per write.
+
+A put is the item's ``UpdateItem``, which returns the item it replaced
+(``ReturnValues=ALL_OLD``) and so gives the size difference without a read, then the
+counters' ``UpdateItem`` (counters.py). If the counters refuse (quota reached,
+namespace deleted meanwhile) the item write is undone, conditioned on its own etag. A
+process that dies between the two calls leaves that one write uncounted; DynamoDB's
+transactions would close that window at twice the write cost and a read before every
+put.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+
+from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb.counters import ProfileCounters
+from kv_core.engines.dynamodb.table import Entry, failed_condition
+from kv_core.errors import NotFound, QuotaExceeded
+from kv_core.model import Item
+from kv_core.sizing import encode_value
+from kv_core.store import ANY_ETAG, DeleteItem, PutItem, Written, refusals
+
+
+class Items(ProfileCounters):
+    def get_item(self, namespace_id: str, key: str) -> Item | None:
+        entry = self._get(keys.namespace_pk(namespace_id), keys.item_sk(key))
+        return records.item(entry, namespace_id, key) if entry else None
+
+    def put_item(self, put: PutItem) -> Written:
+        entry_class = self.Entry
+        condition: Condition | None = None
+        if put.if_absent:
+            condition = entry_class.pk.does_not_exist()
+        if put.if_match == ANY_ETAG:
+            condition = entry_class.pk.exists()
+        elif put.if_match is not None:
+            condition = entry_class.etag == put.if_match
+        pk, sk = keys.namespace_pk(put.namespace_id), keys.item_sk(put.key)
+        try:
+            written = self._raw().update_item(
+                pk,
+                sk,
+                actions=[
+                    entry_class.value.set(encode_value(put.value)),
+                    entry_class.etag.set(put.etag),
+                    entry_class.size.set(put.size),
+                    entry_class.updated_at.set(put.now),
+                    entry_class.created_at.set(entry_class.created_at | put.now),
+                    entry_class.version.add(1),
+                ],
+                condition=condition,
+                return_values="ALL_OLD",
+            )
+        except UpdateError as error:
+            if failed_condition(error):
+                raise refusals.precondition_failed(
+                    if_absent=put.if_absent, missing=put.if_match == ANY_ETAG
+                ) from None
+            raise
+        old = (
+            entry_class.from_raw_data(written["Attributes"]) if written.get("Attributes") else None
+        )
+        growth = put.size - (int(old.size or 0) if old else 0)
+        created = old is None
+        version = int(old.version or 0) + 1 if old else 1
+        created_at = (old.created_at if old else None) or put.now
+        item = Item(
+            put.namespace_id, put.key, put.value, version, put.etag, put.size, created_at, put.now
+        )
+        if not created and not growth:
+            # Nothing to count and no quota to pass: one write. A namespace deletion
+            # under way removes this item after us (or the delete that finishes it
+            # does), or removed it before, and then there was no old item and the
+            # counters refuse the write below.
+            return Written(item, created=False)
+        items = 1 if created else 0
+        try:
+            total = self._move_counters(
+                put.user_id,
+                put.namespace_id,
+                items=items,
+                size=growth,
+                storage_limit=put.storage_limit,
+                requests=put.requests,
+            )
+        except (QuotaExceeded, NotFound):
+            if self._undo_put(pk, sk, put.etag, old):
+                raise
+            # Another write replaced ours before we could undo it: ours happened, and
+            # the next one's counters assumed so.
+            self._move_counters(
+                put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
+            )
+            total = None
+        return Written(item, created=created, requests_total=total)
+
+    def _undo_put(self, pk: str, sk: str, etag: str, old: Entry | None) -> bool:
+        """Put back what a refused write replaced, unless something replaced it since."""
+        try:
+            if old is None:
+                self.Entry(pk, sk).delete(condition=self.Entry.etag == etag)
+            else:
+                old.save(condition=self.Entry.etag == etag)
+        except (DeleteError, PutError) as error:
+            if failed_condition(error):
+                return False
+            raise
+        return True
+
+    def delete_item(self, delete: DeleteItem) -> Written:
+        entry_class = self.Entry
+        condition = entry_class.pk.exists()
+        if delete.if_match not in (None, ANY_ETAG):
+            condition = condition & (entry_class.etag == delete.if_match)
+        try:
+            deleted = self._raw().delete_item(
+                keys.namespace_pk(delete.namespace_id),
+                keys.item_sk(delete.key),
+                condition=condition,
+                return_values="ALL_OLD",
+            )
+        except DeleteError as error:
+            if not failed_condition(error):
+                raise
+            if delete.if_match not in (None, ANY_ETAG) and self.get_item(
+                delete.namespace_id, delete.key
+            ):
+                raise refusals.precondition_failed(if_absent=False) from None
+            raise refusals.item_not_found(delete.key) from None
+        item = records.item(
+            entry_class.from_raw_data(deleted["Attributes"]), delete.namespace_id, delete.key
+        )
+        total = None
+        # If the namespace was deleted meanwhile, its bytes are released already.
+        with contextlib.suppress(NotFound):
+            total = self._move_counters(
+                delete.user_id,
+                delete.namespace_id,
+                items=-1,
+                size=-item.size,
+                storage_limit=None,
+                requests=delete.requests,
+            )
+        return Written(item, requests_total=total)
+
+    def list_keys(
+        self, namespace_id: str, *, prefix: str = "", after: str | None = None, limit: int
+    ) -> tuple[list[str], bool]:
+        pk = keys.namespace_pk(namespace_id)
+        start = None
+        if after is not None and after >= prefix:
+            start = {"PK": {"S": pk}, "SK": {"S": keys.item_sk(after)}}
+        found = self.Entry.query(
+            pk,
+            self.Entry.sk.startswith(keys.item_sk(prefix)),
+            consistent_read=True,
+            limit=limit + 1,
+            page_size=limit + 1,
+            last_evaluated_key=start,
+            attributes_to_get=["SK"],
+        )
+        names = [keys.parse_item_sk(entry.sk) for entry in found]
+        return names[:limit], len(names) > limit

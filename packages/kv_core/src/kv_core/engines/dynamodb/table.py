@@ -1,0 +1,133 @@
+"""The table: one pynamodb model for every kind of record, its GSI1, and what every
+concern module shares (reads, raw calls, transactions).
+
+The table is the seed's single-table design (keys.py)::
+
+    PK                 SK                 what
+    USER#<id>          PROFILE            user, stored bytes, per-namespace counters,
+                                          request counts per month
+    USER#<id>          NAMESPACE#<name>   namespace (GSI1: NAMESPACE#<id> / METADATA)
+    USER#<id>          APIKEY#<key id>    API key (GSI1: APIKEY#<sha256> / METADATA)
+    NAMESPACE#<id>     KEY#<key>          item
+    EMAIL#<email>      METADATA           makes an email unique
+    MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
+    LOGIN#<email>      METADATA           failed logins, expiring through the table's TTL
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class Gsi1(GlobalSecondaryIndex["Entry"]):
+    """API keys by digest, namespaces by id."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Entry(Model):
+    """Every kind of record in the table; which attributes are set depends on the kind.
+
+    The table's name and place are set per store by :func:`bind_entry`.
+    """
+
+    class Meta:
+        table_name = "kv-storage-data"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi1 = Gsi1()
+
+    id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True, attr_name="passwordHash")
+    plan = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True, attr_name="createdAt")
+    updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
+    storage_bytes = NumberAttribute(null=True, attr_name="storageBytes")
+    ns_items = MapAttribute[str, Any](null=True, attr_name="nsItems")
+    ns_bytes = MapAttribute[str, Any](null=True, attr_name="nsBytes")
+
+    user_id = UnicodeAttribute(null=True, attr_name="userId")
+    namespace_id = UnicodeAttribute(null=True, attr_name="namespaceId")
+    namespace = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    access = UnicodeAttribute(null=True)
+    key_hash = UnicodeAttribute(null=True, attr_name="keyHash")
+    prefix = UnicodeAttribute(null=True)
+    last_used_at = UnicodeAttribute(null=True, attr_name="lastUsedAt")
+
+    value = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    etag = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+
+    requests = MapAttribute[str, Any](null=True)  # on PROFILE: YYYY-MM -> count
+    failures = NumberAttribute(null=True)  # not `count`: that is Model.count
+    window_start = UnicodeAttribute(null=True, attr_name="windowStart")
+    expires_at = TTLAttribute(null=True, attr_name="expiresAt")
+
+
+def bind_entry(table: str, region: str | None, host: str | None) -> type[Entry]:
+    """A subclass of :class:`Entry` bound to one table, so stores on different tables
+    (tests, several stages) never share a connection or a name."""
+    meta = type(
+        "Meta",
+        (),
+        {
+            "table_name": table,
+            "region": region or "us-east-1",
+            "host": host,
+            "billing_mode": "PAY_PER_REQUEST",
+        },
+    )
+    index_meta = type("Meta", (), {"index_name": "GSI1", "projection": AllProjection()})
+    index = type("BoundGsi1", (Gsi1,), {"Meta": index_meta})
+    return type("BoundEntry", (Entry,), {"Meta": meta, "gsi1": index()})
+
+
+def failed_condition(error: PynamoDBException) -> bool:
+    return error.cause_response_code == CONDITION_FAILED
+
+
+class Table:
+    """The base of :class:`~kv_core.engines.dynamodb.DynamoStore` and of each of its
+    concern modules: how they reach the table."""
+
+    def __init__(self, table: str, *, region: str | None = None, host: str | None = None) -> None:
+        self.table = table
+        self.region = region or "us-east-1"
+        self.host = host
+        self.Entry = bind_entry(table, self.region, host)
+        self._connection = Connection(region=self.region, host=host)  # for transactions
+
+    def _get(self, pk: str, sk: str) -> Entry | None:
+        try:
+            return self.Entry.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def _raw(self) -> Any:
+        """pynamodb's table connection, for the calls its model API does not offer
+        (``ReturnValues=ALL_OLD``)."""
+        return self.Entry._get_connection()
+
+    def _transaction(self) -> TransactWrite:
+        return TransactWrite(connection=self._connection)

@@ -1,0 +1,68 @@
+"""Once-only markers and failed-login windows on DynamoDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb.table import Table, failed_condition
+from kv_core.model import parse_iso
+
+
+class Throttling(Table):
+    def mark_once(self, scope: str, marker: str, now: str) -> bool:
+        try:
+            self.Entry(keys.marker_pk(scope), marker, created_at=now).save(
+                condition=self.Entry.pk.does_not_exist()
+            )
+        except PutError as error:
+            if failed_condition(error):
+                return False
+            raise
+        return True
+
+    def add_login_failure(self, email: str, now: str, window_seconds: int) -> int:
+        """Count within the open window, or start a new one; the record expires with it."""
+        entry_class = self.Entry
+        opened_since = records.iso_minus(now, window_seconds)
+        entry = self.Entry(keys.login_pk(email), keys.METADATA)
+        for _ in range(5):
+            try:
+                entry.update(
+                    actions=[entry_class.failures.add(1)],
+                    condition=entry_class.window_start > opened_since,
+                )
+                return int(entry.failures or 0)
+            except UpdateError as error:
+                if not failed_condition(error):
+                    raise
+            try:
+                entry.update(
+                    actions=[
+                        entry_class.failures.set(1),
+                        entry_class.window_start.set(now),
+                        entry_class.expires_at.set(
+                            parse_iso(now) + timedelta(seconds=window_seconds)
+                        ),
+                    ],
+                    condition=entry_class.window_start.does_not_exist()
+                    | (entry_class.window_start <= opened_since),
+                )
+                return 1
+            except UpdateError as error:
+                if not failed_condition(error):
+                    raise
+        raise RuntimeError("login failures kept changing under us")  # pragma: no cover
+
+    def clear_login_failures(self, email: str) -> None:
+        self.Entry(keys.login_pk(email), keys.METADATA).delete()
+
+    def login_failures(self, email: str, now: str, window_seconds: int) -> int:
+        entry = self._get(keys.login_pk(email), keys.METADATA)
+        if entry is None or entry.window_start is None:
+            return 0
+        if entry.window_start <= records.iso_minus(now, window_seconds):
+            return 0
+        return int(entry.failures or 0)

@@ -1,0 +1,94 @@
+"""What every part of the embedded engine shares: the file, a connection per thread,
+write transactions under the writer lock, and the key cache's generation."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kv_core.engines.sqlite.checkpoints import Checkpointer
+from kv_core.engines.sqlite.generation import SharedGeneration
+from kv_core.engines.sqlite.writer import WriterLock
+
+# Commits of one process between checkpoints of the log, which are taken beside the
+# writers (see checkpoints.py); a commit writes one page or a few (4 KB each).
+CHECKPOINT_EVERY = 1_000
+
+
+class Database:
+    """The base of :class:`~kv_core.engines.sqlite.SqliteStore` and of each of its
+    concern modules: how they reach the file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._writer = WriterLock(self._beside("lock"))
+        self._generation = SharedGeneration(self._beside("generation"))
+        self._checkpoints = Checkpointer(self.path, every=CHECKPOINT_EVERY)
+
+    def _beside(self, suffix: str) -> Path:
+        """A side file of the database: ``kv.sqlite3.<suffix>``."""
+        return self.path.with_name(f"{self.path.name}.{suffix}")
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened anew after a fork."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=60
+            )
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA wal_autocheckpoint=0")  # self._checkpoints takes them
+            db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA foreign_keys=OFF")
+            self._local.db = db
+            self._local.pid = os.getpid()
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the lock from its start."""
+        db = self._connection()
+        with self._writer.held():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        self._checkpoints.committed()
+
+    def _write_together(self, sql: str, params: Any) -> list[Any]:
+        """One statement, committed with the others waiting in this process."""
+        rows = self._writer.write_together(self._connection(), sql, params)
+        self._checkpoints.committed()
+        return rows
+
+    def _write_one(self, sql: str, params: Any) -> list[Any]:
+        """One statement in its own write transaction."""
+        with self._write() as db:
+            return db.execute(sql, params).fetchall()
+
+    def _read_one(self, sql: str, params: Any) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._connection().execute(sql, params).fetchone()
+        return row
+
+    def _keys_changed(self) -> None:
+        """Tell every process's key cache, after a revocation or a plan change."""
+        self._generation.bump()
+
+    def _close_connection(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local = threading.local()

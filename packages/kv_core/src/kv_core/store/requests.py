@@ -1,0 +1,79 @@
+"""What the services hand the store for a write, and what a write hands back.
+
+A write is one frozen request object, so that the engines, the services and the tests
+name its fields once, and its answer is a value: nothing the caller passed in is
+changed by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kv_core.model import Item
+
+ANY_ETAG = "*"  # an ``if_match`` that any current item satisfies
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBatch:
+    """Requests admitted but not yet written, which a write may carry to the store.
+
+    A meter that counts in batches (:mod:`kv_core.services.metering`) hands its pending
+    count to the next put or delete; an engine whose write updates the user's counters
+    anyway adds it in that same call and answers the month's total
+    (:attr:`Written.requests_total`). An engine that writes nothing extra answers
+    ``None``, and the meter writes the batch itself.
+    """
+
+    month: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PutItem:
+    """Create or replace one item.
+
+    ``size`` is the item's stored size (:func:`kv_core.sizing.stored_size`).
+    ``if_match`` is the etag the current item must have (:data:`ANY_ETAG`: any current
+    item); ``if_absent`` requires that there is none. ``storage_limit`` caps the user's
+    stored bytes after the write (``None``: no cap).
+    """
+
+    user_id: str
+    namespace_id: str
+    key: str
+    value: Any
+    size: int
+    etag: str
+    now: str
+    if_match: str | None = None
+    if_absent: bool = False
+    storage_limit: int | None = None
+    requests: RequestBatch | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return self.if_match is not None or self.if_absent
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteItem:
+    """Delete one item; ``if_match`` as for :class:`PutItem`."""
+
+    user_id: str
+    namespace_id: str
+    key: str
+    if_match: str | None = None
+    requests: RequestBatch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A write's outcome: the item as written (for a delete, as it was), whether the
+    write created it, and the month's request total when the write carried a
+    :class:`RequestBatch` that the store counted (else ``None``)."""
+
+    item: Item
+    created: bool = False
+    requests_total: int | None = None

@@ -1,0 +1,93 @@
+"""The one-off backfill brings tables of earlier versions up to date, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from kv_core.engines.dynamodb.backfill import Backfilled
+from kv_core.engines.dynamodb.counters import KEPT_MONTHS, expired_month
+from kv_core.model import User
+
+NOW = "2026-11-25T10:00:00.000Z"
+MONTH = "2026-11"
+
+
+@pytest.fixture
+def dynamo(dynamo_calls):
+    store, _ = dynamo_calls
+    for user_id in ("u1", "u2"):
+        store.create_user(User(user_id, f"{user_id}@example.com", "h", "free", NOW, NOW))
+    return store
+
+
+def usage_item(store, user_id: str, month: str, count: int) -> None:
+    """What an earlier version wrote: a USAGE# item with a number ``requests``."""
+    store._raw().connection._make_api_call(
+        "PutItem",
+        {
+            "TableName": store.table,
+            "Item": {
+                "PK": {"S": f"USER#{user_id}"},
+                "SK": {"S": f"USAGE#{month}"},
+                "requests": {"N": str(count)},
+            },
+        },
+    )
+
+
+def drop_requests_map(store, user_id: str) -> None:
+    store.Entry(f"USER#{user_id}", "PROFILE").update(actions=[store.Entry.requests.remove()])
+
+
+def test_profiles_get_the_map_and_usage_items_are_folded_in(dynamo):
+    drop_requests_map(dynamo, "u1")
+    usage_item(dynamo, "u1", MONTH, 40)
+    usage_item(dynamo, "u1", "2026-10", 7)
+    usage_item(dynamo, "u2", MONTH, 3)
+    dynamo.add_requests("u2", MONTH, 2)
+
+    assert dynamo.backfill(MONTH) == Backfilled(profiles=1, usage_items=3, months_dropped=0)
+
+    assert dynamo.request_history("u1", ["2026-10", MONTH]) == {"2026-10": 7, MONTH: 40}
+    assert dynamo.get_usage("u2", MONTH).requests == 5
+    assert dynamo.admit_requests("u1", MONTH, 1, 100) == 41
+    assert not dynamo._raw().query(
+        "USER#u1", range_key_condition=dynamo.Entry.sk.startswith("USAGE#")
+    )["Items"]
+
+
+def test_running_it_again_changes_nothing(dynamo):
+    usage_item(dynamo, "u1", MONTH, 40)
+    dynamo.backfill(MONTH)
+    assert dynamo.backfill(MONTH) == Backfilled()
+    assert dynamo.get_usage("u1", MONTH).requests == 40
+
+
+def test_months_older_than_the_map_keeps_are_dropped(dynamo):
+    old = expired_month(MONTH)
+    for month in (MONTH, old, "2020-01"):  # counting a month drops only its own expired one
+        dynamo.add_requests("u1", month, 1)
+    assert dynamo.backfill(MONTH).months_dropped == 2
+    assert dynamo.request_history("u1", [old, "2020-01", MONTH]) == {
+        old: 0,
+        "2020-01": 0,
+        MONTH: 1,
+    }
+
+
+def test_counting_a_month_drops_the_month_the_map_no_longer_keeps(dynamo):
+    old, kept = expired_month(MONTH), "2026-01"
+    assert (KEPT_MONTHS, old) == (13, "2025-10")
+    dynamo.add_requests("u1", old, 5)
+    dynamo.add_requests("u1", kept, 4)
+    dynamo.add_requests("u1", MONTH, 1)
+    assert dynamo.request_history("u1", [old, kept, MONTH]) == {old: 0, kept: 4, MONTH: 1}
+
+
+def test_without_the_map_requests_are_refused_until_the_backfill(dynamo):
+    """A table not yet backfilled fails loudly, never counts into a new map."""
+    drop_requests_map(dynamo, "u1")
+    with pytest.raises(Exception, match="document path"):
+        dynamo.add_requests("u1", MONTH, 1)
+    dynamo.backfill(MONTH)
+    assert dynamo.add_requests("u1", MONTH, 1) == 1
