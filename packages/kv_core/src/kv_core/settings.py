@@ -90,14 +90,21 @@ def load_or_create_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    candidate = secrets.token_urlsafe(48)
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=0o700)
+        data_dir.chmod(0o700)
+    # Written private and whole beside it, then linked into place: a racing process sees
+    # no file or the complete one, and only the first link wins.
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
     try:
-        with path.open("x") as handle:  # only the first of racing processes writes
-            handle.write(candidate)
-        path.chmod(0o600)
+        os.link(draft, path)
     except FileExistsError:
         pass
+    finally:
+        draft.unlink()
     return path.read_text().strip()
 
 

@@ -184,3 +184,33 @@ def test_prefix_upper_bound_examples():
     assert prefix_upper_bound("a\U0010ffff") == "b"
     assert prefix_upper_bound("\ud7ff") == "\ue000"
     assert prefix_upper_bound("\U0010ffff") is None
+
+
+def test_the_database_and_its_log_are_readable_by_their_owner_only(tmp_path: Path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "data"
+        store = SqliteStore(data / "kv.sqlite3")
+        store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+        files = [p for p in data.iterdir() if p.name.startswith("kv.sqlite3")]
+        assert {p.name for p in files} >= {"kv.sqlite3", "kv.sqlite3-wal", "kv.sqlite3-shm"}
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {
+            p.name: 0o600 for p in files
+        }
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        store.close()
+    finally:
+        os.umask(old)
+
+
+def test_a_world_readable_file_of_an_earlier_version_is_made_private(tmp_path: Path):
+    import stat
+
+    path = tmp_path / "kv.sqlite3"
+    SqliteStore(path).close()
+    path.chmod(0o644)
+    SqliteStore(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -20,13 +20,26 @@ from kv_core.engines.sqlite.writer import WriterLock
 CHECKPOINT_EVERY = 1_000
 
 
+def make_private(path: Path) -> None:
+    """Make the database's directory (0700, when it makes it) and the file itself (0600)
+    readable by their owner only, before SQLite opens it: SQLite gives the log and its
+    index the database file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)  # whatever the umask left of the mode
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for made in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if made.exists() and made.stat().st_mode & 0o077:
+            made.chmod(0o600)  # made by an earlier version, world-readable
+
+
 class Database:
     """The base of :class:`~kv_core.engines.sqlite.SqliteStore` and of each of its
     concern modules: how they reach the file."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._writer = WriterLock(self._beside("lock"))
