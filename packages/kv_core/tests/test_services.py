@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -60,9 +62,53 @@ def test_signup_and_login(services, ann):
 def test_login_is_throttled_after_repeated_failures(services, ann):
     for _ in range(services.config.login_max_failures):
         with pytest.raises(Unauthorized):
-            services.accounts.login("ann@example.com", "wrong-pass")
+            services.accounts.login("ann@example.com", "wrong-pass", "10.0.0.9")
     with pytest.raises(TooManyAttempts):
-        services.accounts.login("ann@example.com", "s3cret-pass")
+        services.accounts.login("ann@example.com", "s3cret-pass", "10.0.0.9")
+
+
+def test_a_throttled_address_does_not_lock_the_owner_out(services, ann):
+    for _ in range(services.config.login_max_failures + 3):
+        with pytest.raises((Unauthorized, TooManyAttempts)):
+            services.accounts.login("ann@example.com", "wrong-pass", "10.6.6.6")
+    assert services.accounts.login("ann@example.com", "s3cret-pass", "10.0.0.1").id == ann.id
+
+
+def test_a_success_clears_the_count(services, ann):
+    for _ in range(services.config.login_max_failures - 1):
+        with pytest.raises(Unauthorized):
+            services.accounts.login("ann@example.com", "wrong-pass", "10.0.0.1")
+    services.accounts.login("ann@example.com", "s3cret-pass", "10.0.0.1")
+    for _ in range(services.config.login_max_failures - 1):
+        with pytest.raises(Unauthorized):
+            services.accounts.login("ann@example.com", "wrong-pass", "10.0.0.1")
+    services.accounts.login("ann@example.com", "s3cret-pass", "10.0.0.1")
+
+
+def test_racing_wrong_logins_check_no_more_passwords_than_the_limit(services, ann, monkeypatch):
+    from kv_core.services import accounts
+
+    checks: list[str] = []
+    barrier = threading.Barrier(12)
+    verify = accounts.verify_password
+
+    def counted(password, stored):
+        checks.append(password)
+        return verify(password, stored)
+
+    monkeypatch.setattr(accounts, "verify_password", counted)
+
+    def attempt():
+        barrier.wait()
+        with contextlib.suppress(Unauthorized, TooManyAttempts):
+            services.accounts.login("ann@example.com", "wrong-pass", "10.0.0.7")
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == services.config.login_max_failures
 
 
 def test_the_data_plane(services, ann, writer):

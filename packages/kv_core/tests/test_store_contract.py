@@ -439,14 +439,13 @@ def test_mark_once(store):
     assert store.mark_once("alerts", "evt_1", NOW)
 
 
-def test_login_failures_count_in_a_window(store):
-    email, window = "ann@example.com", 600
-    assert store.login_failures(email, NOW, window) == 0
-    assert [store.add_login_failure(email, NOW, window) for _ in range(3)] == [1, 2, 3]
-    assert store.login_failures(email, LATER, window) == 3
+def test_login_attempts_count_in_a_window(store):
+    subject, window = "ann@example.com 10.0.0.1", 600
+    assert [store.count_login_attempt(subject, NOW, window) for _ in range(3)] == [1, 2, 3]
+    assert store.count_login_attempt(subject, LATER, window) == 4
     after_window = "2026-11-25T10:10:00.001Z"
-    assert store.login_failures(email, after_window, window) == 0
-    assert store.add_login_failure(email, after_window, window) == 1
-    store.clear_login_failures(email)
-    assert store.login_failures(email, after_window, window) == 0
-    store.clear_login_failures("never-failed@example.com")
+    assert store.count_login_attempt(subject, after_window, window) == 1
+    assert store.count_login_attempt("ann@example.com 10.0.0.2", after_window, window) == 1
+    store.clear_login_attempts(subject)
+    assert store.count_login_attempt(subject, after_window, window) == 1
+    store.clear_login_attempts("never-tried@example.com 10.0.0.1")

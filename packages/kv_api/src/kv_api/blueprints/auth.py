@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kv_api.bodies import json_object, required_string
@@ -26,6 +26,8 @@ def signup() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     body = json_object()
     user = services().accounts.login(
-        required_string(body, "email"), required_string(body, "password")
+        required_string(body, "email"),
+        required_string(body, "password"),
+        client=request.remote_addr or "",
     )
     return jsonify(token=issue_token(user), user=user_json(user))

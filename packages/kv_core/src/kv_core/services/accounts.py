@@ -45,25 +45,28 @@ class Accounts:
         self.store.create_user(user)
         return user
 
-    def login(self, email: str, password: str) -> User:
+    def login(self, email: str, password: str, client: str = "") -> User:
         """The account for these credentials.
 
-        After ``login_max_failures`` failures for one email within the window, every
-        attempt is refused with ``TooManyAttempts`` until the window ends.
+        Attempts are throttled per email and client address: each is counted before its
+        password is checked (so racing attempts check no more than the limit), and a
+        success clears the count. After ``login_max_failures`` attempts in the window,
+        this address is refused with ``TooManyAttempts`` for this email until the window
+        ends; the owner, from another address, is not locked out by it.
         """
         email = email.strip().lower()
         now = isoformat(self.config.clock())
         window = self.config.login_window_seconds
-        if self.store.login_failures(email, now, window) >= self.config.login_max_failures:
+        subject = f"{email} {client}"
+        if self.store.count_login_attempt(subject, now, window) > self.config.login_max_failures:
             raise TooManyAttempts(
                 "Too many failed logins. Wait a few minutes and try again.", retry_after=window
             )
         user = self.store.get_user_by_email(email)
         matches = verify_password(password, user.password_hash if user else _dummy_hash())
         if user is None or not matches:
-            self.store.add_login_failure(email, now, window)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
-        self.store.clear_login_failures(email)
+        self.store.clear_login_attempts(subject)
         return user
 
     def get(self, user_id: str) -> User:

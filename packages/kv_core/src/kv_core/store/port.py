@@ -120,7 +120,11 @@ class UsageStore(Protocol):
 
 
 class ThrottlingStore(Protocol):
-    """Once-only markers and failed-login windows."""
+    """Once-only markers and login-attempt windows.
+
+    A login attempt is counted before its password is checked, and the count cleared
+    when it succeeds, so concurrent attempts can never check more passwords than the
+    limit. The subject is whatever the caller throttles by (an email and an address)."""
 
     def mark_once(self, scope: str, marker: str, now: str) -> bool:
         """Record ``marker`` in ``scope``; True the first time, False ever after.
@@ -128,16 +132,12 @@ class ThrottlingStore(Protocol):
         Sent alerts use this to happen exactly once."""
         ...
 
-    def add_login_failure(self, email: str, now: str, window_seconds: int) -> int:
-        """Count one failed login in the current window (which starts at the first
-        failure and lasts ``window_seconds``); return the failures in it."""
+    def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
+        """Atomically count one attempt in the current window (which starts at the
+        first attempt and lasts ``window_seconds``); return the attempts in it."""
         ...
 
-    def clear_login_failures(self, email: str) -> None: ...
-
-    def login_failures(self, email: str, now: str, window_seconds: int) -> int:
-        """Failed logins for ``email`` in the window that is open at ``now``."""
-        ...
+    def clear_login_attempts(self, subject: str) -> None: ...
 
 
 class Store(

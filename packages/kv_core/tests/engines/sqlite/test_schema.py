@@ -13,16 +13,6 @@ from kv_core.store import PutItem
 NOW = "2026-11-25T10:00:00.000Z"
 TRIGGERS = {"items_counted_on_insert", "items_resized", "items_counted_on_delete"}
 
-OLD_RESIZE_TRIGGER = """
-CREATE TRIGGER items_counted_on_update AFTER UPDATE OF size ON items
-BEGIN
-    UPDATE namespaces SET size_bytes = size_bytes + NEW.size - OLD.size
-        WHERE id = NEW.namespace_id;
-    UPDATE users SET storage_bytes = storage_bytes + NEW.size - OLD.size
-        WHERE id = (SELECT user_id FROM namespaces WHERE id = NEW.namespace_id);
-END;
-"""
-
 
 def triggers(path: Path) -> set[str]:
     with sqlite3.connect(path) as db:
@@ -52,11 +42,9 @@ def test_a_new_file_is_at_the_last_step(tmp_path: Path):
 def test_a_first_round_file_gets_the_new_resize_trigger_only(tmp_path: Path):
     """A file from before the steps were numbered: version 0, the old trigger."""
     path = tmp_path / "kv.sqlite3"
-    SqliteStore(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("DROP TRIGGER items_resized")
-        db.execute(OLD_RESIZE_TRIGGER)
-        db.execute("PRAGMA user_version = 0")
+        db.executescript(MIGRATIONS[0])  # what the first round's schema made
+    assert "items_counted_on_update" in triggers(path)
     store = SqliteStore(path)
     assert triggers(path) == TRIGGERS
     assert file_version(path) == len(MIGRATIONS)
@@ -96,3 +84,16 @@ def test_a_file_from_a_newer_build_is_refused(tmp_path: Path):
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="newer than this build"):
         SqliteStore(path)
+
+
+def test_login_attempts_of_a_first_round_file_carry_over(tmp_path: Path):
+    path = tmp_path / "kv.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute(
+            "INSERT INTO login_failures (email, count, window_start) VALUES (?, 3, ?)",
+            ("ann@example.com", NOW),
+        )
+    store = SqliteStore(path)
+    assert store.count_login_attempt("ann@example.com", NOW, 600) == 4
+    store.close()

@@ -57,7 +57,9 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            user = services().accounts.login(form.email.data, form.password.data)
+            user = services().accounts.login(
+                form.email.data, form.password.data, client=request.remote_addr or ""
+            )
         except TooManyAttempts as exc:
             add_error(form.password, exc.message)
             status = 429

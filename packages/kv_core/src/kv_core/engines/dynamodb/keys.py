@@ -91,9 +91,10 @@ def parse_marker_pk(pk: str) -> str:
     return _parse("MARK", pk)
 
 
-def login_pk(email: str) -> str:
-    """The failed-login tally of one email address (expires on its own)."""
-    return _build("LOGIN", email)
+def login_pk(subject: str) -> str:
+    """The login-attempt tally of one subject, an email and an address (expires on
+    its own)."""
+    return _build("LOGIN", subject)
 
 
 def parse_login_pk(pk: str) -> str:

@@ -11,7 +11,7 @@ The table is the seed's single-table design (keys.py)::
     NAMESPACE#<id>     KEY#<key>          item
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
-    LOGIN#<email>      METADATA           failed logins, expiring through the table's TTL
+    LOGIN#<subject>    METADATA           login attempts, expiring through the table's TTL
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Once-only markers and failed-login windows on DynamoDB."""
+"""Once-only markers and login-attempt windows on DynamoDB."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ class Throttling(Table):
             raise
         return True
 
-    def add_login_failure(self, email: str, now: str, window_seconds: int) -> int:
+    def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
         """Count within the open window, or start a new one; the record expires with it."""
         entry_class = self.Entry
         opened_since = records.iso_minus(now, window_seconds)
-        entry = self.Entry(keys.login_pk(email), keys.METADATA)
+        entry = self.Entry(keys.login_pk(subject), keys.METADATA)
         for _ in range(5):
             try:
                 entry.update(
@@ -54,15 +54,7 @@ class Throttling(Table):
             except UpdateError as error:
                 if not failed_condition(error):
                     raise
-        raise RuntimeError("login failures kept changing under us")  # pragma: no cover
+        raise RuntimeError("login attempts kept changing under us")  # pragma: no cover
 
-    def clear_login_failures(self, email: str) -> None:
-        self.Entry(keys.login_pk(email), keys.METADATA).delete()
-
-    def login_failures(self, email: str, now: str, window_seconds: int) -> int:
-        entry = self._get(keys.login_pk(email), keys.METADATA)
-        if entry is None or entry.window_start is None:
-            return 0
-        if entry.window_start <= records.iso_minus(now, window_seconds):
-            return 0
-        return int(entry.failures or 0)
+    def clear_login_attempts(self, subject: str) -> None:
+        self.Entry(keys.login_pk(subject), keys.METADATA).delete()

@@ -116,7 +116,13 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_FIRST_ROUND, _RESIZE_ONLY_WHEN_RESIZED)
+# Logins are throttled per email and client address, counting attempts, not failures.
+_LOGIN_ATTEMPTS = """
+ALTER TABLE login_failures RENAME TO login_attempts;
+ALTER TABLE login_attempts RENAME COLUMN email TO subject;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_FIRST_ROUND, _RESIZE_ONLY_WHEN_RESIZED, _LOGIN_ATTEMPTS)
 
 
 def version(db: sqlite3.Connection) -> int:

@@ -1,4 +1,4 @@
-"""Once-only markers and failed-login windows on the embedded engine."""
+"""Once-only markers and login-attempt windows on the embedded engine."""
 
 from __future__ import annotations
 
@@ -21,26 +21,19 @@ class Throttling(Database):
             ).rowcount
         return bool(inserted)
 
-    def add_login_failure(self, email: str, now: str, window_seconds: int) -> int:
+    def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
         since = _window_open_since(now, window_seconds)
         with self._write() as db:
             row = db.execute(
-                "INSERT INTO login_failures (email, count, window_start) VALUES (?, 1, ?)"
-                " ON CONFLICT (email) DO UPDATE SET"
+                "INSERT INTO login_attempts (subject, count, window_start) VALUES (?, 1, ?)"
+                " ON CONFLICT (subject) DO UPDATE SET"
                 "   count = CASE WHEN window_start > ? THEN count + 1 ELSE 1 END,"
                 "   window_start = CASE WHEN window_start > ? THEN window_start ELSE ? END"
                 " RETURNING count",
-                (email, now, since, since, now),
+                (subject, now, since, since, now),
             ).fetchone()
         return int(row[0])
 
-    def clear_login_failures(self, email: str) -> None:
+    def clear_login_attempts(self, subject: str) -> None:
         with self._write() as db:
-            db.execute("DELETE FROM login_failures WHERE email = ?", (email,))
-
-    def login_failures(self, email: str, now: str, window_seconds: int) -> int:
-        row = self._read_one(
-            "SELECT count FROM login_failures WHERE email = ? AND window_start > ?",
-            (email, _window_open_since(now, window_seconds)),
-        )
-        return int(row[0]) if row else 0
+            db.execute("DELETE FROM login_attempts WHERE subject = ?", (subject,))
