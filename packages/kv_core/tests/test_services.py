@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -215,3 +215,27 @@ def test_a_plan_changed_by_billing_is_seen_at_once_in_this_instance(services, an
     )
     assert billing.apply(event) == "applied"
     assert services.items.authorize(writer, "app", write=False).plan.name == "pro"
+
+
+def test_a_session_lasts_until_it_is_ended_or_expires(store, ann):
+    clock = [NOW]
+    sessions = Services(store, CoreConfig(secret=b"s" * 32, clock=lambda: clock[0])).sessions
+    short, remembered = sessions.start(ann), sessions.start(ann, remember=True)
+    assert sessions.resolve(short) == ann
+    assert sessions.resolve(remembered) == ann
+    for forged in ("", "nodot", f"{ann.id}.", f"{ann.id}.guess", f"other.{short.split('.')[1]}"):
+        assert sessions.resolve(forged) is None
+    clock[0] = NOW + timedelta(hours=13)
+    assert sessions.resolve(short) is None
+    assert sessions.resolve(remembered) == ann
+    sessions.end(remembered)
+    assert sessions.resolve(remembered) is None
+
+
+def test_ending_the_others_keeps_this_one(services, ann):
+    sessions = services.sessions
+    here, there, elsewhere = (sessions.start(ann) for _ in range(3))
+    assert sessions.end_others(here) == 2
+    assert sessions.resolve(here) == ann
+    assert sessions.resolve(there) is None
+    assert sessions.resolve(elsewhere) is None

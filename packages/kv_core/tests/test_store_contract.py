@@ -6,7 +6,7 @@ import pytest
 
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
-from kv_core.model import ApiKey, Namespace, User
+from kv_core.model import ApiKey, Namespace, Session, User
 from kv_core.store import DeleteItem, PutItem, RequestBatch
 
 NOW = "2026-11-25T10:00:00.000Z"
@@ -449,3 +449,35 @@ def test_login_attempts_count_in_a_window(store):
     store.clear_login_attempts(subject)
     assert store.count_login_attempt(subject, after_window, window) == 1
     store.clear_login_attempts("never-tried@example.com 10.0.0.1")
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def session(user_id="u1", token="t1", expires=LATER):
+    return Session(user_id, digest(token), NOW, expires)
+
+
+def test_sessions_are_found_by_user_and_hash_and_end(store):
+    store.create_user(user(1))
+    store.create_session(session())
+    assert store.get_session("u1", digest("t1")) == session()
+    assert store.get_session("u2", digest("t1")) is None  # another user's id
+    assert store.get_session("u1", digest("t2")) is None
+    store.delete_session("u1", digest("t1"))
+    assert store.get_session("u1", digest("t1")) is None
+    store.delete_session("u1", digest("t1"))  # ending it twice is fine
+
+
+def test_every_other_session_of_a_user_can_be_ended(store):
+    for token in ("t1", "t2", "t3"):
+        store.create_session(session(token=token))
+    store.create_session(session("u2", "t4"))
+    assert store.delete_sessions("u1", keep=digest("t2")) == 2
+    assert [store.get_session("u1", digest(t)) is not None for t in ("t1", "t2", "t3")] == [
+        False,
+        True,
+        False,
+    ]
+    assert store.get_session("u2", digest("t4")) is not None
+    assert store.delete_sessions("u1") == 1

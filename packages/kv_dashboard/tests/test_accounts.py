@@ -109,6 +109,35 @@ def test_login_logout_and_back(browser, ann):
     assert browser.get("/").status_code == 200
 
 
+def cookie(client, name: str) -> str:
+    found = client.get_cookie(name)
+    assert found is not None, f"no {name} cookie"
+    return found.value
+
+
+def test_logging_out_ends_the_session_on_the_server(browser, ann, new_browser):
+    """A copy of the session cookie taken before logout does not sign in after it."""
+    stolen = cookie(browser.client, "kv_dashboard")
+    assert browser.post("/logout").status_code == 302
+    thief = new_browser()
+    thief.client.set_cookie("kv_dashboard", stolen)
+    assert thief.get("/").status_code == 302
+    assert "/login" in thief.get("/").headers["Location"]
+
+
+def test_the_remember_cookie_dies_with_logout(browser, ann, new_browser):
+    browser.post("/logout")
+    browser.post("/login", {"email": "ann@example.com", "password": PASSWORD, "remember": "y"})
+    remember = cookie(browser.client, "remember_token")
+    returning = new_browser()  # the browser came back later: no session cookie, only this
+    returning.client.set_cookie("remember_token", remember)
+    assert returning.get("/").status_code == 200
+    browser.post("/logout")
+    again = new_browser()
+    again.client.set_cookie("remember_token", remember)
+    assert again.get("/").status_code == 302
+
+
 def test_keep_me_logged_in_sets_a_remember_cookie(browser, ann):
     browser.post("/logout")
     response = browser.post("/login", {"email": "ann@example.com", "password": PASSWORD})

@@ -84,6 +84,17 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser, kept on the server so that logging out ends it. Only the
+    SHA-256 of its secret is stored, as for API keys."""
+
+    user_id: str
+    token_hash: str
+    created_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """A user's request count in one month and their stored bytes now."""
 

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kv_core.errors import NotFound
 from kv_core.services import Services
+from kv_core.services.sessions import REMEMBERED_LIFETIME
 from kv_core.settings import Settings, build_services
 from kv_dashboard import formatting
 from kv_dashboard.accounts import init_login
@@ -45,6 +46,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_DURATION=REMEMBERED_LIFETIME,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session they belong to

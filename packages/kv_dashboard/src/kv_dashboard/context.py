@@ -30,4 +30,4 @@ def settings() -> Settings:
 
 def user_id() -> str:
     """The signed-in account's id (views that call this are behind login_required)."""
-    return str(current_user.get_id())
+    return str(current_user.id)

@@ -13,6 +13,7 @@ from kv_core.services.browse import Browse
 from kv_core.services.config import CoreConfig
 from kv_core.services.items import Items, KeyPage, Principal
 from kv_core.services.namespaces import Namespaces
+from kv_core.services.sessions import Sessions
 from kv_core.services.usage import UsageReport, UsageReports
 from kv_core.store import Store
 
@@ -29,6 +30,7 @@ class Services:
         self.items = Items(store, config, self.api_keys)
         self.usage = UsageReports(store, config, self.items.meter)
         self.browse = Browse(store, config)
+        self.sessions = Sessions(store, config)
 
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Namespaces",
     "Principal",
     "Services",
+    "Sessions",
     "UsageAlerts",
     "UsageReport",
     "UsageReports",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from kv_core.model import ApiKey, Item, Namespace, Usage, User
+from kv_core.model import ApiKey, Item, Namespace, Session, Usage, User
 from kv_core.store.requests import DeleteItem, PutItem, Written
 
 
@@ -33,6 +33,24 @@ class UserStore(Protocol):
 
     def iter_users(self) -> Iterator[User]:
         """Every user, in no particular order (for scheduled jobs)."""
+        ...
+
+
+class SessionStore(Protocol):
+    """The dashboard's signed-in browsers."""
+
+    def create_session(self, session: Session) -> None: ...
+
+    def get_session(self, user_id: str, token_hash: str) -> Session | None:
+        """The session, or ``None`` once it was ended (expired ones are the caller's to
+        refuse)."""
+        ...
+
+    def delete_session(self, user_id: str, token_hash: str) -> None: ...
+
+    def delete_sessions(self, user_id: str, *, keep: str | None = None) -> int:
+        """End every session of the user but the one whose hash is ``keep``; how many
+        ended."""
         ...
 
 
@@ -141,7 +159,14 @@ class ThrottlingStore(Protocol):
 
 
 class Store(
-    UserStore, NamespaceStore, ApiKeyStore, ItemStore, UsageStore, ThrottlingStore, Protocol
+    UserStore,
+    SessionStore,
+    NamespaceStore,
+    ApiKeyStore,
+    ItemStore,
+    UsageStore,
+    ThrottlingStore,
+    Protocol,
 ):
     """Storage for users, namespaces, API keys, items and usage."""
 

@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from kv_core.errors import Conflict, InvalidInput, TooManyAttempts, Unauthorized
-from kv_dashboard.accounts import Account
+from kv_dashboard.accounts import sign_in, sign_out
 from kv_dashboard.context import login_required, services
 from kv_dashboard.forms import LoginForm, SignupForm
 
@@ -42,7 +42,7 @@ def signup() -> ResponseReturnValue:
         except InvalidInput as exc:
             add_error(form.password if exc.code == "invalid_password" else form.email, exc.message)
         else:
-            login_user(Account(user))
+            sign_in(user)
             flash("Welcome! Create a namespace to start storing data.", "success")
             return redirect(url_for("namespaces.index"))
     status = 400 if form.errors else 200
@@ -67,7 +67,7 @@ def login() -> ResponseReturnValue:
             add_error(form.password, exc.message)
             status = 401
         else:
-            login_user(Account(user), remember=bool(form.remember.data))
+            sign_in(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
     if form.errors and status == 200:
         status = 400
@@ -77,6 +77,6 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    logout_user()
+    sign_out(current_user)
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))

@@ -99,3 +99,12 @@ def login_pk(subject: str) -> str:
 
 def parse_login_pk(pk: str) -> str:
     return _parse("LOGIN", pk)
+
+
+def session_sk(token_hash: str) -> str:
+    """A dashboard session, under its user (so that all of them can be ended at once)."""
+    return _build("SESSION", token_hash)
+
+
+def parse_session_sk(sk: str) -> str:
+    return _parse("SESSION", sk)

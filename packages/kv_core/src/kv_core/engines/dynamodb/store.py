@@ -9,12 +9,13 @@ from kv_core.engines.dynamodb.api_keys import ApiKeys
 from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.items import Items
 from kv_core.engines.dynamodb.namespaces import Namespaces
+from kv_core.engines.dynamodb.sessions import Sessions
 from kv_core.engines.dynamodb.throttling import Throttling
 from kv_core.engines.dynamodb.usage import UsageCounts
 from kv_core.engines.dynamodb.users import Users
 
 
-class DynamoStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backfill):
+class DynamoStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backfill):
     """The production engine: API keys may be cached and requests counted in batches,
     since every call is paid for."""
 

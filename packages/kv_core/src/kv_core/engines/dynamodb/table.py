@@ -8,6 +8,7 @@ The table is the seed's single-table design (keys.py)::
                                           request counts per month
     USER#<id>          NAMESPACE#<name>   namespace (GSI1: NAMESPACE#<id> / METADATA)
     USER#<id>          APIKEY#<key id>    API key (GSI1: APIKEY#<sha256> / METADATA)
+    USER#<id>          SESSION#<sha256>   dashboard session, expiring through the TTL
     NAMESPACE#<id>     KEY#<key>          item
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
@@ -82,6 +83,7 @@ class Entry(Model):
     requests = MapAttribute[str, Any](null=True)  # on PROFILE: YYYY-MM -> count
     failures = NumberAttribute(null=True)  # not `count`: that is Model.count
     window_start = UnicodeAttribute(null=True, attr_name="windowStart")
+    ends_at = UnicodeAttribute(null=True, attr_name="endsAt")  # a session's end, ISO
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
 
 

@@ -12,9 +12,9 @@ import json
 import sqlite3
 from typing import Any, TypeVar
 
-from kv_core.model import ApiKey, Item, Namespace, User
+from kv_core.model import ApiKey, Item, Namespace, Session, User
 
-Record = TypeVar("Record", User, Namespace, ApiKey)
+Record = TypeVar("Record", User, Namespace, ApiKey, Session)
 
 
 def fields(record: type[Any]) -> tuple[str, ...]:

@@ -122,7 +122,23 @@ ALTER TABLE login_failures RENAME TO login_attempts;
 ALTER TABLE login_attempts RENAME COLUMN email TO subject;
 """
 
-MIGRATIONS: tuple[str, ...] = (_FIRST_ROUND, _RESIZE_ONLY_WHEN_RESIZED, _LOGIN_ATTEMPTS)
+# The dashboard's sessions live on the server, so that logging out ends them.
+_SESSIONS = """
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions (user_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _FIRST_ROUND,
+    _RESIZE_ONLY_WHEN_RESIZED,
+    _LOGIN_ATTEMPTS,
+    _SESSIONS,
+)
 
 
 def version(db: sqlite3.Connection) -> int:

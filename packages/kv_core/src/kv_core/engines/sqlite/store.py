@@ -18,12 +18,13 @@ from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
 from kv_core.engines.sqlite.schema import migrate, version
+from kv_core.engines.sqlite.sessions import Sessions
 from kv_core.engines.sqlite.throttling import Throttling
 from kv_core.engines.sqlite.usage import UsageCounts
 from kv_core.engines.sqlite.users import Users
 
 
-class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
+class SqliteStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
     remote = False
