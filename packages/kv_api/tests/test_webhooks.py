@@ -186,3 +186,76 @@ def test_without_a_configured_secret_every_event_is_refused(tmp_path, assert_err
     settings = Settings.from_env({"KV_DATA_DIR": str(tmp_path), "KV_JWT_SECRET": "x" * 40})
     client = create_app(settings=settings).test_client()
     assert_error(deliver(client, {"event_id": "e"}), 401, "invalid_signature")
+
+
+def test_an_event_whose_application_failed_is_applied_when_sent_again(
+    app, client, account, user_id, monkeypatch
+):
+    store = app.extensions["kv_services"].store
+    real = store.apply_plan_event
+    calls = []
+
+    def failing_once(event):
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise ConnectionError("the store went away mid-event")
+        return real(event)
+
+    monkeypatch.setattr(store, "apply_plan_event", failing_once)
+    event = subscription_event("subscription.created", user_id)
+    assert deliver(client, event).status_code == 500  # Paddle sends it again
+    assert plan_of(account) == "free"
+    assert deliver(client, event).json["outcome"] == "applied"
+    assert plan_of(account) == "pro"
+    assert deliver(client, event).json["outcome"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": 5},
+        {"items": [5]},
+        {"items": [{"price": "pri_pro"}]},
+        {"items": [{"price": {"id": 7}}]},
+        {"status": ["active"]},
+        {"custom_data": "u1"},
+        {"custom_data": {"user_id": 42}},
+        {"id": None},
+        {"id": ["sub_1"]},
+    ],
+)
+def test_a_signed_event_of_the_wrong_shape_is_refused(
+    client, account, user_id, assert_error, change
+):
+    event = subscription_event("subscription.created", user_id)
+    event["data"].update(change)
+    assert_error(deliver(client, event), 400, "invalid_event")
+    assert plan_of(account) == "free"
+
+
+@pytest.mark.parametrize("occurred_at", [None, "yesterday", 5, "2026-11-25T10:00:00"])
+def test_a_subscription_event_needs_a_time_it_occurred(
+    client, account, user_id, assert_error, occurred_at
+):
+    event = subscription_event("subscription.created", user_id)
+    event["occurred_at"] = occurred_at
+    assert_error(deliver(client, event), 400, "invalid_event")
+    assert plan_of(account) == "free"
+
+
+def test_an_older_event_does_not_undo_a_newer_one(client, account, user_id):
+    newer = subscription_event("subscription.updated", user_id, "pri_scale", event_id="e_new")
+    newer["occurred_at"] = "2026-11-25T10:00:05.000001Z"
+    older = subscription_event("subscription.updated", user_id, "pri_pro", event_id="e_old")
+    older["occurred_at"] = "2026-11-25T10:00:05Z"
+    assert deliver(client, newer).json["outcome"] == "applied"
+    assert deliver(client, older).json["outcome"] == "stale"
+    assert plan_of(account) == "scale"
+
+
+def test_a_subscription_never_changes_another_accounts_plan(client, account, other, user_id):
+    assert deliver(client, subscription_event("subscription.created", user_id)).status_code == 200
+    hijack = subscription_event("subscription.updated", other.user_id, "pri_scale", event_id="e2")
+    hijack["occurred_at"] = "2026-11-25T11:00:00.000Z"
+    assert deliver(client, hijack).json["outcome"] == "foreign"
+    assert (plan_of(account), plan_of(other)) == ("pro", "free")

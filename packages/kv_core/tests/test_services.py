@@ -206,7 +206,9 @@ def test_a_plan_changed_by_billing_is_seen_at_once_in_this_instance(services, an
         {
             "event_id": "evt_1",
             "event_type": "subscription.created",
+            "occurred_at": "2026-11-25T10:00:00.000Z",
             "data": {
+                "id": "sub_1",
                 "status": "active",
                 "custom_data": {"user_id": ann.id},
                 "items": [{"price": {"id": "pri_pro"}}],

@@ -7,7 +7,7 @@ import pytest
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, Session, User
-from kv_core.store import DeleteItem, PutItem, RequestBatch
+from kv_core.store import DeleteItem, PlanEvent, PutItem, RequestBatch
 
 NOW = "2026-11-25T10:00:00.000Z"
 LATER = "2026-11-25T10:05:00.000Z"
@@ -481,3 +481,55 @@ def test_every_other_session_of_a_user_can_be_ended(store):
     ]
     assert store.get_session("u2", digest("t4")) is not None
     assert store.delete_sessions("u1") == 1
+
+
+# --- billing ----------------------------------------------------------------------------
+
+T1, T2, T3 = (f"2026-11-25T10:00:0{n}.000000Z" for n in (1, 2, 3))
+
+
+def plan_event(event_id, user_id="u1", sub="sub_1", occurred=T1, plan="pro"):
+    return PlanEvent(event_id, sub, user_id, occurred, plan, NOW)
+
+
+def test_a_plan_event_is_applied_once(store):
+    store.create_user(user(1))
+    assert store.apply_plan_event(plan_event("e1")) == "applied"
+    assert store.get_user("u1").plan == "pro"
+    assert store.apply_plan_event(plan_event("e1", plan="scale")) == "duplicate"
+    assert store.get_user("u1").plan == "pro"
+
+
+def test_an_older_event_does_not_undo_a_newer_one(store):
+    store.create_user(user(1))
+    assert store.apply_plan_event(plan_event("e2", occurred=T2, plan="scale")) == "applied"
+    assert store.apply_plan_event(plan_event("e1", occurred=T1, plan="free")) == "stale"
+    assert store.get_user("u1").plan == "scale"
+    assert store.apply_plan_event(plan_event("e1", occurred=T1, plan="free")) == "duplicate"
+    assert store.apply_plan_event(plan_event("e3", occurred=T3, plan="free")) == "applied"
+    assert store.get_user("u1").plan == "free"
+
+
+def test_a_subscription_changes_only_its_own_account(store):
+    store.create_user(user(1))
+    store.create_user(user(2))
+    assert store.apply_plan_event(plan_event("e1", "u1")) == "applied"
+    assert store.apply_plan_event(plan_event("e2", "u2", occurred=T2, plan="scale")) == "foreign"
+    assert (store.get_user("u1").plan, store.get_user("u2").plan) == ("pro", "free")
+    # Events that name no account go to the subscription's.
+    assert store.apply_plan_event(plan_event("e3", None, occurred=T3, plan="scale")) == "applied"
+    assert (store.get_user("u1").plan, store.get_user("u2").plan) == ("scale", "free")
+
+
+def test_an_event_for_no_known_account_is_ignored_and_not_recorded(store):
+    assert store.apply_plan_event(plan_event("e1", "nobody")) == "ignored"
+    assert store.apply_plan_event(plan_event("e2", None, sub="sub_new")) == "ignored"
+    store.create_user(User("nobody", "late@example.com", "h", "free", NOW, NOW))
+    assert store.apply_plan_event(plan_event("e1", "nobody")) == "applied"
+
+
+def test_has_mark(store):
+    assert not store.has_mark("paddle", "evt_1")
+    store.mark_once("paddle", "evt_1", NOW)
+    assert store.has_mark("paddle", "evt_1")
+    assert not store.has_mark("other", "evt_1")

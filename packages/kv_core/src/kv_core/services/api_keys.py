@@ -124,6 +124,11 @@ class ApiKeys:
         if self.cache is not None:
             self.cache.forget_where(lambda key, _: key.user_id == user_id)
 
+    def forget_all(self) -> None:
+        """Resolve every key afresh here."""
+        if self.cache is not None:
+            self.cache.forget_where(lambda key, user: True)
+
     def resolve(self, raw: str | None) -> tuple[ApiKey, User]:
         """The key and its owner for a raw key, or ``Unauthorized``."""
         if not raw or not looks_like_api_key(raw):

@@ -3,6 +3,7 @@ of its writes, and the refusals every engine raises, worded once."""
 
 from kv_core.store.port import (
     ApiKeyStore,
+    BillingStore,
     ItemStore,
     NamespaceStore,
     SessionStore,
@@ -11,14 +12,25 @@ from kv_core.store.port import (
     UsageStore,
     UserStore,
 )
-from kv_core.store.requests import ANY_ETAG, DeleteItem, PutItem, RequestBatch, Written
+from kv_core.store.requests import (
+    ANY_ETAG,
+    DeleteItem,
+    PlanEvent,
+    PlanOutcome,
+    PutItem,
+    RequestBatch,
+    Written,
+)
 
 __all__ = [
     "ANY_ETAG",
     "ApiKeyStore",
+    "BillingStore",
     "DeleteItem",
     "ItemStore",
     "NamespaceStore",
+    "PlanEvent",
+    "PlanOutcome",
     "PutItem",
     "RequestBatch",
     "SessionStore",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from kv_core.model import ApiKey, Item, Namespace, Session, Usage, User
-from kv_core.store.requests import DeleteItem, PutItem, Written
+from kv_core.store.requests import DeleteItem, PlanEvent, PlanOutcome, PutItem, Written
 
 
 class UserStore(Protocol):
@@ -137,6 +137,13 @@ class UsageStore(Protocol):
         ...
 
 
+class BillingStore(Protocol):
+    def apply_plan_event(self, event: PlanEvent) -> PlanOutcome:
+        """Change the account's plan and record the event, both or neither (see
+        :class:`~kv_core.store.PlanEvent` for the outcomes)."""
+        ...
+
+
 class ThrottlingStore(Protocol):
     """Once-only markers and login-attempt windows.
 
@@ -148,6 +155,10 @@ class ThrottlingStore(Protocol):
         """Record ``marker`` in ``scope``; True the first time, False ever after.
 
         Sent alerts use this to happen exactly once."""
+        ...
+
+    def has_mark(self, scope: str, marker: str) -> bool:
+        """Whether ``marker`` was recorded in ``scope``."""
         ...
 
     def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
@@ -165,6 +176,7 @@ class Store(
     ApiKeyStore,
     ItemStore,
     UsageStore,
+    BillingStore,
     ThrottlingStore,
     Protocol,
 ):

@@ -8,7 +8,7 @@ changed by the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from kv_core.model import Item
 
@@ -77,3 +77,27 @@ class Written:
     item: Item
     created: bool = False
     requests_total: int | None = None
+
+
+PlanOutcome = Literal["applied", "duplicate", "stale", "foreign", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEvent:
+    """A plan change from the payment provider, for the account that its subscription
+    belongs to.
+
+    The store applies it atomically with recording ``event_id``, so an event is applied
+    once or not at all: ``duplicate`` when it was recorded before; ``foreign`` when the
+    subscription belongs to another account than ``user_id``; ``stale`` when an event of
+    the subscription that occurred later was applied already; ``ignored`` when no account
+    is known (no ``user_id``, and a subscription not seen before). ``occurred_at`` is
+    UTC, ISO-8601 to the microsecond, so that its text orders as its time.
+    """
+
+    event_id: str
+    subscription_id: str
+    user_id: str | None
+    occurred_at: str
+    plan: str
+    now: str

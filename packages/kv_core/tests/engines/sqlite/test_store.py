@@ -214,3 +214,26 @@ def test_a_world_readable_file_of_an_earlier_version_is_made_private(tmp_path: P
     path.chmod(0o644)
     SqliteStore(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_plan_event_that_fails_half_way_records_nothing(tmp_path: Path):
+    """The event is recorded in the transaction that changes the plan: when the change
+    fails, so does the record, and the event applies when it comes again."""
+    from kv_core.store import PlanEvent
+
+    store = SqliteStore(tmp_path / "kv.sqlite3")
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    with sqlite3.connect(store.path) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE UPDATE OF plan ON users"
+            " BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+        )
+    event = PlanEvent("evt_1", "sub_1", "u1", "2026-11-25T10:00:00.000000Z", "pro", NOW)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.apply_plan_event(event)
+    assert not store.has_mark("paddle-event", "evt_1")
+    with sqlite3.connect(store.path) as db:
+        db.execute("DROP TRIGGER refuse")
+    assert store.apply_plan_event(event) == "applied"
+    assert store.get_user("u1").plan == "pro"
+    store.close()

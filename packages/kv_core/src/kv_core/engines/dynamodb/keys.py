@@ -108,3 +108,12 @@ def session_sk(token_hash: str) -> str:
 
 def parse_session_sk(sk: str) -> str:
     return _parse("SESSION", sk)
+
+
+def subscription_pk(subscription_id: str) -> str:
+    """A payment subscription: the account it belongs to, and its last applied event."""
+    return _build("SUBSCRIPTION", subscription_id)
+
+
+def parse_subscription_pk(pk: str) -> str:
+    return _parse("SUBSCRIPTION", pk)

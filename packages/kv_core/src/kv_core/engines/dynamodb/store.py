@@ -1,5 +1,6 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
-per concern (users, namespaces, api_keys, items, usage, throttling) over the table
+per concern (users, sessions, namespaces, api_keys, items, usage, billing, throttling)
+over the table
 (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
 counters (counters.py)."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from kv_core.engines.dynamodb.api_keys import ApiKeys
 from kv_core.engines.dynamodb.backfill import Backfill
+from kv_core.engines.dynamodb.billing import Billing
 from kv_core.engines.dynamodb.items import Items
 from kv_core.engines.dynamodb.namespaces import Namespaces
 from kv_core.engines.dynamodb.sessions import Sessions
@@ -15,7 +17,9 @@ from kv_core.engines.dynamodb.usage import UsageCounts
 from kv_core.engines.dynamodb.users import Users
 
 
-class DynamoStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backfill):
+class DynamoStore(
+    Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling, Backfill
+):
     """The production engine: API keys may be cached and requests counted in batches,
     since every call is paid for."""
 

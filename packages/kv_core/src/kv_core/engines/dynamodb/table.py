@@ -12,6 +12,7 @@ The table is the seed's single-table design (keys.py)::
     NAMESPACE#<id>     KEY#<key>          item
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
+    SUBSCRIPTION#<id>  METADATA           whose subscription, and its last applied event
     LOGIN#<subject>    METADATA           login attempts, expiring through the table's TTL
 """
 
@@ -84,6 +85,7 @@ class Entry(Model):
     failures = NumberAttribute(null=True)  # not `count`: that is Model.count
     window_start = UnicodeAttribute(null=True, attr_name="windowStart")
     ends_at = UnicodeAttribute(null=True, attr_name="endsAt")  # a session's end, ISO
+    occurred_at = UnicodeAttribute(null=True, attr_name="occurredAt")
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
 
 

@@ -23,6 +23,9 @@ class Throttling(Table):
             raise
         return True
 
+    def has_mark(self, scope: str, marker: str) -> bool:
+        return self._get(keys.marker_pk(scope), marker) is not None
+
     def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
         """Count within the open window, or start a new one; the record expires with it."""
         entry_class = self.Entry

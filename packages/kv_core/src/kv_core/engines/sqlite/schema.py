@@ -133,11 +133,21 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id);
 """
 
+# A payment subscription belongs to one account, and its events apply in order.
+_SUBSCRIPTIONS = """
+CREATE TABLE subscriptions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    occurred_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
     _LOGIN_ATTEMPTS,
     _SESSIONS,
+    _SUBSCRIPTIONS,
 )
 
 

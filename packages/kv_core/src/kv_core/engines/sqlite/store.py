@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from kv_core.engines.sqlite.api_keys import ApiKeys
+from kv_core.engines.sqlite.billing import Billing
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
@@ -24,7 +25,7 @@ from kv_core.engines.sqlite.usage import UsageCounts
 from kv_core.engines.sqlite.users import Users
 
 
-class SqliteStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
+class SqliteStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
     remote = False

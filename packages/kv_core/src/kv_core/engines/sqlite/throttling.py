@@ -21,6 +21,12 @@ class Throttling(Database):
             ).rowcount
         return bool(inserted)
 
+    def has_mark(self, scope: str, marker: str) -> bool:
+        found = self._read_one(
+            "SELECT 1 FROM markers WHERE scope = ? AND marker = ?", (scope, marker)
+        )
+        return found is not None
+
     def count_login_attempt(self, subject: str, now: str, window_seconds: int) -> int:
         since = _window_open_since(now, window_seconds)
         with self._write() as db:
