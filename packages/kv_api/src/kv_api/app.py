@@ -10,15 +10,12 @@ from flask_cors import CORS
 
 from kv_api import fast_path
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
+from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
 from kv_api.headers import request_id
 from kv_api.notify import make_notifier
-from kv_core.limits import LIMITS
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
-
-# Room for a maximal value written with whitespace; its compact size is checked later.
-MAX_BODY_BYTES = 4 * LIMITS.value_max_bytes
 
 
 def create_app(

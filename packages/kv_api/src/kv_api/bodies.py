@@ -10,9 +10,13 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from kv_api import strict_json
 from kv_core.errors import InvalidInput, PayloadTooLarge
+from kv_core.limits import LIMITS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+
+# Room for a maximal value written with whitespace; its compact size is checked later.
+MAX_BODY_BYTES = 4 * LIMITS.value_max_bytes
 
 
 def too_large(limit: int) -> PayloadTooLarge:
