@@ -30,17 +30,25 @@ def too_deep() -> InvalidInput:
     )
 
 
+def outside_strings(raw: bytes) -> bytes:
+    """``raw`` without its strings. Without an escaped quote every quote opens or
+    closes a string, so splitting at quotes is enough (and much faster)."""
+    if b'\\"' in raw:
+        return STRING.sub(b"", raw)
+    return b"".join(raw.split(b'"')[::2])
+
+
 def deeper_than(raw: bytes, limit: int) -> bool:
     """Whether the arrays and objects of ``raw`` nest more than ``limit`` levels.
 
-    A loop, not a recursion, and only for bodies with more than ``limit`` brackets in
-    all: most bodies cost two counts.
+    A loop over the brackets outside strings, not a recursion; only bodies with more
+    than ``limit`` brackets in all get that far, and most cost two counts.
     """
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
     depth = 0
-    for byte in STRING.sub(b"", raw).translate(None, NOT_BRACKETS):
-        if byte in OPENERS:
+    for bracket in outside_strings(raw).translate(None, NOT_BRACKETS):
+        if bracket in OPENERS:
             depth += 1
             if depth > limit:
                 return True
