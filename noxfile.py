@@ -195,20 +195,18 @@ def lambda_python(session: nox.Session) -> str:
 
 def package_deployment(session: nox.Session) -> dict[str, str]:
     """``npm ci`` and ``serverless package``, offline, with the zip's dependencies
-    installed for Lambda's Python; returns the environment it packaged with."""
-    build_env = Path(session.create_tmp()).resolve() / f"lambda-python{LAMBDA_PYTHON}"
-    if not (build_env / "bin" / "python").exists():
-        session.run(
-            "uv",
-            "venv",
-            "--seed",
-            "--python",
-            lambda_python(session),
-            str(build_env),
-            external=True,
-        )
+    installed for Lambda's Python; returns the environment it packaged with.
+
+    The build environment is made by the interpreter's own ``venv`` and so has the pip
+    that interpreter ships, as an operator's stock ``python3.12`` does, not a newer one.
+    """
+    build_env = Path(session.create_tmp()).resolve() / f"lambda-python{LAMBDA_PYTHON}-stock-pip"
+    python = build_env / "bin" / "python"
+    if not python.exists():
+        session.run(lambda_python(session), "-m", "venv", str(build_env), external=True)
+    session.run(str(python), "-m", "pip", "--version", external=True)
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-    env = {**OFFLINE_AWS, "KV_LAMBDA_PYTHON": str(build_env / "bin" / "python")}
+    env = {**OFFLINE_AWS, "KV_LAMBDA_PYTHON": str(python)}
     session.run("npx", "serverless", "package", "--stage", "dev", env=env, external=True)
     return env
 

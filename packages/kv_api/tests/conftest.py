@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import Flask, Response
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from kv_api import create_app
 from kv_core.settings import Settings
@@ -139,3 +142,27 @@ def assert_error():
 def new_account(client):
     """``new_account(email, namespace)``: another signed-up user with a namespace and key."""
     return lambda email, namespace: make_account(client, email, namespace)
+
+
+def send_chunked(
+    app: Flask, method: str, path: str, data: bytes, headers: dict[str, str]
+) -> Response:
+    """A request as a server hands a chunked one on: no ``CONTENT_LENGTH`` (which the
+    test client always sets), ``Transfer-Encoding: chunked`` and a terminated input."""
+    environ = EnvironBuilder(path, method=method, headers=headers).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update(
+        {
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.input_terminated": True,
+        }
+    )
+    body, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    return app.response_class(b"".join(body), status=status, headers=response_headers)
+
+
+@pytest.fixture
+def chunked(app) -> Callable[..., Response]:
+    """``chunked(method, path, data, headers)``: see :func:`send_chunked`."""
+    return lambda method, path, data, headers: send_chunked(app, method, path, data, headers)

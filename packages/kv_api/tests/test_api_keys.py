@@ -59,3 +59,28 @@ def test_bad_key_requests(account, assert_error, body, status, code):
     response = account.client.post("/v1/api-keys", json=body, headers=account.auth)
     assert_error(response, status, code)
     assert len(account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"namespace": "app", "name": "prod\\ud800"}', "invalid_json"),
+        (b'{"namespace": "app", "namespace": "app"}', "invalid_json"),
+        ('{"namespace": "app"}'.encode("utf-16"), "invalid_json"),
+        (b'{"namespace": "app", "name": ' + b"[" * 65 + b"]" * 65 + b"}", "too_deep"),
+    ],
+)
+def test_bodies_that_are_not_strict_json_create_no_key(account, assert_error, raw, code):
+    response = account.client.post(
+        "/v1/api-keys", data=raw, headers={**account.auth, "Content-Type": "application/json"}
+    )
+    assert_error(response, 400, code)
+    assert len(account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]) == 1
+
+
+def test_the_answer_with_a_raw_key_is_never_cached(account):
+    response = account.client.post("/v1/api-keys", json={"namespace": "app"}, headers=account.auth)
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    listed = account.client.get("/v1/api-keys", headers=account.auth)
+    assert "no-store" not in listed.headers.get("Cache-Control", "")

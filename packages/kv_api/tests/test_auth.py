@@ -118,3 +118,42 @@ def test_expired_and_foreign_tokens_are_refused(client, assert_error):
     for token in (expired, forged):
         response = client.get("/v1/usage", headers={"Authorization": f"Bearer {token}"})
         assert_error(response, 401, "invalid_token")
+
+
+def post_raw(client, path, raw: bytes, **headers):
+    return client.post(path, data=raw, headers={"Content-Type": "application/json", **headers})
+
+
+CREDENTIALS = '"email": "ann@example.com", "password": "s3cret-pass"'
+
+
+@pytest.mark.parametrize("path", ["/v1/auth/signup", "/v1/auth/login"])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"email": "ann\\ud800@example.com", "password": "s3cret-pass"}', "invalid_json"),
+        (b'{"email": "ann@example.com", "password": "s3cret-pass\\udfff"}', "invalid_json"),
+        (f"{{{CREDENTIALS}}}".encode("utf-16"), "invalid_json"),
+        (f"{{{CREDENTIALS}}}".encode("utf-32"), "invalid_json"),
+        (f'{{"email": "bob@example.com", {CREDENTIALS}}}'.encode(), "invalid_json"),
+        (f'{{{CREDENTIALS}, "x": {"[" * 5000}{"]" * 5000}}}'.encode(), "too_deep"),
+    ],
+)
+def test_bodies_that_are_not_strict_json_are_refused(client, assert_error, path, raw, code):
+    assert_error(post_raw(client, path, raw), 400, code)
+    assert signup(client).status_code == 201  # nothing was written before
+
+
+def test_a_chunked_account_body_over_the_limit_is_refused(client, assert_error, chunked):
+    body = b'{"email": "ann@example.com", "password": "s3cret-pass"}' + b" " * (1024 * 1024)
+    response = chunked("POST", "/v1/auth/signup", body, {"Content-Type": "application/json"})
+    assert_error(response, 413, "payload_too_large")
+    assert signup(client).status_code == 201
+
+
+def test_answers_with_a_token_are_never_cached(client):
+    assert signup(client).headers["Cache-Control"] == "no-store"
+    login = client.post(
+        "/v1/auth/login", json={"email": "ann@example.com", "password": "s3cret-pass"}
+    )
+    assert login.headers["Cache-Control"] == "no-store"

@@ -3,7 +3,6 @@ and hands Flask everything it does not handle whole."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import replace
 
@@ -164,11 +163,15 @@ def test_other_methods_and_conditional_writes_are_flasks(account, handed_on):
     assert account.put("k", 2, **{"If-Match": "*"}).status_code == 200
     assert account.put("n", 3, **{"If-None-Match": "*"}).status_code == 201
     assert account.client.delete("/v1/app/k", headers=key).status_code == 204
-    chunked = {"CONTENT_LENGTH": "", "wsgi.input_terminated": True}  # no length given
-    account.client.put(
-        "/v1/app/c", input_stream=io.BytesIO(b"1"), headers=key, environ_overrides=chunked
-    )
-    assert handed_on == ["/v1/app/k", "/v1/app/k", "/v1/app/n", "/v1/app/k", "/v1/app/c"]
+    assert handed_on == ["/v1/app/k", "/v1/app/k", "/v1/app/n", "/v1/app/k"]
+
+
+def test_a_chunked_put_is_the_fast_paths_too(account, handed_on, chunked):
+    """A body without a length is read to the limit plus one byte here as in Flask."""
+    put = chunked("PUT", "/v1/app/c", b"[1, 2]", account.key_header)
+    assert put.status_code == 201
+    assert account.get("c").json["value"] == [1, 2]
+    assert handed_on == []
 
 
 @pytest.fixture
@@ -224,6 +227,13 @@ def test_writes_are_answered_alike(client, twin, assert_error):
         ("PUT", "/v1/app/big", big, {}),
         ("PUT", "/v1/app/huge", b"[" + b"1," * (600 * 1024) + b"1]", {}),
         ("PUT", "/v1/app/" + "k" * 600, b"1", {}),
+        ("PUT", "/v1/app/deep", b"[" * 65 + b"]" * 65, {}),
+        ("PUT", "/v1/app/deeper", b"[" * 5000 + b"]" * 5000, {}),
+        ("PUT", "/v1/app/twice", b'{"a": 1, "a": 2}', {}),
+        ("PUT", "/v1/app/half", b'"\\ud800"', {}),
+        ("PUT", "/v1/app/wide", '"x"'.encode("utf-16"), {}),
+        ("PUT", "/v1/app/bad%FF", b"1", {}),
+        ("GET", "/v1/app/bad%FE", None, {}),
         ("PUT", "/v1/app/k", b"1", {"x-api-key": "kv_not-a-real-key"}),
         ("PUT", "/v1/other/k", b"1", {}),
         ("GET", "/v1/app/user:1", None, {}),
@@ -232,7 +242,10 @@ def test_writes_are_answered_alike(client, twin, assert_error):
     fast, slow = replay(client, steps), replay(twin.test_client(), steps)
     assert fast == slow
     codes = [answer[0] for answer in fast]
-    assert codes == [201, 200, 201, 201, 400, 400, 400, 400, 413, 413, 400, 401, 403, 200, 404]
+    assert codes[:11] == [201, 200, 201, 201, 400, 400, 400, 400, 413, 413, 400]
+    assert codes[11:] == [400, 400, 400, 400, 400, 400, 400, 401, 403, 200, 404]
+    refusals = [fast[i][1]["code"] for i in range(11, 18)]
+    assert refusals == [*["too_deep"] * 2, *["invalid_json"] * 3, *["invalid_key"] * 2]
 
 
 def test_a_refused_write_is_answered_alike(client, twin, monkeypatch):
@@ -259,3 +272,23 @@ def test_with_cors_configured_flask_answers_every_get(app, account):
     account.put("k", 1)
     got = api.test_client().get("/v1/app/k", headers=account.key_header)
     assert got.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
+def test_with_cors_configured_the_log_says_once_why_the_fast_path_is_off(app, caplog):
+    services, settings = app.extensions["kv_services"], app.extensions["kv_settings"]
+    cors = replace(settings, cors_origins=("https://app.example.com",))
+    with caplog.at_level("WARNING", logger="kv_api.fast_path"):
+        api = create_app({"TESTING": True}, services=services, settings=cors)
+        for _ in range(3):
+            api.test_client().get("/v1/health")
+    (record,) = [r for r in caplog.records if r.name == "kv_api.fast_path"]
+    assert record.levelname == "WARNING"
+    assert "CORS" in record.getMessage()
+
+
+def test_without_cors_the_fast_path_says_nothing(app, caplog):
+    services, settings = app.extensions["kv_services"], app.extensions["kv_settings"]
+    with caplog.at_level("DEBUG", logger="kv_api.fast_path"):
+        api = create_app({"TESTING": True}, services=services, settings=settings)
+    assert isinstance(api.wsgi_app, FastPath)
+    assert [r for r in caplog.records if r.name == "kv_api.fast_path"] == []

@@ -1,5 +1,7 @@
 """What every response carries: request ids, JSON errors, CORS for allowed origins."""
 
+import io
+
 import pytest
 
 from kv_api import create_app
@@ -77,3 +79,40 @@ def test_cors_exposes_headers_and_ignores_other_origins(cors_client):
 def test_no_cors_headers_without_configured_origins(client):
     response = client.get("/v1/health", headers={"Origin": "https://example.com"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1", 404),
+        ("GET", "/v1/", 404),
+        ("GET", "/v1//x", 404),
+        ("PROPFIND", "/v1/app/", 404),
+        ("BREW", "/v1/app", 405),
+        ("TRACE", "/v1/app/k", 405),
+        ("PATCH", "/v1/health", 405),
+        ("DELETE", "/v1/namespaces", 405),
+    ],
+)
+def test_unknown_addresses_and_odd_methods_answer_json(client, assert_error, method, path, status):
+    response = client.open(path, method=method)
+    assert_error(response, status, "not_found" if status == 404 else "method_not_allowed")
+
+
+def test_a_body_over_the_limit_is_a_json_413_before_it_is_read(client, assert_error):
+    response = client.post(
+        "/v1/auth/signup",
+        input_stream=io.BytesIO(b"{}"),
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(8 * 1024 * 1024)},
+    )
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_a_routing_redirect_answers_json(app, assert_error):
+    """Werkzeug answers its own redirects (to the slash a rule ends with) in HTML,
+    past Flask's error handlers; under /v1 the body is JSON too."""
+    app.add_url_rule("/v1/folder/", "folder", lambda: "")
+    response = app.test_client().get("/v1/folder?x=1")
+    assert_error(response, 308, "permanent_redirect")
+    assert response.headers["Location"].endswith("/v1/folder/?x=1")

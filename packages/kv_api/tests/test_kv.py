@@ -113,6 +113,12 @@ def put_raw(account, key, data, **headers):
     )
 
 
+# Conditional writes go through the Flask view, the others through the fast path.
+PATHS = pytest.mark.parametrize("headers", [{}, {"If-None-Match": "*"}], ids=["fast", "flask"])
+MIB = 1024 * 1024
+
+
+@PATHS
 @pytest.mark.parametrize(
     ("data", "status", "code"),
     [
@@ -123,12 +129,47 @@ def put_raw(account, key, data, **headers):
         (b"\xff\xfe", 400, "invalid_json"),
         (json.dumps("x" * (256 * 1024)).encode(), 413, "value_too_large"),
         (b"[" + b"1," * (600 * 1024) + b"1]", 413, "payload_too_large"),
+        (b"[" * 65 + b"]" * 65, 400, "too_deep"),
+        (b"[" * 970 + b"]" * 970, 400, "too_deep"),
+        (b"[" * 5000 + b"]" * 5000, 400, "too_deep"),
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, 400, "too_deep"),
+        ('{"a": "é"}'.encode("utf-16"), 400, "invalid_json"),
+        ('{"a": "é"}'.encode("utf-32-le"), 400, "invalid_json"),
+        (b'{"a": 1, "a": 2}', 400, "invalid_json"),
+        (b'"\\ud800"', 400, "invalid_json"),
+        (b'{"k": ["\\udfff"]}', 400, "invalid_json"),
     ],
 )
-def test_bad_bodies(account, assert_error, data, status, code):
-    assert_error(put_raw(account, "k", data), status, code)
+def test_bad_bodies(account, assert_error, data, status, code, headers):
+    assert_error(put_raw(account, "k", data, **headers), status, code)
     assert account.list_keys() == []
     assert account.usage()["storage"]["usedBytes"] == 0
+
+
+@PATHS
+def test_a_chunked_body_over_the_limit_is_refused_not_cut(account, assert_error, chunked, headers):
+    """The audit's case: a small value, then spaces and garbage past the 1 MiB limit."""
+    data = b'{"a":1}' + b" " * MIB + b"garbage"
+    response = chunked("PUT", "/v1/app/k", data, {**account.key_header, **headers})
+    assert_error(response, 413, "payload_too_large")
+    assert account.list_keys() == []
+    assert account.usage()["storage"]["usedBytes"] == 0
+
+
+@PATHS
+def test_a_chunked_body_within_the_limit_is_read_whole(account, chunked, headers):
+    value = {"a": 1, "pad": "x" * 1000}
+    data = json.dumps(value).encode() + b" " * (MIB - 2000)
+    assert chunked("PUT", "/v1/app/k", data, {**account.key_header, **headers}).status_code == 201
+    assert account.get("k").json["value"] == value
+
+
+def test_as_deep_as_the_limit_is_stored_read_and_deleted(account):
+    value = json.loads("[" * 64 + "]" * 64)
+    assert account.put("deep", value).status_code == 201
+    assert account.get("deep").json["value"] == value
+    deleted = account.client.delete("/v1/app/deep", headers=account.key_header)
+    assert deleted.status_code == 204
 
 
 def test_largest_value_fits(account):
@@ -136,10 +177,31 @@ def test_largest_value_fits(account):
     assert account.put("big", value).status_code == 201
 
 
-@pytest.mark.parametrize("key", ["x" * 513, "é" * 257, "a%00b", "tab%09", "del%7F"])
-def test_bad_keys(account, assert_error, key):
-    assert_error(put_raw(account, key, b"1"), 400, "invalid_key")
+@PATHS
+@pytest.mark.parametrize(
+    "key",
+    ["x" * 513, "é" * 257, "a%00b", "tab%09", "del%7F", "bad%FF", "bad%FE", "%C3%28", "%ED%A0%80"],
+)
+def test_bad_keys(account, assert_error, key, headers):
+    assert_error(put_raw(account, key, b"1", **headers), 400, "invalid_key")
     assert account.list_keys() == []
+    assert account.usage()["storage"]["usedBytes"] == 0
+
+
+@pytest.mark.parametrize("key", ["bad%FF", "bad%FE", "x%80y"])
+def test_invalid_utf8_keys_are_refused_by_every_method(account, assert_error, key):
+    account.put("bad\ufffd", 1)
+    for method in ("get", "delete"):
+        response = getattr(account.client, method)(f"/v1/app/{key}", headers=account.key_header)
+        assert_error(response, 400, "invalid_key")
+    assert_error(account.get(key, **{"If-None-Match": "*"}), 400, "invalid_key")
+    assert account.get("bad%EF%BF%BD").json["value"] == 1  # a real U+FFFD is a key
+
+
+@PATHS
+def test_a_real_replacement_character_is_a_valid_key(account, headers):
+    assert put_raw(account, "ok%EF%BF%BD", b"1", **headers).status_code == 201
+    assert account.list_keys() == ["ok\ufffd"]
 
 
 @pytest.mark.parametrize(
@@ -149,6 +211,12 @@ def test_bad_keys(account, assert_error, key):
         ("limit=1001", "invalid_limit"),
         ("limit=abc", "invalid_limit"),
         ("limit=-5", "invalid_limit"),
+        ("limit=1_0", "invalid_limit"),
+        ("limit=%2B5", "invalid_limit"),
+        ("limit=%205", "invalid_limit"),
+        ("limit=5%20", "invalid_limit"),
+        ("limit=%EF%BC%95", "invalid_limit"),  # a full-width 5
+        ("limit=", "invalid_limit"),
         ("cursor=forged", "invalid_cursor"),
         ("cursor=eyJhIjoxfQ.c2lnbmF0dXJl", "invalid_cursor"),
     ],

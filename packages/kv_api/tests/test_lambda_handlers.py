@@ -71,6 +71,18 @@ def test_a_key_with_encoded_slashes(handlers, account):
     assert body_of(listed) == {"keys": ["folder/nested/key"], "cursor": None}
 
 
+@pytest.mark.parametrize("raw_key", ["bad%FF", "bad%FE"])
+def test_invalid_utf8_in_a_key_is_refused_on_lambda_too(handlers, account, raw_key):
+    """serverless-wsgi decodes the path with replacement; the event's rawPath has the
+    bytes."""
+    put = event("put-encoded-slash.json", account.api_key)
+    put["rawPath"] = f"/v1/app/{raw_key}"
+    response = handlers.api(put, None)
+    assert response["statusCode"] == 400, response
+    assert body_of(response)["code"] == "invalid_key"
+    assert account.list_keys() == []
+
+
 def test_errors_come_back_as_json(handlers, account):
     response = handlers.api(event("get-item.json", "kv_" + "x" * 32), None)
     assert response["statusCode"] == 401

@@ -65,3 +65,22 @@ def test_delete_takes_items_and_keys_with_it(account, assert_error):
 def test_delete_unknown(account, assert_error):
     response = account.client.delete("/v1/namespaces/nope", headers=account.auth)
     assert_error(response, 404, "namespace_not_found")
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"name": "app\\ud800"}', "invalid_json"),
+        (b'{"name": "\\udc00"}', "invalid_json"),
+        (b'{"name": "two", "name": "three"}', "invalid_json"),
+        ('{"name": "wide"}'.encode("utf-16-le"), "invalid_json"),
+        (b'{"name": "deep", "x": ' + b"[" * 65 + b"]" * 65 + b"}", "too_deep"),
+    ],
+)
+def test_bodies_that_are_not_strict_json_create_nothing(account, assert_error, raw, code):
+    response = account.client.post(
+        "/v1/namespaces", data=raw, headers={**account.auth, "Content-Type": "application/json"}
+    )
+    assert_error(response, 400, code)
+    listed = account.client.get("/v1/namespaces", headers=account.auth).json["namespaces"]
+    assert [n["name"] for n in listed] == ["app"]

@@ -259,3 +259,50 @@ def test_a_subscription_never_changes_another_accounts_plan(client, account, oth
     hijack["occurred_at"] = "2026-11-25T11:00:00.000Z"
     assert deliver(client, hijack).json["outcome"] == "foreign"
     assert (plan_of(account), plan_of(other)) == ("pro", "free")
+
+
+def deliver_raw(client, body: bytes, *, header: str | None = None):
+    ts = int(time.time())
+    return client.post(
+        "/v1/webhooks/paddle",
+        data=body,
+        headers={
+            "Paddle-Signature": header or f"ts={ts};h1={paddle.sign(SECRET, ts, body)}",
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def signed_bodies(user_id: str) -> dict[str, tuple[bytes, str]]:
+    """Signed bodies that are not strict JSON, each with the code it gets."""
+    event = subscription_event("subscription.created", user_id)
+    text = json.dumps(event)
+    lone_id = subscription_event("subscription.created", user_id, event_id="evt_\ud800")
+    lone_price = subscription_event("subscription.created", user_id, price="pri_\udfff")
+    return {
+        "deep": (b'{"event_id": "e", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}", "too_deep"),
+        "lone surrogate id": (json.dumps(lone_id).encode(), "invalid_event"),
+        "lone surrogate price": (json.dumps(lone_price).encode(), "invalid_event"),
+        "utf-16": (text.encode("utf-16"), "invalid_event"),
+        "duplicate key": ((text[:-1] + ', "event_id": "evt_2"}').encode(), "invalid_event"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["deep", "lone surrogate id", "lone surrogate price", "utf-16", "duplicate key"]
+)
+def test_signed_bodies_that_are_not_strict_json_change_nothing(
+    client, account, user_id, assert_error, case
+):
+    body, code = signed_bodies(user_id)[case]
+    assert_error(deliver_raw(client, body), 400, code)
+    assert plan_of(account) == "free"
+    applied = deliver(client, subscription_event("subscription.created", user_id))
+    assert applied.json == {"received": True, "outcome": "applied"}  # not recorded as seen
+
+
+@pytest.mark.parametrize("ts", ["\u00b2", "\uff11\uff12", "1_0"])
+def test_a_timestamp_of_other_digits_is_a_bad_signature(client, assert_error, ts):
+    body = b'{"event_id": "e"}'
+    response = deliver_raw(client, body, header=f"ts={ts};h1={paddle.sign(SECRET, 10, body)}")
+    assert_error(response, 401, "invalid_signature")

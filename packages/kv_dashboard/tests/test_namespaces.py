@@ -59,6 +59,7 @@ def test_cards_show_counts_bytes_and_status(browser, ann, key, services):
 def test_generate_a_key_shows_it_once(browser, ann, services):
     response = browser.post("/namespaces/app/keys", {"name": "ci", "access": "read-only"})
     assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
     raw = re.search(r'<code id="raw-key">(kv_[^<]+)</code>', response.text).group(1)
     key, _ = services.api_keys.resolve(raw)
     assert (key.name, key.access) == ("ci", "read-only")

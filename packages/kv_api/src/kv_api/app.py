@@ -8,17 +8,14 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_cors import CORS
 
+from kv_api import fast_path
 from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
+from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
-from kv_api.fast_path import FastPath
 from kv_api.headers import request_id
 from kv_api.notify import make_notifier
-from kv_core.limits import LIMITS
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
-
-# Room for a maximal value written with whitespace; its compact size is checked later.
-MAX_BODY_BYTES = 4 * LIMITS.value_max_bytes
 
 
 def create_app(
@@ -87,8 +84,6 @@ def create_app(
         response.headers["X-Request-Id"] = request_id(request.headers.get("X-Request-Id"))
         return response
 
-    # flask-cors adds its headers to every answer, so with CORS it all stays Flask's.
-    if app.config.get("FAST_PATH", True) and not settings.cors_origins:
-        app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    fast_path.install(app, cors=bool(settings.cors_origins))
 
     return app

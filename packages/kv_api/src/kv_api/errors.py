@@ -1,6 +1,7 @@
 """The one place where domain errors become HTTP responses.
 
-Every error body is ``{"error": "<sentence for a person>", "code": "<snake_case>"}``.
+Every error body is ``{"error": "<sentence for a person>", "code": "<snake_case>"}``,
+and so is the body of a routing redirect, which Flask would answer in HTML.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from kv_core.errors import (
     Conflict,
@@ -90,7 +92,24 @@ def handle_unexpected(error: Exception, json: JSONProvider | None = None) -> Res
     return error_response(500, "Something went wrong on our side.", "internal_error", json)
 
 
+def json_redirect() -> Response | None:
+    """A routing redirect as JSON with its ``Location``.
+
+    Flask hands werkzeug's ``RequestRedirect`` back untouched, past every error handler,
+    so it is answered here, before the view it would have reached.
+    """
+    redirect = request.routing_exception
+    if not isinstance(redirect, RequestRedirect):
+        return None
+    response = error_response(
+        redirect.code, f"This address is now {redirect.new_url}.", "permanent_redirect"
+    )
+    response.headers["Location"] = redirect.new_url
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(KVError, handle_kv_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(json_redirect)

@@ -5,24 +5,28 @@ Flask's per-request work (contexts, URL adapter, hooks) costs about as much as a
 ``GET`` itself. This path runs the same services, body parser, error mapping and header
 helpers as the ``kv`` blueprint, and hands Flask every request it does not handle
 whole: other methods and addresses, reserved names, conditional requests
-(``If-Match``, ``If-None-Match``) and bodies without a length or over the limit. It is
-not installed when CORS is configured, since flask-cors adds its headers to every
-answer. A test holds the two paths to the same answers.
+(``If-Match``, ``If-None-Match``). Bodies are read as Flask's path reads them, to the
+limit plus one byte whatever the transfer encoding. It is not installed when CORS is
+configured, since flask-cors adds its headers to every answer; :func:`install` says so
+in the log. A test holds the two paths to the same answers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
-from werkzeug.wsgi import get_input_stream, get_path_info
+from werkzeug.wsgi import get_path_info
 
-from kv_api.blueprints.kv import bp, item_response, written_response
-from kv_api.bodies import parse_json
+from kv_api.answers import item_response, written_response
+from kv_api.blueprints.kv import bp
+from kv_api.bodies import parse_json, read_body
 from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
 from kv_api.headers import quota_headers, request_id
+from kv_api.raw_path import require_utf8_path
 from kv_core.errors import KVError
 from kv_core.names import RESERVED_NAMESPACES
 from kv_core.services import Principal, Services
@@ -32,6 +36,21 @@ if TYPE_CHECKING:
 
 PREFIX = f"{bp.url_prefix}/"  # the kv blueprint's, whose GET and PUT this serves
 CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
+log = logging.getLogger(__name__)
+
+
+def install(app: Flask, *, cors: bool) -> None:
+    """Put the fast path in front of ``app`` unless ``FAST_PATH`` is off or CORS is
+    configured; in that case say once, in the log, why every request goes to Flask."""
+    if not app.config.get("FAST_PATH", True):
+        return
+    if cors:
+        log.warning(
+            "The fast path for item GET and PUT is off: CORS is configured (KV_CORS_ORIGINS),"
+            " and flask-cors adds its headers in Flask. Every request goes through Flask."
+        )
+        return
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 class FastPath:
@@ -53,6 +72,7 @@ class FastPath:
             principal = services.items.authorize(
                 environ.get("HTTP_X_API_KEY"), namespace, write=write
             )
+            require_utf8_path(environ)
             if write:
                 response = self._put(services, principal, key, environ)
             else:
@@ -77,11 +97,6 @@ class FastPath:
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "PUT") or any(name in environ for name in CONDITIONS):
             return None
-        if method == "PUT":
-            length = environ.get("CONTENT_LENGTH", "")
-            limit = self.app.config["MAX_CONTENT_LENGTH"]
-            if not length.isdigit() or (limit is not None and int(length) > limit):
-                return None
         path = get_path_info(environ)
         if not path.startswith(PREFIX):
             return None
@@ -96,6 +111,6 @@ class FastPath:
     def _put(
         self, services: Services, principal: Principal, key: str, environ: WSGIEnvironment
     ) -> Response:
-        body = get_input_stream(environ, max_content_length=self.app.config["MAX_CONTENT_LENGTH"])
-        item, created = services.items.put(principal, key, parse_json(body.read()))
+        body = read_body(environ, int(self.app.config["MAX_CONTENT_LENGTH"]))
+        item, created = services.items.put(principal, key, parse_json(body))
         return written_response(self.app.json, item, created)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from flask import Response
+
 from kv_core.services import Principal
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -26,3 +28,10 @@ def quota_headers(principal: Principal | None) -> dict[str, str]:
         "X-RateLimit-Limit": str(principal.plan.requests_per_month),
         "X-RateLimit-Remaining": str(principal.requests_remaining),
     }
+
+
+def no_store(response: Response) -> Response:
+    """Mark an answer that shows a secret (a raw API key, a session token) as one that
+    no cache may keep."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

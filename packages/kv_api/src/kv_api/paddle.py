@@ -35,7 +35,7 @@ def verify(
     signatures: list[str] = []
     for part in header.split(";"):
         name, _, value = part.strip().partition("=")
-        if name == "ts" and value.isdigit():
+        if name == "ts" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif name == "h1" and value:
             signatures.append(value)

@@ -13,6 +13,7 @@ class Limits:
     list_limit_min: int = 1
     list_limit_max: int = 1000
     list_limit_default: int = 100
+    json_max_depth: int = 64
     warning_ratio: float = 0.8
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kv_core.errors import NotFound
 from kv_core.services import Services
@@ -89,6 +90,22 @@ def register_error_pages(app: Flask) -> None:
     def not_found(error: Exception) -> ResponseReturnValue:
         message = error.message if isinstance(error, NotFound) else "There is no such page."
         return render_template("error.html", title="Not found", message=message), 404
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        """werkzeug's other refusals (405, 413...) as the dashboard's own page."""
+        status = error.code or 500
+        if status >= 500:
+            return server_error(error)
+        title = error.name or "Request refused"
+        message = "The dashboard cannot answer this request. Go back and try again."
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: Exception) -> ResponseReturnValue:
+        """A page of our own that needs no store or session, since either may be what
+        failed; the error itself goes to the log (Flask logs it), never to the page."""
+        return render_template("500.html"), 500
 
 
 def security_headers(response: Response) -> Response:

@@ -44,7 +44,9 @@ def type_of(schema: Schema) -> str:
         if k in schema
     ]
     bounds = [
-        f"{k} {schema[k]}" for k in ("minimum", "maximum", "minLength", "default") if k in schema
+        f"{k} {schema[k]}"
+        for k in ("minimum", "maximum", "minLength", "maxLength", "default")
+        if k in schema
     ]
     extra = ", ".join(details + bounds)
     return f"{text} ({extra})" if extra else text

@@ -1,4 +1,5 @@
-"""A signed-in user's API keys. The raw key is in the creation response only."""
+"""A signed-in user's API keys. The raw key is in the creation response only,
+which no cache may keep."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from kv_api.bodies import json_object, required_string, string_field
 from kv_api.context import services
+from kv_api.headers import no_store
 from kv_api.shapes import api_key_json
 from kv_api.tokens import signed_in
 
@@ -23,7 +25,7 @@ def create() -> ResponseReturnValue:
         name=string_field(body, "name", required=False),
         access=string_field(body, "access", required=False) or "read-write",
     )
-    return jsonify(apiKey=created.raw, key=api_key_json(created.key)), 201
+    return no_store(jsonify(apiKey=created.raw, key=api_key_json(created.key))), 201
 
 
 @bp.get("")

@@ -1,4 +1,4 @@
-"""Sign up and log in: both answer with a session token and the user."""
+"""Sign up and log in: both answer with a session token and the user, never cached."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from kv_api.bodies import json_object, required_string
 from kv_api.context import services
+from kv_api.headers import no_store
 from kv_api.shapes import user_json
 from kv_api.tokens import issue_token
 
@@ -19,7 +20,7 @@ def signup() -> ResponseReturnValue:
     user = services().accounts.signup(
         required_string(body, "email"), required_string(body, "password")
     )
-    return jsonify(token=issue_token(user), user=user_json(user)), 201
+    return no_store(jsonify(token=issue_token(user), user=user_json(user))), 201
 
 
 @bp.post("/login")
@@ -30,4 +31,4 @@ def login() -> ResponseReturnValue:
         required_string(body, "password"),
         client=request.remote_addr or "",
     )
-    return jsonify(token=issue_token(user), user=user_json(user))
+    return no_store(jsonify(token=issue_token(user), user=user_json(user)))

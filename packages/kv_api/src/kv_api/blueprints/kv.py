@@ -6,23 +6,24 @@ are keys.
 
 from __future__ import annotations
 
-from typing import cast
+import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
-from flask.json.provider import JSONProvider
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import PathConverter
 
-from kv_api.bodies import parse_json
+from kv_api.answers import item_response, parse_etag, quote_etag, written_response
+from kv_api.bodies import parse_json, request_body
 from kv_api.context import services
 from kv_api.headers import quota_headers
+from kv_api.raw_path import require_utf8_path
 from kv_core.errors import InvalidInput, NotFound
-from kv_core.model import Item
 from kv_core.names import RESERVED_NAMESPACES
 from kv_core.services import Principal
 
 bp = Blueprint("kv", __name__, url_prefix="/v1")
+DIGITS = re.compile(r"[0-9]+")
 
 
 class KeyConverter(PathConverter):
@@ -44,43 +45,18 @@ def _principal(namespace: str, *, write: bool) -> Principal:
         raise NotFound("There is nothing at this address.", code="not_found")
     principal = services().items.authorize(request.headers.get("x-api-key"), namespace, write=write)
     g.principal = principal
+    require_utf8_path(request.environ)
     return principal
 
 
-def quote_etag(item: Item) -> str:
-    return f'"{item.etag}"'
-
-
-def item_response(json: JSONProvider, item: Item) -> Response:
-    """A GET's answer (the Flask view's and the fast path's)."""
-    response = cast(
-        Response,
-        json.response(
-            key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
-        ),
-    )
-    response.headers["ETag"] = quote_etag(item)
-    return response
-
-
-def written_response(json: JSONProvider, item: Item, created: bool) -> Response:
-    """A PUT's answer (the Flask view's and the fast path's)."""
-    response = cast(
-        Response, json.response(key=item.key, version=item.version, updatedAt=item.updated_at)
-    )
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = quote_etag(item)
-    return response
-
-
-def parse_etag(header: str | None) -> str | None:
-    """An ``If-Match`` value as the store compares it: ``*`` or a bare etag."""
-    if header is None:
+def parse_limit(raw: str | None) -> int | None:
+    """``limit`` as plain ASCII digits: ``int()`` would also take ``1_0``, ``+5``, `` 5``
+    and other scripts' digits."""
+    if raw is None:
         return None
-    value = header.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    return value.strip('"') if value != "*" else "*"
+    if not DIGITS.fullmatch(raw):
+        raise InvalidInput("limit must be a whole number.", code="invalid_limit")
+    return int(raw)
 
 
 @bp.get("/<namespace>/<key:key>")
@@ -94,7 +70,7 @@ def get_item(namespace: str, key: str) -> ResponseReturnValue:
 @bp.put("/<namespace>/<key:key>")
 def put_item(namespace: str, key: str) -> ResponseReturnValue:
     principal = _principal(namespace, write=True)
-    value = parse_json(request.get_data(cache=False))
+    value = parse_json(request_body())
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None and if_none_match.strip() != "*":
         raise InvalidInput(
@@ -121,17 +97,10 @@ def delete_item(namespace: str, key: str) -> ResponseReturnValue:
 @bp.get("/<namespace>")
 def list_keys(namespace: str) -> ResponseReturnValue:
     principal = _principal(namespace, write=False)
-    raw_limit = request.args.get("limit")
-    limit: int | None = None
-    if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise InvalidInput("limit must be a whole number.", code="invalid_limit") from None
     page = services().items.list(
         principal,
         prefix=request.args.get("prefix", ""),
-        limit=limit,
+        limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor") or None,
     )
     return jsonify(keys=page.keys, cursor=page.cursor)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -110,8 +120,12 @@ def create_key(name: str) -> ResponseReturnValue:
     except InvalidInput as exc:
         add_error(form.name, exc.message)
         return render_keys(namespace, form, status=400)
-    # Rendered, not redirected: the raw key is shown this once and never stored.
-    return render_keys(namespace, ApiKeyForm(formdata=None), created=created, status=201)
+    # Rendered, not redirected: the raw key is shown this once, never stored or cached.
+    page = make_response(
+        render_keys(namespace, ApiKeyForm(formdata=None), created=created, status=201)
+    )
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @bp.get("/<name>/keys")

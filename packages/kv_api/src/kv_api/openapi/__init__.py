@@ -1,0 +1,67 @@
+"""The whole API contract as one OpenAPI 3.1 document.
+
+This is the one description of the API: each module here describes the routes of the
+blueprint of the same name (:mod:`kv_api.blueprints`), a test holds the two to each
+other in both directions, and the site renders its API reference from the document.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from kv_api.openapi import api_keys, auth, kv, meta, namespaces, usage, webhooks
+from kv_api.openapi.common import ERROR_SCHEMAS, Schema
+
+# In the order the reference presents them.
+FRAGMENTS = (auth, namespaces, api_keys, usage, kv, webhooks, meta)
+
+INFO: Schema = {
+    "title": "KV Storage API",
+    "version": "1.0.0",
+    "description": (
+        "Store and fetch JSON values over REST. Account endpoints take a"
+        " session token from signup or login; the data plane takes a"
+        " namespace-scoped API key in `x-api-key`. Every error is"
+        ' `{"error": "...", "code": "..."}` and every response carries'
+        " `X-Request-Id`."
+    ),
+}
+TAGS: list[Schema] = [
+    {"name": "Account", "description": "Sign up, namespaces, API keys, usage."},
+    {"name": "Data plane", "description": "Items, with an API key."},
+    {"name": "Billing", "description": "Webhooks from the payment provider."},
+    {"name": "Meta", "description": "Health and this document."},
+]
+SECURITY_SCHEMES: Schema = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "paddleSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Paddle-Signature",
+        "description": "ts=<unix time>;h1=<HMAC-SHA256 of ts:body>.",
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the whole API (a fresh copy each call)."""
+    paths: Schema = {}
+    schemas: Schema = dict(ERROR_SCHEMAS)
+    for fragment in FRAGMENTS:
+        paths.update(fragment.PATHS)
+        schemas.update(fragment.SCHEMAS)
+    return deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": INFO,
+            "servers": [{"url": "/"}],
+            "tags": TAGS,
+            "paths": paths,
+            "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+        }
+    )
+
+
+__all__ = ["openapi_document"]

@@ -1,0 +1,109 @@
+"""OpenAPI of :mod:`kv_api.blueprints.api_keys`: a signed-in user's API keys."""
+
+from __future__ import annotations
+
+from kv_api.openapi.common import (
+    BAD_JSON,
+    NAMESPACE_NAME,
+    STRICT_JSON,
+    STRING,
+    TIMESTAMP,
+    TOO_LARGE,
+    Schema,
+    account,
+    body,
+    enum,
+    error,
+    obj,
+    ok,
+    ref,
+)
+from kv_core.model import ACCESS_LEVELS
+from kv_core.services.api_keys import KEY_NAME_MAX_CHARS
+
+ACCESS: Schema = enum(ACCESS_LEVELS)
+
+SCHEMAS: dict[str, Schema] = {
+    "ApiKey": obj(
+        ["id", "name", "namespace", "access", "prefix", "createdAt", "lastUsedAt"],
+        id=STRING,
+        name=STRING,
+        namespace=STRING,
+        access=ACCESS,
+        prefix={"type": "string", "description": "The first characters of the key."},
+        createdAt=TIMESTAMP,
+        lastUsedAt={"type": ["string", "null"], "format": "date-time"},
+    ),
+}
+
+PATHS: dict[str, Schema] = {
+    "/v1/api-keys": {
+        "post": account(
+            {
+                "summary": "Create an API key for a namespace",
+                "operationId": "createApiKey",
+                "requestBody": body(
+                    obj(
+                        ["namespace"],
+                        namespace=NAMESPACE_NAME,
+                        name={"type": "string", "maxLength": KEY_NAME_MAX_CHARS},
+                        access=enum(ACCESS_LEVELS, default=ACCESS_LEVELS[0]),
+                    ),
+                    STRICT_JSON,
+                ),
+                "responses": {
+                    "201": ok(
+                        "The raw key (shown only here, never cached) and its metadata.",
+                        obj(
+                            ["apiKey", "key"],
+                            apiKey={"type": "string", "pattern": "^kv_"},
+                            key=ref("ApiKey"),
+                        ),
+                        {
+                            "Cache-Control": {
+                                "description": "`no-store`: the answer holds a raw key.",
+                                "schema": STRING,
+                            }
+                        },
+                    ),
+                    "400": error(f"Invalid access level or name. {BAD_JSON}"),
+                    "404": error("You have no namespace of that name."),
+                    "413": TOO_LARGE,
+                },
+            }
+        ),
+        "get": account(
+            {
+                "summary": "List your API keys (never the raw keys)",
+                "operationId": "listApiKeys",
+                "parameters": [
+                    {
+                        "name": "namespace",
+                        "in": "query",
+                        "required": False,
+                        "description": "Only the keys of this namespace.",
+                        "schema": STRING,
+                    }
+                ],
+                "responses": {
+                    "200": ok(
+                        "Your keys.",
+                        obj(["apiKeys"], apiKeys={"type": "array", "items": ref("ApiKey")}),
+                    )
+                },
+            }
+        ),
+    },
+    "/v1/api-keys/{key_id}": {
+        "delete": account(
+            {
+                "summary": "Revoke an API key",
+                "operationId": "revokeApiKey",
+                "parameters": [
+                    {"name": "key_id", "in": "path", "required": True, "schema": STRING}
+                ],
+                "responses": {"204": ok("Revoked."), "404": error("You have no such key.")},
+            }
+        )
+    },
+}
