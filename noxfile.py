@@ -34,11 +34,13 @@ LOCAL = [
     "-e",
     "packages/kv_dashboard",
     "-e",
-    "packages/kv_sdk",
+    "packages/kv_sdk[async]",
 ]
 TEST_TOOLS = [
     "pytest>=8",
     "pytest-xdist>=3",
+    # The async SDK's tests: anyio's pytest plugin.
+    "anyio>=4",
     "hypothesis>=6.100",
     "moto[cloudfront,dynamodb,s3,ses,ssm]>=5",
     "openapi-spec-validator>=0.7",
