@@ -63,8 +63,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Mypy over every package's sources (strict on kv_core)."""
-    install_project(session, "mypy>=1.10")
+    """Mypy over every package's sources (strict on kv_core and kv_sdk)."""
+    install_project(session, "mypy>=1.10", "types-requests>=2.31", "types-tqdm>=4.60")
     sources = sorted(p.parent.relative_to(ROOT) for p in PACKAGES.glob("*/src/*/__init__.py"))
     session.run("mypy", *map(str, sources))
 
