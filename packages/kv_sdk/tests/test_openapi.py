@@ -53,7 +53,7 @@ def success(operation: Mapping[str, Any]) -> tuple[int, Mapping[str, Any]]:
 
 def test_every_operation_has_a_call_and_nothing_else_does(document):
     ids = {operation["operationId"] for _, _, operation in operations(document)}
-    assert NOT_WRAPPED <= ids, "an operation listed as not wrapped is gone from the API"
+    assert ids >= NOT_WRAPPED, "an operation listed as not wrapped is gone from the API"
     assert set(BY_ID) == ids - NOT_WRAPPED
     assert len(BY_ID) == len(CALLS)
 

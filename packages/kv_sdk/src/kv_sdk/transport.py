@@ -36,6 +36,7 @@ BACKOFF_MAX = 10.0
 MAX_RETRY_AFTER = 60.0
 USER_AGENT = f"kv-sdk/{__version__} python-requests/{requests_version}"
 
+
 class _Retry(Retry):
     """urllib3's ``Retry``, but only for :data:`RETRY_STATUSES` (urllib3 would also
     retry any 413 or 429 that carries ``Retry-After``, and a monthly quota's wait is
