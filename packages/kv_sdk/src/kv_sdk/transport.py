@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 
 from kv_sdk import errors
 from kv_sdk._version import __version__
+from kv_sdk.answer import error_from_answer
 from kv_sdk.calls import Request, encode_json
 
 T = TypeVar("T")
@@ -93,7 +94,7 @@ def error_from_response(response: requests.Response) -> errors.KVError:
     """The SDK's exception for an error answer, with the server's ``code`` and message."""
     method = response.request.method
     fallback = f"{response.status_code} {response.reason or 'error'} from {method} {response.url}"
-    return errors.error_from_answer(response, fallback)
+    return error_from_answer(response, fallback)
 
 
 class Transport:

@@ -22,6 +22,7 @@ import httpx
 from kv_sdk import errors
 from kv_sdk import transport as rules
 from kv_sdk._version import __version__
+from kv_sdk.answer import error_from_answer, retry_after_seconds
 from kv_sdk.calls import Request
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def backoff(failures: int) -> float:
 def asked_wait(response: httpx.Response) -> float | None:
     """The wait a retried answer's ``Retry-After`` asks for, capped at
     ``MAX_RETRY_AFTER``; ``None`` when it asks for none (the backoff applies then)."""
-    asked = errors.retry_after_seconds(response.headers)
+    asked = retry_after_seconds(response.headers)
     return min(float(asked), rules.MAX_RETRY_AFTER) if asked else None
 
 
@@ -52,7 +53,7 @@ def error_from_response(response: httpx.Response) -> errors.KVError:
     method = response.request.method
     reason = response.reason_phrase or "error"
     fallback = f"{response.status_code} {reason} from {method} {response.url}"
-    return errors.error_from_answer(response, fallback)
+    return error_from_answer(response, fallback)
 
 
 class AsyncTransport:
