@@ -24,7 +24,7 @@ from urllib3.util.retry import Retry
 from kv_sdk import errors
 from kv_sdk._version import __version__
 from kv_sdk.answer import error_from_answer
-from kv_sdk.calls import Request, encode_json
+from kv_sdk.calls import Request
 
 T = TypeVar("T")
 
@@ -139,13 +139,10 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
-        json_body: Any = None,
     ) -> requests.Response:
         """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
         answer, and :class:`TransportError` when no answer came."""
         merged = {**self.headers, **(headers or {})}
-        if json_body is not None:
-            body = encode_json(json_body)
         if body is not None:
             merged["Content-Type"] = "application/json"
         try:
