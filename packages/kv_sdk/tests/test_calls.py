@@ -161,6 +161,9 @@ async def test_put_get_and_delete(kv):
     with pytest.raises(NotFound) as missing:
         await done(kv.get("app", "user:42"))
     assert missing.value.code == "item_not_found"
+    assert missing.value.response.status_code == 404
+    assert missing.value.request_id == missing.value.response.headers["X-Request-Id"]
+    assert str(missing.value) == f"404 item_not_found: {missing.value.message}"
     with pytest.raises(NotFound):
         await done(kv.delete("app", "user:42"))
 

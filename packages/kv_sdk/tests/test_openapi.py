@@ -131,6 +131,7 @@ class FakeAnswer:
     status_code: int
     headers: dict[str, str]
     body: Any
+    text: str = ""
 
     def json(self) -> Any:
         return self.body

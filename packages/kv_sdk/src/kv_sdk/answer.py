@@ -35,6 +35,11 @@ class Answer(Protocol):
         """The response headers, looked up without regard to case."""
         ...
 
+    @property
+    def text(self) -> str:
+        """The body as text, e.g. a proxy's error page."""
+        ...
+
     def json(self) -> Any:
         """The body parsed as JSON; ``ValueError`` if it is not JSON."""
         ...
