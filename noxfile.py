@@ -34,11 +34,13 @@ LOCAL = [
     "-e",
     "packages/kv_dashboard",
     "-e",
-    "packages/kv_sdk",
+    "packages/kv_sdk[async]",
 ]
 TEST_TOOLS = [
     "pytest>=8",
     "pytest-xdist>=3",
+    # The async SDK's tests: anyio's pytest plugin.
+    "anyio>=4",
     "hypothesis>=6.100",
     "moto[cloudfront,dynamodb,s3,ses,ssm]>=5",
     "openapi-spec-validator>=0.7",
@@ -61,8 +63,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Mypy over every package's sources (strict on kv_core)."""
-    install_project(session, "mypy>=1.10")
+    """Mypy over every package's sources (strict on kv_core and kv_sdk)."""
+    install_project(session, "mypy>=1.10", "types-requests>=2.31", "types-tqdm>=4.60")
     sources = sorted(p.parent.relative_to(ROOT) for p in PACKAGES.glob("*/src/*/__init__.py"))
     session.run("mypy", *map(str, sources))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks import sdk_async
 from benchmarks.report import Figure
 
 DURATION = os.environ.get("BENCH_DURATION", "2s")
@@ -96,6 +97,7 @@ def measure() -> list[Figure]:
                 runs[name].append(_wrk(url, *args))
             order.reverse()  # bare, get, put, then put, get, bare: no load always goes last
         sdk = _sdk_against_requests(base, key)
+        aio = sdk_async.against_threads(base, key)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -118,6 +120,7 @@ def measure() -> list[Figure]:
             detail=f"PUT {put:,.0f} req/s, {detail}",
         ),
         sdk,
+        aio,
     ]
 
 

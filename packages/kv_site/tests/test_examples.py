@@ -110,6 +110,9 @@ TESTED = {
     "sdk_quickstart.py",
     "sdk_account.py",
     "sdk_counter.py",
+    "sdk_quickstart_async.py",
+    "sdk_account_async.py",
+    "sdk_counter_async.py",
 }
 
 
@@ -189,17 +192,20 @@ def test_paging_py_walks_every_page(space, tmp_path):
     ]
 
 
-def test_sdk_quickstart_py(space, tmp_path):
-    created, name, keys, missing = run("sdk_quickstart.py", data_plane(space), tmp_path)
+@pytest.mark.parametrize("sample", ["sdk_quickstart.py", "sdk_quickstart_async.py"])
+def test_sdk_quickstart_py(space, tmp_path, sample):
+    created, name, keys, missing = run(sample, data_plane(space), tmp_path)
     assert re.fullmatch(r'True "[^"]+"', created), created
     assert name == "Ada"
     assert keys == "['user:42']"
     assert missing == "404 item_not_found"
+    assert space.item("user:42").status_code == 404
 
 
-def test_sdk_account_py(server, tmp_path):
+@pytest.mark.parametrize("sample", ["sdk_account.py", "sdk_account_async.py"])
+def test_sdk_account_py(server, tmp_path, sample):
     env = sign_up_env(server)
-    key, usage = run("sdk_account.py", env, tmp_path)
+    key, usage = run(sample, env, tmp_path)
     assert key == "kv_ my-app read-write"
     free = PLANS[DEFAULT_PLAN]
     assert usage == f"{free.name} 0 {free.requests_per_month}"
@@ -211,3 +217,10 @@ def test_sdk_counter_py_loses_no_increment(space, tmp_path):
     assert run("sdk_counter.py", data_plane(space), tmp_path) == [
         "40 increments from 8 threads: the counter is 40"
     ]
+
+
+def test_sdk_counter_async_py_loses_no_increment(space, tmp_path):
+    assert run("sdk_counter_async.py", data_plane(space), tmp_path) == [
+        "40 increments from 8 tasks: the counter is 40"
+    ]
+    assert space.item("counters/sdk-async").json()["value"] == 40

@@ -1,8 +1,13 @@
-"""KV Storage's Python client: ``KVClient`` for items, ``AccountClient`` for the account.
+"""KV Storage's Python client: ``KVClient`` for items, ``AccountClient`` for the account,
+and their asyncio twins ``AsyncKVClient`` and ``AsyncAccountClient``.
 
-It speaks HTTP only (requests, with urllib3 retries) and needs none of the server's
-packages. The ``kv`` command line (:mod:`kv_sdk.cli`) is built on the same clients.
+It speaks HTTP only (requests, with urllib3 retries; httpx for the async clients, the
+``kv-sdk[async]`` extra) and needs none of the server's packages. The async clients are
+imported on first use, so ``import kv_sdk`` never needs httpx. The ``kv`` command line
+(:mod:`kv_sdk.cli`) is built on the same clients.
 """
+
+import typing
 
 from kv_sdk._version import __version__
 from kv_sdk.account import AccountClient
@@ -24,9 +29,17 @@ from kv_sdk.errors import (
 )
 from kv_sdk.models import ApiKey, Item, Namespace, NewApiKey, Page, Quota, Usage, User, WriteResult
 
+if typing.TYPE_CHECKING:
+    from kv_sdk.aio import AsyncAccountClient, AsyncKVClient
+
+# Offered by __getattr__, from kv_sdk.aio, which needs httpx.
+_ASYNC_NAMES = ("AsyncAccountClient", "AsyncKVClient")
+
 __all__ = [
     "AccountClient",
     "ApiKey",
+    "AsyncAccountClient",
+    "AsyncKVClient",
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
@@ -51,3 +64,20 @@ __all__ = [
     "WriteResult",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    """The async clients, imported when first asked for (they need httpx)."""
+    if name not in _ASYNC_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        from kv_sdk import aio
+    except ModuleNotFoundError as missing:
+        if missing.name != "httpx":
+            raise
+        raise ImportError(
+            f"kv_sdk.{name} needs httpx: pip install 'kv-sdk[async]'", name=missing.name
+        ) from missing
+    value = getattr(aio, name)
+    globals()[name] = value
+    return value

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import builtins
-import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
-from kv_sdk import errors
+from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
+from kv_sdk.calls import etag_header as etag_header
+from kv_sdk.calls import item_path as item_path
+from kv_sdk.calls import namespace_path as namespace_path
+from kv_sdk.calls import same_json as same_json
 from kv_sdk.models import Item, Page, WriteResult
-from kv_sdk.transport import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    PooledClient,
-    Transport,
-    encode_json,
-    reached_server_before,
-)
+from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PooledClient, Transport
 
 # The largest page the API serves (its list `limit` is 1 to 1000).
 MAX_PAGE_SIZE = 1000
@@ -67,15 +61,7 @@ class KVClient(PooledClient):
 
     def get(self, namespace: str, key: str) -> Item:
         """The item at ``key``, with its ``etag``; raises :class:`NotFound` if absent."""
-        response = self._transport.request("GET", item_path(namespace, key))
-        data = response.json()
-        return Item(
-            key=data["key"],
-            value=data["value"],
-            etag=response.headers["ETag"],
-            version=data.get("version"),
-            updated_at=data.get("updatedAt"),
-        )
+        return self._transport.send(calls.get_item(namespace, key))
 
     def put(
         self,
@@ -94,38 +80,16 @@ class KVClient(PooledClient):
         after an earlier attempt may have been applied, the item is read back: if it
         holds ``value``, the write is reported as done instead of as a spurious 412.
         """
-        if if_match is not None and only_if_absent:
-            raise ValueError("Pass if_match or only_if_absent, not both.")
-        headers: dict[str, str] = {}
-        if if_match is not None:
-            headers["If-Match"] = etag_header(if_match)
-        if only_if_absent:
-            headers["If-None-Match"] = "*"
-        body = encode_json(value)
-        path = item_path(namespace, key)
+        request = calls.put_item(
+            namespace, key, value, if_match=if_match, only_if_absent=only_if_absent
+        )
         try:
-            response = self._transport.request("PUT", path, headers=headers, body=body)
+            return self._transport.send(request)
         except errors.PreconditionFailed as failed:
-            if failed.response is None or not reached_server_before(failed.response):
+            if not self._transport.may_have_applied(failed):
                 raise
             current = self._get_or_none(namespace, key)
-            if current is None or not same_json(current.value, value):
-                raise
-            return WriteResult(
-                key=current.key,
-                etag=current.etag,
-                created=only_if_absent,
-                version=current.version,
-                updated_at=current.updated_at,
-            )
-        data = response.json()
-        return WriteResult(
-            key=data.get("key", key),
-            etag=response.headers["ETag"],
-            created=response.status_code == 201,
-            version=data.get("version"),
-            updated_at=data.get("updatedAt"),
-        )
+            return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
 
     def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
         """Delete the item at ``key``; raises :class:`NotFound` if there is none.
@@ -133,11 +97,10 @@ class KVClient(PooledClient):
         ``if_match=etag`` deletes only the item with that ETag. A 404 that follows a
         retried attempt which may have been applied counts as done: the item is gone.
         """
-        headers = {"If-Match": etag_header(if_match)} if if_match is not None else None
         try:
-            self._transport.request("DELETE", item_path(namespace, key), headers=headers)
+            self._transport.send(calls.delete_item(namespace, key, if_match=if_match))
         except errors.NotFound as missing:
-            if missing.response is None or not reached_server_before(missing.response):
+            if not self._transport.may_have_applied(missing):
                 raise
 
     def list(
@@ -152,15 +115,8 @@ class KVClient(PooledClient):
         ``limit`` is the page size (1 to 1000, the server's default 100); pass the
         page's ``cursor`` to get the next one, until it is ``None``.
         """
-        params: dict[str, str] = {}
-        if prefix:
-            params["prefix"] = prefix
-        if limit is not None:
-            params["limit"] = str(limit)
-        if cursor:
-            params["cursor"] = cursor
-        data = self._transport.request("GET", namespace_path(namespace), params=params).json()
-        return Page(keys=builtins.list(data["keys"]), cursor=data.get("cursor"))
+        request = calls.list_keys(namespace, prefix=prefix, limit=limit, cursor=cursor)
+        return self._transport.send(request)
 
     def iter_keys(
         self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
@@ -192,37 +148,3 @@ class KVClient(PooledClient):
             return self.get(namespace, key)
         except errors.NotFound:
             return None
-
-
-def namespace_path(namespace: str) -> str:
-    """``/v1/{namespace}``, quoted."""
-    if not namespace:
-        raise ValueError("The namespace must not be empty.")
-    return f"/v1/{quote(namespace, safe='')}"
-
-
-def item_path(namespace: str, key: str) -> str:
-    """``/v1/{namespace}/{key}`` with every reserved character of the key quoted
-    (``/`` too), so ``a/b``, ``?``, ``#``, ``%`` and spaces reach the server intact.
-
-    A key of only dots is quoted whole, since ``.`` and ``..`` path segments would
-    otherwise be resolved away by URL normalisation.
-    """
-    if not key:
-        raise ValueError("The key must not be empty.")
-    quoted = quote(key, safe="")
-    if quoted.strip(".") == "":
-        quoted = quoted.replace(".", "%2E")
-    return f"{namespace_path(namespace)}/{quoted}"
-
-
-def etag_header(etag: str) -> str:
-    """An ETag as ``If-Match`` wants it: quoted, unless already quoted, weak or ``*``."""
-    if etag == "*" or etag.startswith(('"', "W/")):
-        return etag
-    return f'"{etag}"'
-
-
-def same_json(left: Any, right: Any) -> bool:
-    """Whether two values are the same JSON document (key order aside)."""
-    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)

@@ -1,13 +1,17 @@
 """One exception hierarchy for everything the SDK can raise about the service.
 
 Every error carries the HTTP ``status``, the server's ``code`` and ``message`` (from
-its ``{"error", "code"}`` body) and the ``response``; errors that happen before any
+its ``{"error", "code"}`` body) and the ``response`` (a ``requests.Response`` from the
+sync clients, an ``httpx.Response`` from the async ones); errors that happen before any
 answer (a refused connection, a timeout, a missing API key) have ``None`` there.
 """
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kv_sdk.answer import Answer
 
 
 class KVError(Exception):
@@ -19,7 +23,7 @@ class KVError(Exception):
         *,
         status: int | None = None,
         code: str | None = None,
-        response: requests.Response | None = None,
+        response: Answer | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -90,7 +94,7 @@ class RateLimited(KVError):
         *,
         status: int | None = None,
         code: str | None = None,
-        response: requests.Response | None = None,
+        response: Answer | None = None,
         retry_after: int | None = None,
     ) -> None:
         super().__init__(message, status=status, code=code, response=response)

@@ -1,4 +1,5 @@
-"""The records the clients return, built from the API's JSON shapes."""
+"""The records the clients return, built from the API's JSON shapes; the sync and the
+async clients return the same ones."""
 
 from __future__ import annotations
 
@@ -56,6 +57,20 @@ class User:
     def from_json(cls, data: Mapping[str, Any]) -> User:
         """Build from the API's ``user`` object."""
         return cls(data["id"], data["email"], data["plan"], data["createdAt"])
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What signing up or logging in gives: the ``token`` the account client keeps, and
+    the ``user``."""
+
+    token: str
+    user: User
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Session:
+        """Build from the API's session object."""
+        return cls(str(data["token"]), User.from_json(data["user"]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""HTTP for both clients: one pooled session, retries, timeouts, and error mapping.
+"""HTTP for the sync clients: one pooled requests session, retries, timeouts, and error
+mapping; and the retry rules the async transport (:mod:`kv_sdk.aio.transport`) follows too.
 
 Retries (urllib3 ``Retry`` on the session's adapter) cover connection failures and
 502, 503 and 504 answers for GET, PUT and DELETE, with exponential backoff, waiting
@@ -9,10 +10,9 @@ never made is tried again. 429 is not retried: quotas are monthly.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import requests
 from requests.__version__ import __version__ as requests_version
@@ -23,24 +23,19 @@ from urllib3.util.retry import Retry
 
 from kv_sdk import errors
 from kv_sdk._version import __version__
+from kv_sdk.answer import error_from_answer
+from kv_sdk.calls import Request
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 3
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 BACKOFF_FACTOR = 0.25
+BACKOFF_MAX = 10.0
 MAX_RETRY_AFTER = 60.0
 USER_AGENT = f"kv-sdk/{__version__} python-requests/{requests_version}"
-
-_BY_STATUS: dict[int, type[errors.KVError]] = {
-    400: errors.InvalidRequest,
-    401: errors.AuthenticationError,
-    403: errors.PermissionDenied,
-    404: errors.NotFound,
-    409: errors.Conflict,
-    412: errors.PreconditionFailed,
-    413: errors.PayloadTooLarge,
-}
 
 
 class _Retry(Retry):
@@ -65,7 +60,7 @@ def retry_policy(max_retries: int) -> Retry:
         allowed_methods=RETRIED_METHODS,
         status_forcelist=RETRY_STATUSES,
         backoff_factor=BACKOFF_FACTOR,
-        backoff_max=10.0,
+        backoff_max=BACKOFF_MAX,
         respect_retry_after_header=True,
         raise_on_status=False,
     )
@@ -95,35 +90,11 @@ def reached_server_before(response: requests.Response) -> bool:
     return False
 
 
-def _retry_after(response: requests.Response) -> int | None:
-    try:
-        return max(0, int(response.headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
-
-
 def error_from_response(response: requests.Response) -> errors.KVError:
     """The SDK's exception for an error answer, with the server's ``code`` and message."""
-    status = response.status_code
-    message = f"{status} {response.reason or 'error'} from {response.request.method} {response.url}"
-    code: str | None = None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = str(body.get("error") or message)
-        code = str(body["code"]) if body.get("code") else None
-    if status == 429:
-        quota = bool(code and code.endswith("quota_exceeded"))
-        cls = errors.QuotaExceeded if quota else errors.RateLimited
-        return cls(
-            message, status=status, code=code, response=response, retry_after=_retry_after(response)
-        )
-    if status >= 500:
-        return errors.ServerError(message, status=status, code=code, response=response)
-    error_class = _BY_STATUS.get(status, errors.KVError)
-    return error_class(message, status=status, code=code, response=response)
+    method = response.request.method
+    fallback = f"{response.status_code} {response.reason or 'error'} from {method} {response.url}"
+    return error_from_answer(response, fallback)
 
 
 class Transport:
@@ -144,6 +115,22 @@ class Transport:
         self.session = make_session(max_retries) if session is None else session
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
 
+    def send(self, request: Request[T]) -> T:
+        """Send a request built by :mod:`kv_sdk.calls` and read its result."""
+        answer = self.request(
+            request.method,
+            request.path,
+            params=request.params or None,
+            headers=request.headers,
+            body=request.body,
+        )
+        return request.read(answer)
+
+    def may_have_applied(self, error: errors.KVError) -> bool:
+        """Whether an attempt retried before ``error``'s answer may have been applied."""
+        response = error.response
+        return isinstance(response, requests.Response) and reached_server_before(response)
+
     def request(
         self,
         method: str,
@@ -152,13 +139,10 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
-        json_body: Any = None,
     ) -> requests.Response:
         """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
         answer, and :class:`TransportError` when no answer came."""
         merged = {**self.headers, **(headers or {})}
-        if json_body is not None:
-            body = encode_json(json_body)
         if body is not None:
             merged["Content-Type"] = "application/json"
         try:
@@ -184,14 +168,6 @@ class Transport:
         """Close the session's connections, if this transport made the session."""
         if self.owns_session:
             self.session.close()
-
-
-def encode_json(value: Any) -> bytes:
-    """``value`` as compact UTF-8 JSON, the form the service measures and stores.
-
-    Raises ``ValueError`` for NaN or infinities and ``TypeError`` for what JSON cannot hold.
-    """
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def _reason(exc: requests.RequestException) -> str:

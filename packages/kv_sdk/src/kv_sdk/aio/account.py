@@ -1,0 +1,103 @@
+"""``AsyncAccountClient``: sign up or log in, then manage namespaces, API keys and usage,
+for asyncio."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import httpx
+
+from kv_sdk import calls
+from kv_sdk._env import resolve_base_url
+from kv_sdk.aio.transport import AsyncPooledClient, AsyncTransport
+from kv_sdk.calls import Access, Request
+from kv_sdk.models import ApiKey, Namespace, NewApiKey, Session, Usage, User
+from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+
+T = TypeVar("T")
+
+
+class AsyncAccountClient(AsyncPooledClient):
+    """:class:`~kv_sdk.AccountClient`'s methods, awaitable: the account API.
+
+    :meth:`signup` or :meth:`login` obtain the session ``token`` that every other call
+    sends; pass ``token`` to reuse one. The other arguments mean what they mean for
+    :class:`AsyncKVClient`; sign-up, login and creations (POST) are never retried once
+    sent::
+
+        async with AsyncAccountClient() as account:
+            await account.signup("ada@example.com", "a long password")
+            await account.create_namespace("app")
+            secret = (await account.create_api_key("app")).secret
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._transport = AsyncTransport(
+            resolve_base_url(base_url),
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+        )
+        self.token = token
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL the client talks to."""
+        return self._transport.base_url
+
+    async def signup(self, email: str, password: str) -> User:
+        """Create an account (password of 8 characters or more) and sign in as it."""
+        return self._sign_in(await self._transport.send(calls.signup(email, password)))
+
+    async def login(self, email: str, password: str) -> User:
+        """Sign in to an existing account; :class:`AuthenticationError` if refused."""
+        return self._sign_in(await self._transport.send(calls.login(email, password)))
+
+    async def create_namespace(self, name: str) -> Namespace:
+        """A new namespace: 1 to 64 of ``a-z 0-9 - _``, starting with a letter or digit."""
+        return await self._send(calls.create_namespace(name))
+
+    async def list_namespaces(self) -> list[Namespace]:
+        """Every namespace of the account."""
+        return await self._send(calls.list_namespaces())
+
+    async def delete_namespace(self, name: str) -> None:
+        """Delete a namespace with all its items and API keys."""
+        await self._send(calls.delete_namespace(name))
+
+    async def create_api_key(
+        self, namespace: str, *, name: str | None = None, access: Access = "read-write"
+    ) -> NewApiKey:
+        """A new key for ``namespace``; its ``secret`` is returned this once only."""
+        return await self._send(calls.create_api_key(namespace, name=name, access=access))
+
+    async def list_api_keys(self, namespace: str | None = None) -> list[ApiKey]:
+        """The account's keys (of one ``namespace`` if given), without their secrets."""
+        return await self._send(calls.list_api_keys(namespace))
+
+    async def revoke_api_key(self, key_id: str) -> None:
+        """Revoke a key by its ``id``: it stops working at once."""
+        await self._send(calls.revoke_api_key(key_id))
+
+    async def usage(self) -> Usage:
+        """This month's requests and storage against the account's plan."""
+        return await self._send(calls.get_usage())
+
+    def __repr__(self) -> str:
+        state = "signed in" if self.token else "signed out"
+        return f"AsyncAccountClient(base_url={self.base_url!r}, {state})"
+
+    def _sign_in(self, session: Session) -> User:
+        self.token = session.token
+        return session.user
+
+    async def _send(self, request: Request[T]) -> T:
+        return await self._transport.send(request.signed(self.token))

@@ -1,0 +1,145 @@
+"""``AsyncKVClient``: the data plane (items of a namespace) with a namespace-scoped API
+key, for asyncio."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from kv_sdk import calls, errors
+from kv_sdk._env import resolve_api_key, resolve_base_url
+from kv_sdk.aio.transport import AsyncPooledClient, AsyncTransport
+from kv_sdk.models import Item, Page, WriteResult
+from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+
+
+class AsyncKVClient(AsyncPooledClient):
+    """:class:`~kv_sdk.KVClient`'s methods, awaitable: read and write JSON values by key.
+
+    ``api_key``, ``base_url``, ``timeout`` and ``max_retries`` mean what they mean for
+    ``KVClient``, and GET, PUT and DELETE are retried by the same rules. Pass an
+    ``http_client`` (an ``httpx.AsyncClient``) of your own to control pooling or proxies;
+    the client then uses it, still with its own retries, and does not close it.
+
+    One client is safe to share between tasks: its calls share one connection pool.
+    Use it with ``async with``, or ``await close()``, to release its connections::
+
+        async with AsyncKVClient() as kv:
+            await kv.put("app", "user:42", {"name": "Ada"})
+            print((await kv.get("app", "user:42")).value)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._transport = AsyncTransport(
+            resolve_base_url(base_url),
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            headers={"x-api-key": resolve_api_key(api_key)},
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL the client talks to."""
+        return self._transport.base_url
+
+    async def get(self, namespace: str, key: str) -> Item:
+        """The item at ``key``, with its ``etag``; raises :class:`NotFound` if absent."""
+        return await self._transport.send(calls.get_item(namespace, key))
+
+    async def put(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        if_match: str | None = None,
+        only_if_absent: bool = False,
+    ) -> WriteResult:
+        """Store ``value`` (anything JSON can hold) at ``key``, creating or replacing it.
+
+        ``if_match=etag`` replaces only the item with that ETag (compare-and-swap);
+        ``only_if_absent=True`` creates only. A lost condition raises
+        :class:`PreconditionFailed`, except after a retried attempt that may have been
+        applied: then the item is read back, and if it holds ``value`` the write is done.
+        """
+        request = calls.put_item(
+            namespace, key, value, if_match=if_match, only_if_absent=only_if_absent
+        )
+        try:
+            return await self._transport.send(request)
+        except errors.PreconditionFailed as failed:
+            if not self._transport.may_have_applied(failed):
+                raise
+            current = await self._get_or_none(namespace, key)
+            return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
+
+    async def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
+        """Delete the item at ``key``; raises :class:`NotFound` if there is none.
+
+        ``if_match=etag`` deletes only the item with that ETag. A 404 that follows a
+        retried attempt which may have been applied counts as done: the item is gone.
+        """
+        try:
+            await self._transport.send(calls.delete_item(namespace, key, if_match=if_match))
+        except errors.NotFound as missing:
+            if not self._transport.may_have_applied(missing):
+                raise
+
+    async def list(
+        self,
+        namespace: str,
+        prefix: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page:
+        """One page of keys in key order, starting with ``prefix`` if given.
+
+        ``limit`` is the page size (1 to 1000, the server's default 100); pass the
+        page's ``cursor`` to get the next one, until it is ``None``.
+        """
+        request = calls.list_keys(namespace, prefix=prefix, limit=limit, cursor=cursor)
+        return await self._transport.send(request)
+
+    async def iter_keys(
+        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+    ) -> AsyncIterator[str]:
+        """Every key of the namespace (starting with ``prefix``), walking all pages:
+        ``async for key in kv.iter_keys("app")``."""
+        cursor: str | None = None
+        while True:
+            page = await self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor)
+            for key in page.keys:
+                yield key
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
+    async def iter_items(
+        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+    ) -> AsyncIterator[Item]:
+        """Every item of the namespace in key order: one GET per key. Items deleted
+        between listing and reading are skipped."""
+        async for key in self.iter_keys(namespace, prefix, page_size=page_size):
+            item = await self._get_or_none(namespace, key)
+            if item is not None:
+                yield item
+
+    def __repr__(self) -> str:
+        return f"AsyncKVClient(base_url={self.base_url!r})"
+
+    async def _get_or_none(self, namespace: str, key: str) -> Item | None:
+        try:
+            return await self.get(namespace, key)
+        except errors.NotFound:
+            return None
