@@ -1,28 +1,23 @@
-"""Sphinx's markup in rendered docstrings, tidied."""
+"""The SDK's docstrings are written as mkdocstrings renders them: Markdown, in Google
+style, with no Sphinx markup for the site to tidy away."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from pathlib import Path
 
-from kv_site.docstrings import tidy_rendered_docstrings
+import kv_sdk
 
-
-@pytest.mark.parametrize(
-    ("rendered", "tidy"),
-    [
-        ("call :meth:<code>close</code>, to", "call <code>close</code>, to"),
-        ("raises :class:<code>NotFound</code>", "raises <code>NotFound</code>"),
-        (
-            "see :mod:<code>kv_sdk.cli</code> and :data:<code>X</code>",
-            "see <code>kv_sdk.cli</code> and <code>X</code>",
-        ),
-        ("its connections::</p>", "its connections:</p>"),
-    ],
-)
-def test_sphinx_markup_is_tidied(rendered, tidy):
-    assert tidy_rendered_docstrings(rendered) == tidy
+SPHINX = re.compile(r":(?:class|meth|func|attr|data|mod|exc|obj):`|::\n")
 
 
-def test_other_colons_are_left_alone():
-    text = "<p>a::b, ratio 1:2, <code>x::y</code>, time 10:30:</p><code>:meth:</code>"
-    assert tidy_rendered_docstrings(text) == text
+def test_no_sdk_docstring_uses_sphinx_roles_or_literal_markers():
+    sources = sorted(Path(kv_sdk.__file__).parent.rglob("*.py"))
+    assert len(sources) > 5
+    offenders = [
+        f"{path.name}:{text[: match.start()].count(chr(10)) + 1}"
+        for path in sources
+        for text in [path.read_text()]
+        for match in SPHINX.finditer(text)
+    ]
+    assert offenders == []

@@ -4,7 +4,7 @@ and their asyncio twins ``AsyncKVClient`` and ``AsyncAccountClient``.
 It speaks HTTP only (requests, with urllib3 retries; httpx for the async clients, the
 ``kv-sdk[async]`` extra) and needs none of the server's packages. The async clients are
 imported on first use, so ``import kv_sdk`` never needs httpx. The ``kv`` command line
-(:mod:`kv_sdk.cli`) is built on the same clients.
+(`kv_sdk.cli`) is built on the same clients.
 """
 
 import typing

@@ -18,10 +18,10 @@ T = TypeVar("T")
 class AccountClient(PooledClient):
     """The account API (``/v1/auth``, ``/v1/namespaces``, ``/v1/api-keys``, ``/v1/usage``).
 
-    :meth:`signup` or :meth:`login` obtain a session ``token`` that every other call
+    `signup` or `login` obtain a session ``token`` that every other call
     sends as ``Authorization: Bearer``; pass ``token`` to reuse one. ``base_url``,
     ``timeout``, ``max_retries`` and ``session`` mean what they mean for
-    :class:`KVClient`; sign-up, login and creations (POST) are never retried once sent::
+    `KVClient`; sign-up, login and creations (POST) are never retried once sent:
 
         with AccountClient() as account:
             account.signup("ada@example.com", "a long password")
@@ -53,7 +53,7 @@ class AccountClient(PooledClient):
         return self._sign_in(self._transport.send(calls.signup(email, password)))
 
     def login(self, email: str, password: str) -> User:
-        """Sign in to an existing account; :class:`AuthenticationError` if refused."""
+        """Sign in to an existing account; `AuthenticationError` if refused."""
         return self._sign_in(self._transport.send(calls.login(email, password)))
 
     def create_namespace(self, name: str) -> Namespace:

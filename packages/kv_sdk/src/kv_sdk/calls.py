@@ -60,7 +60,7 @@ class Call(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Request(Generic[T]):
-    """A :class:`Call` ready to send: its path, query, headers and encoded body."""
+    """A `Call` ready to send: its path, query, headers and encoded body."""
 
     call: Call[T]
     path: str
@@ -350,7 +350,7 @@ def namespace_path(namespace: str) -> str:
 
 
 def item_path(namespace: str, key: str) -> str:
-    """``/v1/{namespace}/{key}`` with the key quoted whole (see :func:`quote_segment`)."""
+    """``/v1/{namespace}/{key}`` with the key quoted whole (see `quote_segment`)."""
     return fill(GET_ITEM.path, {"namespace": namespace, "key": key})
 
 

@@ -30,7 +30,7 @@ class KVClient(PooledClient):
     ``Retry-After``. Pass a ``session`` of your own to control pooling, proxies or
     retries yourself; the client then uses it as is and does not close it.
 
-    Use it as a context manager, or call :meth:`close`, to release its connections::
+    Use it as a context manager, or call `close`, to release its connections:
 
         with KVClient() as kv:
             kv.put("app", "user:42", {"name": "Ada"})
@@ -60,7 +60,7 @@ class KVClient(PooledClient):
         return self._transport.base_url
 
     def get(self, namespace: str, key: str) -> Item:
-        """The item at ``key``, with its ``etag``; raises :class:`NotFound` if absent."""
+        """The item at ``key``, with its ``etag``; raises `NotFound` if absent."""
         return self._transport.send(calls.get_item(namespace, key))
 
     def put(
@@ -76,7 +76,7 @@ class KVClient(PooledClient):
 
         ``if_match=etag`` replaces only the item with that ETag (compare-and-swap);
         ``only_if_absent=True`` creates only. A lost condition raises
-        :class:`PreconditionFailed`. When a retry of a conditional write meets a 412
+        `PreconditionFailed`. When a retry of a conditional write meets a 412
         after an earlier attempt may have been applied, the item is read back: if it
         holds ``value``, the write is reported as done instead of as a spurious 412.
         """
@@ -92,7 +92,7 @@ class KVClient(PooledClient):
             return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
 
     def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
-        """Delete the item at ``key``; raises :class:`NotFound` if there is none.
+        """Delete the item at ``key``; raises `NotFound` if there is none.
 
         ``if_match=etag`` deletes only the item with that ETag. A 404 that follows a
         retried attempt which may have been applied counts as done: the item is gone.

@@ -1,9 +1,9 @@
 """HTTP for the sync clients: one pooled requests session, retries, timeouts, and error
-mapping; and the retry rules the async transport (:mod:`kv_sdk.aio.transport`) follows too.
+mapping; and the retry rules the async transport (`kv_sdk.aio.transport`) follows too.
 
 Retries (urllib3 ``Retry`` on the session's adapter) cover connection failures and
 502, 503 and 504 answers for GET, PUT and DELETE, with exponential backoff, waiting
-what ``Retry-After`` asks (at most :data:`MAX_RETRY_AFTER` seconds). POST is never
+what ``Retry-After`` asks (at most `MAX_RETRY_AFTER` seconds). POST is never
 retried once a request could have reached the server: only a connection that was
 never made is tried again. 429 is not retried: quotas are monthly.
 """
@@ -39,9 +39,9 @@ USER_AGENT = f"kv-sdk/{__version__} python-requests/{requests_version}"
 
 
 class _Retry(Retry):
-    """urllib3's ``Retry``, but only for :data:`RETRY_STATUSES` (urllib3 would also
+    """urllib3's ``Retry``, but only for `RETRY_STATUSES` (urllib3 would also
     retry any 413 or 429 that carries ``Retry-After``, and a monthly quota's wait is
-    days), sleeping at most :data:`MAX_RETRY_AFTER` seconds."""
+    days), sleeping at most `MAX_RETRY_AFTER` seconds."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         return status_code in RETRY_STATUSES and super().is_retry(
@@ -67,7 +67,7 @@ def retry_policy(max_retries: int) -> Retry:
 
 
 def make_session(max_retries: int) -> requests.Session:
-    """A session whose one connection pool per host retries as :func:`retry_policy` says."""
+    """A session whose one connection pool per host retries as `retry_policy` says."""
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry_policy(max_retries))
     session.mount("http://", adapter)
@@ -116,7 +116,7 @@ class Transport:
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
 
     def send(self, request: Request[T]) -> T:
-        """Send a request built by :mod:`kv_sdk.calls` and read its result."""
+        """Send a request built by `kv_sdk.calls` and read its result."""
         answer = self.request(
             request.method,
             request.path,
@@ -141,7 +141,7 @@ class Transport:
         body: bytes | None = None,
     ) -> requests.Response:
         """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
-        answer, and :class:`TransportError` when no answer came."""
+        answer, and `TransportError` when no answer came."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
             merged["Content-Type"] = "application/json"
@@ -183,7 +183,7 @@ def _reason(exc: requests.RequestException) -> str:
 
 
 class PooledClient:
-    """What both clients share: a :class:`Transport`, closed by ``close()`` or at the end
+    """What both clients share: a `Transport`, closed by ``close()`` or at the end
     of a ``with`` block."""
 
     _transport: Transport

@@ -5,9 +5,7 @@ own sources, and the data the home page template shows.
 - ``docs/limits.md`` from ``kv_core.limits``,
 - ``docs/api-reference.md`` from ``kv_api.openapi``,
 - in ``docs/cli.md``, the ``kv`` command's help from ``kv_sdk.cli``, where the page says
-  :data:`CLI_MARKER`;
-
-and the SDK's docstrings (rendered by mkdocstrings) tidied of Sphinx markup.
+  :data:`CLI_MARKER`.
 """
 
 from __future__ import annotations
@@ -26,15 +24,12 @@ from kv_sdk.cli.commands import build_parser
 from kv_site import site_dir
 from kv_site.apiref import api_reference_page
 from kv_site.clidoc import command_reference
-from kv_site.docstrings import tidy_rendered_docstrings
 from kv_site.limits import limits_page
 from kv_site.pricing import plan_cards, pricing_page
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CLI_PAGE = "docs/cli.md"
 CLI_MARKER = "<!-- generated: kv command reference -->"
-# Pages that render the SDK's docstrings with mkdocstrings.
-DOCSTRING_PAGES = {"docs/sdk.md", CLI_PAGE}
 
 
 def generated_pages(config: MkDocsConfig) -> dict[str, str]:
@@ -75,9 +70,3 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if CLI_MARKER not in markdown:
         raise PluginError(f"{CLI_PAGE} lost its line {CLI_MARKER!r}")
     return markdown.replace(CLI_MARKER, command_reference(build_parser()))
-
-
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if page.file.src_uri in DOCSTRING_PAGES:
-        return tidy_rendered_docstrings(html)
-    return html

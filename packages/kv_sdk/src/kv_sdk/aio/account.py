@@ -18,12 +18,12 @@ T = TypeVar("T")
 
 
 class AsyncAccountClient(AsyncPooledClient):
-    """:class:`~kv_sdk.AccountClient`'s methods, awaitable: the account API.
+    """`AccountClient`'s methods, awaitable: the account API.
 
-    :meth:`signup` or :meth:`login` obtain the session ``token`` that every other call
+    `signup` or `login` obtain the session ``token`` that every other call
     sends; pass ``token`` to reuse one. The other arguments mean what they mean for
-    :class:`AsyncKVClient`; sign-up, login and creations (POST) are never retried once
-    sent::
+    `AsyncKVClient`; sign-up, login and creations (POST) are never retried once
+    sent:
 
         async with AsyncAccountClient() as account:
             await account.signup("ada@example.com", "a long password")
@@ -58,7 +58,7 @@ class AsyncAccountClient(AsyncPooledClient):
         return self._sign_in(await self._transport.send(calls.signup(email, password)))
 
     async def login(self, email: str, password: str) -> User:
-        """Sign in to an existing account; :class:`AuthenticationError` if refused."""
+        """Sign in to an existing account; `AuthenticationError` if refused."""
         return self._sign_in(await self._transport.send(calls.login(email, password)))
 
     async def create_namespace(self, name: str) -> Namespace:

@@ -16,7 +16,7 @@ from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 
 class AsyncKVClient(AsyncPooledClient):
-    """:class:`~kv_sdk.KVClient`'s methods, awaitable: read and write JSON values by key.
+    """`KVClient`'s methods, awaitable: read and write JSON values by key.
 
     ``api_key``, ``base_url``, ``timeout`` and ``max_retries`` mean what they mean for
     ``KVClient``, and GET, PUT and DELETE are retried by the same rules. Pass an
@@ -24,7 +24,7 @@ class AsyncKVClient(AsyncPooledClient):
     the client then uses it, still with its own retries, and does not close it.
 
     One client is safe to share between tasks: its calls share one connection pool.
-    Use it with ``async with``, or ``await close()``, to release its connections::
+    Use it with ``async with``, or ``await close()``, to release its connections:
 
         async with AsyncKVClient() as kv:
             await kv.put("app", "user:42", {"name": "Ada"})
@@ -54,7 +54,7 @@ class AsyncKVClient(AsyncPooledClient):
         return self._transport.base_url
 
     async def get(self, namespace: str, key: str) -> Item:
-        """The item at ``key``, with its ``etag``; raises :class:`NotFound` if absent."""
+        """The item at ``key``, with its ``etag``; raises `NotFound` if absent."""
         return await self._transport.send(calls.get_item(namespace, key))
 
     async def put(
@@ -70,7 +70,7 @@ class AsyncKVClient(AsyncPooledClient):
 
         ``if_match=etag`` replaces only the item with that ETag (compare-and-swap);
         ``only_if_absent=True`` creates only. A lost condition raises
-        :class:`PreconditionFailed`, except after a retried attempt that may have been
+        `PreconditionFailed`, except after a retried attempt that may have been
         applied: then the item is read back, and if it holds ``value`` the write is done.
         """
         request = calls.put_item(
@@ -85,7 +85,7 @@ class AsyncKVClient(AsyncPooledClient):
             return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
 
     async def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
-        """Delete the item at ``key``; raises :class:`NotFound` if there is none.
+        """Delete the item at ``key``; raises `NotFound` if there is none.
 
         ``if_match=etag`` deletes only the item with that ETag. A 404 that follows a
         retried attempt which may have been applied counts as done: the item is gone.

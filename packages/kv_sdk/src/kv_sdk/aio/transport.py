@@ -1,5 +1,5 @@
 """HTTP for the async clients: one httpx connection pool, the sync transport's retry
-rules (:mod:`kv_sdk.transport`), timeouts, and the same error mapping.
+rules (`kv_sdk.transport`), timeouts, and the same error mapping.
 
 httpx retries nothing by itself, so the rules are applied here: connection failures
 and 502, 503 and 504 answers are retried for GET, PUT and DELETE, with the same
@@ -79,7 +79,7 @@ class AsyncTransport:
         self._after_reaching: weakref.WeakSet[httpx.Response] = weakref.WeakSet()
 
     async def send(self, request: Request[T]) -> T:
-        """Send a request built by :mod:`kv_sdk.calls` and read its result."""
+        """Send a request built by `kv_sdk.calls` and read its result."""
         answer = await self.request(
             request.method,
             request.path,
@@ -103,7 +103,7 @@ class AsyncTransport:
         body: bytes | None = None,
     ) -> httpx.Response:
         """Send one call to ``base_url + path``, retrying as the module says; raise the
-        SDK's error for a 4xx or 5xx answer, and :class:`TransportError` when no answer
+        SDK's error for a 4xx or 5xx answer, and `TransportError` when no answer
         came."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
@@ -168,7 +168,7 @@ def _reason(exc: BaseException) -> str:
 
 
 class AsyncPooledClient:
-    """What both async clients share: an :class:`AsyncTransport`, closed by ``await
+    """What both async clients share: an `AsyncTransport`, closed by ``await
     close()`` or at the end of an ``async with`` block."""
 
     _transport: AsyncTransport
