@@ -45,6 +45,8 @@ TEST_TOOLS = [
     "moto[cloudfront,dynamodb,s3,ses,ssm]>=5",
     "openapi-spec-validator>=0.7",
     "requests>=2.31",
+    # A real SMTP server in the mail tests.
+    "aiosmtpd>=1.4",
 ]
 
 

@@ -4,7 +4,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
 from kv_api.jobs import send_usage_alerts
-from kv_api.notify import SesNotifier, make_notifier
+from kv_core.mail.ses import SesNotifier
+from kv_core.mail.smtp import SmtpNotifier
 from kv_core.notify import LogNotifier
 from kv_core.settings import Settings
 
@@ -26,9 +27,14 @@ def test_ses_sends_plain_text_mail(aws):
     assert message.source == "alerts@kv.example.com"
 
 
-def test_the_notifier_follows_the_settings(tmp_path):
-    local = Settings.from_env({"KV_DATA_DIR": str(tmp_path), "KV_ALERT_FROM": "a@example.com"})
-    assert isinstance(make_notifier(local), LogNotifier)
+def test_the_notifier_follows_the_settings(tmp_path, fake_aws):
+    env = {"KV_DATA_DIR": str(tmp_path), "KV_ALERT_FROM": "a@example.com"}
+    assert isinstance(Settings.from_env(env).notifier(), LogNotifier)
+    smtp = Settings.from_env({**env, "KV_SMTP_URL": "smtp://mail.example:587"}).notifier()
+    assert isinstance(smtp, SmtpNotifier)
+    assert smtp.sender == "a@example.com"
+    aws = {**env, "KV_STORE": "dynamodb", "KV_JWT_SECRET": "x" * 40}
+    assert isinstance(Settings.from_env(aws).notifier(), SesNotifier)
 
 
 def test_the_alert_job_locally(tmp_path, app, account):

@@ -6,7 +6,7 @@ import pytest
 
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
-from kv_core.model import ApiKey, Namespace, Session, User
+from kv_core.model import ApiKey, Namespace, ResetToken, Session, User
 from kv_core.store import DeleteItem, PlanEvent, PutItem, RequestBatch
 
 NOW = "2026-11-25T10:00:00.000Z"
@@ -533,3 +533,62 @@ def test_has_mark(store):
     store.mark_once("paddle", "evt_1", NOW)
     assert store.has_mark("paddle", "evt_1")
     assert not store.has_mark("other", "evt_1")
+
+
+# --- passwords and leaving ----------------------------------------------------------------
+
+
+def test_set_password(store):
+    store.create_user(user(1))
+    store.set_password("u1", "new-hash", LATER)
+    assert (store.get_user("u1").password_hash, store.get_user("u1").updated_at) == (
+        "new-hash",
+        LATER,
+    )
+    with pytest.raises(NotFound):
+        store.set_password("nobody", "h", LATER)
+
+
+def test_a_reset_token_works_once_and_not_after_it_expires(store):
+    store.create_user(user(1))
+    store.create_reset_token(ResetToken("u1", digest("r1"), LATER))
+    store.create_reset_token(ResetToken("u1", digest("r2"), LATER))
+    assert store.consume_reset_token(digest("r1"), NOW) == "u1"
+    assert store.consume_reset_token(digest("r1"), NOW) is None
+    assert store.consume_reset_token(digest("nope"), NOW) is None
+    assert store.consume_reset_token(digest("r2"), LATER) is None  # expired: and gone
+    store.create_reset_token(ResetToken("u1", digest("r2"), LATER))
+    assert store.consume_reset_token(digest("r2"), NOW) == "u1"
+
+
+def test_deleting_a_user_leaves_nothing_of_theirs(ann):
+    ann.create_user(user(2))
+    ann.create_namespace(namespace(2, owner=2, name="bobs"))
+    ann.create_namespace(namespace(3, name="second"))
+    ann.create_api_key(api_key(1))
+    ann.create_api_key(api_key(2, owner=2, ns=2))
+    for n in range(30):
+        put(ann, f"k{n}", n, size=4)
+    ann.put_item(PutItem("u2", "n2", "kept", 1, 5, "e", NOW))
+    ann.add_requests("u1", "2026-11", 7)
+    ann.create_session(session())
+    ann.create_reset_token(ResetToken("u1", digest("r1"), LATER))
+
+    deleted = ann.delete_user("u1")
+
+    assert deleted == user(1)
+    assert ann.get_user("u1") is None
+    assert ann.get_user_by_email("user1@example.com") is None
+    assert ann.list_namespaces("u1") == []
+    assert ann.list_keys("n1", limit=100) == ([], False)
+    assert ann.resolve_api_key(digest("raw1")) is None
+    assert ann.list_api_keys("u1") == []
+    assert ann.get_session("u1", digest("t1")) is None
+    assert ann.consume_reset_token(digest("r1"), NOW) is None
+    assert ann.get_usage("u1", "2026-11").requests in (0, 7)  # a count may linger unread
+    assert ann.delete_user("u1") is None
+    # The other user keeps everything, and the email is free again.
+    assert ann.get_item("n2", "kept").value == 1
+    assert ann.resolve_api_key(digest("raw2")) is not None
+    ann.create_user(User("u9", "user1@example.com", "h", "free", NOW, NOW))
+    assert ann.get_user_by_email("user1@example.com").id == "u9"

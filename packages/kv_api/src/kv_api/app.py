@@ -13,7 +13,6 @@ from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webho
 from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
 from kv_api.headers import request_id
-from kv_api.notify import make_notifier
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
 
@@ -47,7 +46,7 @@ def create_app(
     app.extensions["kv_billing"] = Billing(
         services.store,
         services.config,
-        make_notifier(settings),
+        services.notifier,
         settings.paddle_prices,
         api_keys=services.api_keys,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from kv_api.notify import make_notifier
 from kv_core.model import utcnow
 from kv_core.plans import month_of
 from kv_core.services import Alert, UsageAlerts
@@ -14,7 +13,7 @@ def send_usage_alerts(settings: Settings | None = None) -> list[Alert]:
     settings = settings or Settings.from_env()
     store = open_store(settings)
     try:
-        return UsageAlerts(store, settings.core_config(), make_notifier(settings)).run()
+        return UsageAlerts(store, settings.core_config(), settings.notifier()).run()
     finally:
         store.close()
 

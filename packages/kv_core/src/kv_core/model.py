@@ -95,6 +95,16 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class ResetToken:
+    """A password reset link's token: single use, until ``expires_at``; only its
+    SHA-256 is stored."""
+
+    user_id: str
+    token_hash: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """A user's request count in one month and their stored bytes now."""
 

@@ -1,6 +1,8 @@
-"""Telling account holders things by email: a port, and the local engine that logs.
+"""Telling account holders things by email: one small port, and the way a deployment
+sends.
 
-In AWS the API supplies an SES implementation; locally messages go to the log.
+SES on AWS (:mod:`kv_core.mail.ses`), SMTP where ``KV_SMTP_URL`` is set
+(:mod:`kv_core.mail.smtp`), and the log everywhere else.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 log = logging.getLogger("kv_core.notify")
+
+DEFAULT_SENDER = "KV Storage <no-reply@localhost>"
 
 
 class Notifier(Protocol):
@@ -25,3 +29,19 @@ class LogNotifier:
     def send(self, to: str, subject: str, body: str) -> None:
         self.sent.append((to, subject, body))
         log.info("email to %s: %s\n%s", to, subject, body)
+
+
+def make_notifier(
+    *, aws: bool, sender: str | None, smtp_url: str | None, region: str | None = None
+) -> Notifier:
+    """SES on AWS when a verified sender is configured, else SMTP when a server is,
+    else the log."""
+    if aws and sender:
+        from kv_core.mail.ses import SesNotifier
+
+        return SesNotifier(sender, region)
+    if smtp_url:
+        from kv_core.mail.smtp import SmtpNotifier
+
+        return SmtpNotifier(smtp_url, sender or DEFAULT_SENDER)
+    return LogNotifier()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kv_core.notify import Notifier, make_notifier
 from kv_core.services import CoreConfig, Services
 from kv_core.store import Store
 
@@ -36,6 +37,8 @@ class Settings:
     paddle_environment: str = "sandbox"
     paddle_tolerance_seconds: int = 5
     alert_from: str | None = None
+    smtp_url: str | None = None
+    public_url: str | None = None
     secure_cookies: bool = True
 
     @classmethod
@@ -47,8 +50,11 @@ class Settings:
         and kept in the data directory), ``KV_CORS_ORIGINS`` (comma-separated),
         ``KV_PADDLE_WEBHOOK_SECRET``, ``KV_PADDLE_PRICES`` (JSON: price id to plan),
         ``KV_PADDLE_CLIENT_TOKEN``, ``KV_PADDLE_ENVIRONMENT``,
-        ``KV_PADDLE_TOLERANCE_SECONDS`` (signature age, default 5), ``KV_ALERT_FROM``,
-        ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs).
+        ``KV_PADDLE_TOLERANCE_SECONDS`` (signature age, default 5), ``KV_ALERT_FROM``
+        (the sender of every email), ``KV_SMTP_URL`` (mail through SMTP, see
+        :mod:`kv_core.mail.smtp`), ``KV_PUBLIC_URL`` (the site's address, for links in
+        emails; without it, the address a request came to), ``KV_SECURE_COOKIES`` (0
+        for plain-HTTP local runs).
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -75,11 +81,22 @@ class Settings:
             paddle_environment=env.get("KV_PADDLE_ENVIRONMENT", "sandbox"),
             paddle_tolerance_seconds=int(env.get("KV_PADDLE_TOLERANCE_SECONDS", "5")),
             alert_from=env.get("KV_ALERT_FROM") or None,
+            smtp_url=env.get("KV_SMTP_URL") or None,
+            public_url=(env.get("KV_PUBLIC_URL") or "").rstrip("/") or None,
             secure_cookies=env.get("KV_SECURE_COOKIES", "1") != "0",
         )
 
     def core_config(self) -> CoreConfig:
         return CoreConfig(secret=self.secret.encode("utf-8"))
+
+    def notifier(self) -> Notifier:
+        """How this deployment sends email (see :mod:`kv_core.notify`)."""
+        return make_notifier(
+            aws=self.store == "dynamodb",
+            sender=self.alert_from,
+            smtp_url=self.smtp_url,
+            region=self.region,
+        )
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -123,4 +140,4 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_services(settings: Settings) -> Services:
-    return Services(open_store(settings), settings.core_config())
+    return Services(open_store(settings), settings.core_config(), settings.notifier())

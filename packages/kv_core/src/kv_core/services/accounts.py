@@ -1,4 +1,4 @@
-"""Signing up, logging in (throttled), and changing plans."""
+"""Signing up, logging in (throttled), changing plans, and leaving."""
 
 from __future__ import annotations
 
@@ -74,6 +74,15 @@ class Accounts:
         if user is None:
             raise NotFound("There is no such account.", code="user_not_found")
         return user
+
+    def delete(self, user_id: str) -> User:
+        """Delete an account and everything that is its own; its keys stop working in
+        this instance at once (in others within the key cache's bound)."""
+        deleted = self.store.delete_user(user_id)
+        if deleted is None:
+            raise NotFound("There is no such account.", code="user_not_found")
+        self.api_keys.forget_user(user_id)
+        return deleted
 
     def change_plan(self, user_id: str, plan: str) -> User:
         """Move an account to ``plan`` (validated against the plan table)."""

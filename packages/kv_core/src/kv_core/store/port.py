@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from kv_core.model import ApiKey, Item, Namespace, Session, Usage, User
+from kv_core.model import ApiKey, Item, Namespace, ResetToken, Session, Usage, User
 from kv_core.store.requests import DeleteItem, PlanEvent, PlanOutcome, PutItem, Written
 
 
@@ -33,6 +33,24 @@ class UserStore(Protocol):
 
     def iter_users(self) -> Iterator[User]:
         """Every user, in no particular order (for scheduled jobs)."""
+        ...
+
+    def set_password(self, user_id: str, password_hash: str, now: str) -> None:
+        """Replace a user's password hash; ``NotFound`` (``user_not_found``) if no such
+        user."""
+        ...
+
+    def delete_user(self, user_id: str) -> User | None:
+        """Delete a user and everything that is theirs: namespaces with their items and
+        keys, usage, sessions, reset links, the email's claim. Returns who was deleted,
+        or ``None`` if there was no such user."""
+        ...
+
+    def create_reset_token(self, token: ResetToken) -> None: ...
+
+    def consume_reset_token(self, token_hash: str, now: str) -> str | None:
+        """Use a reset token: the user id it was made for, if it exists and has not
+        expired at ``now``. Either way it is gone after, so a token works once."""
         ...
 
 

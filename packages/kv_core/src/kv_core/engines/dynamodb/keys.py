@@ -117,3 +117,12 @@ def subscription_pk(subscription_id: str) -> str:
 
 def parse_subscription_pk(pk: str) -> str:
     return _parse("SUBSCRIPTION", pk)
+
+
+def reset_pk(token_hash: str) -> str:
+    """A password reset link's token, found by its digest (expires on its own)."""
+    return _build("RESET", token_hash)
+
+
+def parse_reset_pk(pk: str) -> str:
+    return _parse("RESET", pk)

@@ -106,8 +106,3 @@ class Namespaces(ProfileCounters):
             )
             if key.namespace_id == namespace_id
         ]
-
-    def _delete_partition(self, pk: str) -> None:
-        with self.Entry.batch_write() as batch:
-            for item in self.Entry.query(pk, attributes_to_get=["PK", "SK"], consistent_read=True):
-                batch.delete(item)

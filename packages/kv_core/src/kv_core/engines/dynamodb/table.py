@@ -13,6 +13,7 @@ The table is the seed's single-table design (keys.py)::
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
     SUBSCRIPTION#<id>  METADATA           whose subscription, and its last applied event
+    RESET#<sha256>     METADATA           a password reset token, expiring through the TTL
     LOGIN#<subject>    METADATA           login attempts, expiring through the table's TTL
 """
 
@@ -135,3 +136,9 @@ class Table:
 
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=self._connection)
+
+    def _delete_partition(self, pk: str) -> None:
+        """Every entry under one partition key (a namespace's items)."""
+        with self.Entry.batch_write() as batch:
+            for item in self.Entry.query(pk, attributes_to_get=["PK", "SK"], consistent_read=True):
+                batch.delete(item)

@@ -1,15 +1,16 @@
-"""Accounts on DynamoDB: a profile per user, and a marker that makes an email unique."""
+"""Accounts on DynamoDB: a profile per user, a marker that makes an email unique, reset
+tokens, and the deletion of everything that is a user's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 
 from kv_core.engines.dynamodb import keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import failed_condition
-from kv_core.model import User
+from kv_core.model import ResetToken, User, parse_iso
 from kv_core.store import refusals
 
 
@@ -59,3 +60,64 @@ class Users(ProfileCounters):
     def iter_users(self) -> Iterator[User]:
         for entry in self.Entry.scan(self.Entry.sk == keys.PROFILE):
             yield records.user(entry)
+
+    def set_password(self, user_id: str, password_hash: str, now: str) -> None:
+        try:
+            self._update_profile(
+                user_id,
+                [self.Entry.password_hash.set(password_hash), self.Entry.updated_at.set(now)],
+            )
+        except UpdateError as error:
+            if failed_condition(error):
+                raise refusals.user_not_found() from None
+            raise
+
+    def delete_user(self, user_id: str) -> User | None:
+        """The user's partition holds the profile, namespaces, keys and sessions; each
+        namespace's items are a partition of their own. The profile goes last, so that a
+        deletion cut short is finished by the next."""
+        profile = self._get(*self._profile_key(user_id))
+        if profile is None:
+            return None
+        owned = list(self.Entry.query(keys.user_pk(user_id), consistent_read=True))
+        for entry in owned:
+            if entry.sk.startswith(keys.namespace_sk("")) and entry.id:
+                self._delete_partition(keys.namespace_pk(entry.id))
+        if profile.email:
+            self.Entry(keys.email_pk(profile.email), keys.METADATA).delete()
+        with self.Entry.batch_write() as batch:
+            for entry in owned:
+                if entry.sk != keys.PROFILE:
+                    batch.delete(entry)
+        self.Entry(*self._profile_key(user_id)).delete()
+        return records.user(profile)
+
+    def create_reset_token(self, token: ResetToken) -> None:
+        self.Entry(
+            keys.reset_pk(token.token_hash),
+            keys.METADATA,
+            user_id=token.user_id,
+            ends_at=token.expires_at,
+            expires_at=parse_iso(token.expires_at),
+        ).save()
+
+    def consume_reset_token(self, token_hash: str, now: str) -> str | None:
+        try:
+            used = self._raw().delete_item(
+                keys.reset_pk(token_hash),
+                keys.METADATA,
+                condition=self.Entry.pk.exists(),
+                return_values="ALL_OLD",
+            )
+        except DeleteError as error:
+            if failed_condition(error):
+                return None
+            raise
+        entry = self.Entry.from_raw_data(used["Attributes"])
+        if entry.user_id is None or (entry.ends_at or "") <= now:
+            return None
+        # A token is found by its digest alone, so a deleted user's are not deleted
+        # with it: they die with the profile instead (and expire through the TTL).
+        if self._get(*self._profile_key(entry.user_id)) is None:
+            return None
+        return entry.user_id

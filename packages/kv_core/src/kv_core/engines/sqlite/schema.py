@@ -142,12 +142,23 @@ CREATE TABLE subscriptions (
 ) WITHOUT ROWID;
 """
 
+# Password reset links: single use, an hour long.
+_RESET_TOKENS = """
+CREATE TABLE reset_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX reset_tokens_by_user ON reset_tokens (user_id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
     _LOGIN_ATTEMPTS,
     _SESSIONS,
     _SUBSCRIPTIONS,
+    _RESET_TOKENS,
 )
 
 

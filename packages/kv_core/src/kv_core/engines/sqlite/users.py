@@ -1,4 +1,5 @@
-"""Accounts on the embedded engine."""
+"""Accounts on the embedded engine: users, their passwords and reset links, and the
+deletion of everything that is theirs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 
 from kv_core.engines.sqlite import rows
 from kv_core.engines.sqlite.connection import Database
-from kv_core.model import User
+from kv_core.model import ResetToken, User
 from kv_core.store import refusals
 
 USER_COLUMNS = rows.columns(User)
@@ -45,3 +46,47 @@ class Users(Database):
         found = self._connection().execute(f"SELECT {USER_COLUMNS} FROM users").fetchall()
         for row in found:
             yield rows.record(User, row)
+
+    def set_password(self, user_id: str, password_hash: str, now: str) -> None:
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                (password_hash, now, user_id),
+            ).rowcount
+        if not changed:
+            raise refusals.user_not_found()
+
+    def delete_user(self, user_id: str) -> User | None:
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            # The namespaces go first, so that their items' triggers have nothing to move.
+            owned = "SELECT id FROM namespaces WHERE user_id = :user"
+            db.execute(f"DELETE FROM api_keys WHERE namespace_id IN ({owned})", {"user": user_id})
+            spaces = [r[0] for r in db.execute(owned, {"user": user_id})]
+            db.execute("DELETE FROM namespaces WHERE user_id = ?", (user_id,))
+            db.executemany("DELETE FROM items WHERE namespace_id = ?", [(s,) for s in spaces])
+            for table in ("api_keys", "usage", "sessions", "reset_tokens", "subscriptions"):
+                db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        self._keys_changed()
+        return rows.record(User, row)
+
+    def create_reset_token(self, token: ResetToken) -> None:
+        self._write_one(
+            "INSERT INTO reset_tokens (token_hash, user_id, expires_at)"
+            " VALUES (:token_hash, :user_id, :expires_at)",
+            rows.values(token),
+        )
+
+    def consume_reset_token(self, token_hash: str, now: str) -> str | None:
+        used = self._write_one(
+            "DELETE FROM reset_tokens WHERE token_hash = ? RETURNING user_id, expires_at",
+            (token_hash,),
+        )
+        if not used or used[0]["expires_at"] <= now:
+            return None
+        return str(used[0]["user_id"])

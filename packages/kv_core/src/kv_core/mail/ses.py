@@ -1,11 +1,8 @@
-"""Email for account holders: Amazon SES in AWS, the log everywhere else."""
+"""Mail through Amazon SES, on AWS (the ``dynamodb`` extra brings boto3)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from kv_core.notify import LogNotifier, Notifier
-from kv_core.settings import Settings
 
 
 class SesNotifier:
@@ -26,10 +23,3 @@ class SesNotifier:
                 "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
             },
         )
-
-
-def make_notifier(settings: Settings) -> Notifier:
-    """SES when a sender is configured on AWS, else the log."""
-    if settings.store == "dynamodb" and settings.alert_from:
-        return SesNotifier(settings.alert_from, settings.region)
-    return LogNotifier()
