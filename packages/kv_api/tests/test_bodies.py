@@ -7,7 +7,7 @@ import io
 import pytest
 
 from kv_api.bodies import read_body
-from kv_core.errors import PayloadTooLarge
+from kv_core.errors import InvalidInput, PayloadTooLarge
 
 LIMIT = 100
 
@@ -65,3 +65,31 @@ def test_without_a_length_or_a_terminated_stream_there_is_no_body():
     safe fallback): the request gets the empty body's 400, never a hang."""
     env = {"wsgi.input": io.BytesIO(b"[1]")}
     assert read_body(env, LIMIT) == b""
+
+
+class Broken(io.RawIOBase):
+    """A chunked body whose framing breaks after a few bytes, as servers report it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.given = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.given:
+            self.given = True
+            return b"[1"
+        raise self.error
+
+
+class ChunkSizeError(Exception):
+    """Like gunicorn's InvalidChunkSize, which is no OSError."""
+
+
+@pytest.mark.parametrize("error", [OSError("Invalid chunk header"), ChunkSizeError("zz")])
+def test_a_body_the_server_cannot_read_is_invalid_input(error):
+    with pytest.raises(InvalidInput) as caught:
+        read_body(environ(b"", length=None, stream=Broken(error)), LIMIT)
+    assert caught.value.code == "unreadable_body"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -148,3 +149,21 @@ def test_a_declared_length_over_the_limit_is_a_json_413(live):
     )
     assert status == 413
     json_error(status, headers, body, "payload_too_large")
+
+
+@pytest.mark.parametrize("path", ["/v1/app/k", "/v1/auth/signup"])
+def test_a_malformed_chunk_is_a_json_400(live, path):
+    """The server cannot read the body: a 400 of ours, not a 500."""
+    method = "PUT" if path.startswith("/v1/app") else "POST"
+    request = (
+        f"{method} {path} HTTP/1.1\r\nHost: x\r\nx-api-key: {live.api_key}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", live.port), timeout=30) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+    assert response.status == 400
+    json_error(response.status, dict(response.getheaders()), body, "unreadable_body")
+    assert "k" not in live.stored_keys()

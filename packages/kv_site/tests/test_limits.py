@@ -16,6 +16,7 @@ def test_every_limit_is_in_the_table():
     assert f"{LIMITS.list_limit_min} to {LIMITS.list_limit_max}" in table
     assert f"default {LIMITS.list_limit_default}" in table
     assert f"{LIMITS.warning_ratio:.0%}" in table
+    assert f"at most {LIMITS.json_max_depth} levels" in table
     for name in RESERVED_NAMESPACES:
         assert f"`{name}`" in table
 

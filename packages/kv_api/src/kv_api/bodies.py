@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import current_app, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from kv_api import strict_json
@@ -30,7 +31,9 @@ def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
 
     A declared length over the limit is refused before reading. A chunked body has no
     length, so it is read to the limit plus one byte: werkzeug's own limit would cut
-    it at the limit and let the rest go unseen.
+    it at the limit and let the rest go unseen. A body the server cannot read (a
+    malformed chunk, a connection cut short) is ``InvalidInput``: WSGI names no error
+    type for that, and each server raises its own.
     """
     length = get_content_length(environ)
     if length is not None and length > limit:
@@ -42,7 +45,15 @@ def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
     wanted = limit + 1
     chunks: list[bytes] = []
     while wanted > 0:
-        chunk = stream.read(wanted)
+        try:
+            chunk = stream.read(wanted)
+        except HTTPException:  # werkzeug's own: a body shorter than its length
+            raise
+        except Exception as error:
+            raise InvalidInput(
+                "The request body could not be read: a malformed chunk, or cut short.",
+                code="unreadable_body",
+            ) from error
         if not chunk:
             break
         chunks.append(chunk)

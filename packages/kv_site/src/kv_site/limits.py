@@ -27,6 +27,16 @@ def limits_table() -> str:
             f" default {LIMITS.list_limit_default}",
         ),
         ("Stored size of an item", "bytes of the key + bytes of the compact JSON value"),
+        (
+            "JSON nesting",
+            f"at most {LIMITS.json_max_depth} levels in any body: `400` with `too_deep`",
+        ),
+        (
+            "Text",
+            "strict UTF-8 in keys and bodies: invalid UTF-8 in a key is `400 invalid_key`;"
+            " a body in UTF-16/32, with a lone surrogate or a key twice in one object is"
+            " `400 invalid_json`",
+        ),
         ("Usage warning", f"at {LIMITS.warning_ratio:.0%} of a quota"),
     ]
     lines = ["| what | limit |", "|---|---|"]
@@ -55,7 +65,8 @@ def limits_page() -> str:
             "## Keys, values and namespaces",
             "",
             limits_table(),
-            "A key that breaks a limit gets `400`; a value too large gets `413`; a bad"
+            "A key that breaks a limit gets `400`; a value too large gets `413`, and so"
+            " does a request body over four times the value limit, chunked or not; a bad"
             " `limit` or `cursor` gets `400`. Nothing is written when a request is refused.",
             "",
             "## Monthly quotas",
