@@ -16,6 +16,7 @@ from kv_sdk import (
     InvalidRequest,
     KVClient,
     NotFound,
+    PermissionDenied,
     PreconditionFailed,
 )
 from kv_sdk.aio import AsyncAccountClient, AsyncKVClient
@@ -221,3 +222,29 @@ async def test_list_pages_and_iterators(kv):
     with pytest.raises(InvalidRequest) as bad:
         await done(kv.list("app", limit=0))
     assert bad.value.code == "invalid_limit"
+
+
+async def test_passwords_are_changed_and_accounts_deleted(server, signed_in, email, flavour):
+    with pytest.raises(PermissionDenied) as wrong:
+        await done(signed_in.change_password("not it", "a new password"))
+    assert wrong.value.code == "wrong_password"
+    await done(signed_in.change_password(PASSWORD, "a new password"))
+    other = AccountClient(server) if flavour == "sync" else AsyncAccountClient(server)
+    assert (await done(other.login(email, "a new password"))).email == email
+    await done(signed_in.delete_account())
+    assert signed_in.token is None
+    with pytest.raises(AuthenticationError):
+        await done(other.list_namespaces())  # its session's account is gone
+    with pytest.raises(AuthenticationError):
+        await done(other.login(email, "a new password"))
+    await done(other.close())
+
+
+async def test_a_reset_is_asked_for_alike_and_a_bad_token_refused(signed_in, email):
+    known = await done(signed_in.request_password_reset(email))
+    unknown = await done(signed_in.request_password_reset("nobody-" + email))
+    assert known == unknown
+    assert "link" in known
+    with pytest.raises(InvalidRequest) as refused:
+        await done(signed_in.reset_password("made-up", "a new password"))
+    assert refused.value.code == "invalid_reset_token"

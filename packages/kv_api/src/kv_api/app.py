@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from kv_api import fast_path
-from kv_api.blueprints import api_keys, auth, kv, meta, namespaces, usage, webhooks
+from kv_api.blueprints import account, api_keys, auth, kv, meta, namespaces, usage, webhooks
 from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
 from kv_api.headers import request_id
@@ -52,7 +52,7 @@ def create_app(
     )
     app.url_map.merge_slashes = False
 
-    for module in (auth, namespaces, api_keys, usage, webhooks, meta, kv):
+    for module in (auth, account, namespaces, api_keys, usage, webhooks, meta, kv):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

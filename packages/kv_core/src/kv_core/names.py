@@ -15,7 +15,7 @@ from kv_core.errors import InvalidInput
 from kv_core.limits import LIMITS
 
 RESERVED_NAMESPACES = frozenset(
-    {"auth", "namespaces", "api-keys", "usage", "webhooks", "openapi.json", "health"}
+    {"auth", "account", "namespaces", "api-keys", "usage", "webhooks", "openapi.json", "health"}
 )
 NAMESPACE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

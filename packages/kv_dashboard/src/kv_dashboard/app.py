@@ -19,6 +19,7 @@ from kv_core.settings import Settings, build_services
 from kv_dashboard import formatting
 from kv_dashboard.accounts import init_login
 from kv_dashboard.blueprints import accounts, billing, namespaces, overview
+from kv_dashboard.blueprints import settings as account_settings
 
 PADDLE_HOSTS = "https://*.paddle.com"
 
@@ -62,7 +63,7 @@ def create_app(
 
     CSRFProtect(app)
     init_login(app)
-    for module in (accounts, overview, namespaces, billing):
+    for module in (accounts, overview, namespaces, billing, account_settings):
         app.register_blueprint(module.bp)
     formatting.register(app)
     register_error_pages(app)

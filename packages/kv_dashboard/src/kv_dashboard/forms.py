@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kv_core.limits import LIMITS
 from kv_core.model import ACCESS_LEVELS
-from kv_core.services.accounts import PASSWORD_MIN_CHARS
+from kv_core.services.accounts import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from kv_core.services.api_keys import KEY_NAME_MAX_CHARS
 
 
@@ -66,3 +66,39 @@ class ConfirmDeleteForm(FlaskForm):  # type: ignore[misc]
     """Deleting a namespace: the person types its name to confirm."""
 
     confirm = StringField("Type the namespace's name to confirm")
+
+
+def new_password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=PASSWORD_MIN_CHARS,
+                max=PASSWORD_MAX_CHARS,
+                message=f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters.",
+            ),
+        ],
+        description=f"At least {PASSWORD_MIN_CHARS} characters.",
+    )
+
+
+class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = new_password("New password")
+
+
+class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    new = new_password("New password")
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    """Deleting the account: the person types its email to confirm."""
+
+    confirm = StringField("Type your email to confirm")

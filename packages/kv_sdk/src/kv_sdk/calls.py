@@ -88,6 +88,10 @@ def _nothing(answer: Answer) -> None:
     return None
 
 
+def _message(answer: Answer) -> str:
+    return str(answer.json()["message"])
+
+
 def _item(answer: Answer) -> Item:
     data = answer.json()
     return Item(
@@ -183,6 +187,36 @@ REVOKE_API_KEY = Call(
     "revokeApiKey", "account", "revoke_api_key", "DELETE", "/v1/api-keys/{key_id}", _nothing
 )
 GET_USAGE = Call("getUsage", "account", "usage", "GET", "/v1/usage", _usage)
+REQUEST_PASSWORD_RESET = Call(
+    "requestPasswordReset",
+    "account",
+    "request_password_reset",
+    "POST",
+    "/v1/auth/password-reset",
+    _message,
+    body=("email",),
+)
+RESET_PASSWORD = Call(
+    "resetPassword",
+    "account",
+    "reset_password",
+    "POST",
+    "/v1/auth/password-reset/confirm",
+    _nothing,
+    body=("token", "password"),
+)
+CHANGE_PASSWORD = Call(
+    "changePassword",
+    "account",
+    "change_password",
+    "POST",
+    "/v1/auth/password",
+    _nothing,
+    body=("currentPassword", "newPassword"),
+)
+DELETE_ACCOUNT = Call(
+    "deleteAccount", "account", "delete_account", "DELETE", "/v1/account", _nothing
+)
 GET_ITEM = Call("getItem", "data", "get", "GET", "/v1/{namespace}/{key}", _item)
 PUT_ITEM = Call("putItem", "data", "put", "PUT", "/v1/{namespace}/{key}", _written, body="any")
 DELETE_ITEM = Call("deleteItem", "data", "delete", "DELETE", "/v1/{namespace}/{key}", _nothing)
@@ -206,6 +240,10 @@ CALLS: tuple[Call[Any], ...] = (
     LIST_API_KEYS,
     REVOKE_API_KEY,
     GET_USAGE,
+    REQUEST_PASSWORD_RESET,
+    RESET_PASSWORD,
+    CHANGE_PASSWORD,
+    DELETE_ACCOUNT,
     GET_ITEM,
     PUT_ITEM,
     DELETE_ITEM,
@@ -259,6 +297,28 @@ def revoke_api_key(key_id: str) -> Request[None]:
 def get_usage() -> Request[Usage]:
     """This month's usage against the plan."""
     return GET_USAGE.request()
+
+
+def request_password_reset(email: str) -> Request[str]:
+    """Have a reset link emailed to ``email`` (if it has an account)."""
+    return REQUEST_PASSWORD_RESET.request(body=encode_json({"email": email}))
+
+
+def reset_password(token: str, password: str) -> Request[None]:
+    """Set a new password with the token of an emailed reset link."""
+    return RESET_PASSWORD.request(body=encode_json({"token": token, "password": password}))
+
+
+def change_password(current: str, new: str) -> Request[None]:
+    """Change the signed-in account's password."""
+    return CHANGE_PASSWORD.request(
+        body=encode_json({"currentPassword": current, "newPassword": new})
+    )
+
+
+def delete_account() -> Request[None]:
+    """Delete the signed-in account and everything in it."""
+    return DELETE_ACCOUNT.request()
 
 
 def get_item(namespace: str, key: str) -> Request[Item]:

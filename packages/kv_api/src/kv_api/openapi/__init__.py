@@ -10,11 +10,11 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from kv_api.openapi import api_keys, auth, kv, meta, namespaces, usage, webhooks
+from kv_api.openapi import account, api_keys, auth, kv, meta, namespaces, usage, webhooks
 from kv_api.openapi.common import ERROR_SCHEMAS, Schema
 
 # In the order the reference presents them.
-FRAGMENTS = (auth, namespaces, api_keys, usage, kv, webhooks, meta)
+FRAGMENTS = (auth, account, namespaces, api_keys, usage, kv, webhooks, meta)
 
 INFO: Schema = {
     "title": "KV Storage API",

@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from kv_core.errors import Conflict, InvalidInput, TooManyAttempts, Unauthorized
+from kv_core.services.passwords import RESET_LIFETIME
 from kv_dashboard.accounts import sign_in, sign_out
 from kv_dashboard.context import login_required, services
-from kv_dashboard.forms import LoginForm, SignupForm
+from kv_dashboard.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -80,3 +81,52 @@ def logout() -> ResponseReturnValue:
     sign_out(current_user)
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password() -> ResponseReturnValue:
+    """Ask for a reset link; the page says the same whether or not the address has an
+    account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services().passwords.request_reset(
+                form.email.data,
+                lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            )
+        except InvalidInput as exc:
+            add_error(form.email, exc.message)
+        else:
+            minutes = int(RESET_LIFETIME.total_seconds() // 60)
+            flash(
+                "If an account has this email, a link to reset its password is on its way."
+                f" It works once, for {minutes} minutes.",
+                "info",
+            )
+            return redirect(url_for("accounts.forgot_password"))
+    return render_template("forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password() -> ResponseReturnValue:
+    """The emailed link's page: choose a new password."""
+    token = request.args.get("token", "")
+    form = ResetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services().passwords.reset(token, form.password.data)
+        except InvalidInput as exc:
+            if exc.code != "invalid_reset_token":
+                add_error(form.password, exc.message)
+                status = 400
+            else:
+                return render_template("reset.html", form=form, broken=exc.message), 400
+        else:
+            if current_user.is_authenticated:
+                sign_out(current_user)
+            flash("Your password is changed. Log in with it.", "success")
+            return redirect(url_for("accounts.login"))
+    if form.errors and status == 200:
+        status = 400
+    return render_template("reset.html", form=form, token=token, broken=None), status

@@ -91,6 +91,26 @@ class AsyncAccountClient(AsyncPooledClient):
         """This month's requests and storage against the account's plan."""
         return await self._send(calls.get_usage())
 
+    async def request_password_reset(self, email: str) -> str:
+        """Have a link to reset the password emailed to ``email``; the server answers the
+        same whether or not it has an account (its message is returned)."""
+        return await self._transport.send(calls.request_password_reset(email))
+
+    async def reset_password(self, token: str, password: str) -> None:
+        """Set a new password with the token of an emailed reset link (it works once,
+        for an hour); `InvalidRequest` with code ``invalid_reset_token`` otherwise."""
+        await self._transport.send(calls.reset_password(token, password))
+
+    async def change_password(self, current: str, new: str) -> None:
+        """Change the signed-in account's password; `PermissionDenied` with code
+        ``wrong_password`` when ``current`` is wrong."""
+        await self._send(calls.change_password(current, new))
+
+    async def delete_account(self) -> None:
+        """Delete the signed-in account with everything in it, and sign out."""
+        await self._send(calls.delete_account())
+        self.token = None
+
     def __repr__(self) -> str:
         state = "signed in" if self.token else "signed out"
         return f"AsyncAccountClient(base_url={self.base_url!r}, {state})"
