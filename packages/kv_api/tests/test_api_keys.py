@@ -1,3 +1,6 @@
+import dataclasses
+from datetime import timedelta
+
 import pytest
 
 
@@ -18,7 +21,17 @@ def test_create_shows_the_raw_key_once(account):
     assert raw not in listed.get_data(as_text=True)
     assert {k["name"] for k in listed.json["apiKeys"]} == {"app key", "CI"}
     for k in listed.json["apiKeys"]:
-        assert set(k) == {"id", "name", "namespace", "access", "prefix", "createdAt", "lastUsedAt"}
+        assert set(k) == {
+            "id",
+            "name",
+            "namespace",
+            "access",
+            "prefix",
+            "createdAt",
+            "lastUsedAt",
+            "keyPrefix",
+            "expiresAt",
+        }
 
 
 def test_last_used_is_recorded(account):
@@ -84,3 +97,78 @@ def test_the_answer_with_a_raw_key_is_never_cached(account):
     assert response.headers["Cache-Control"] == "no-store"
     listed = account.client.get("/v1/api-keys", headers=account.auth)
     assert "no-store" not in listed.headers.get("Cache-Control", "")
+
+
+def scoped_key(account, **fields):
+    response = account.client.post(
+        "/v1/api-keys", json={"namespace": account.namespace, **fields}, headers=account.auth
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_a_prefix_scoped_key_touches_only_its_prefix(account, assert_error):
+    account.put("user:1/name", "Ann")
+    account.put("other", 1)
+    created = scoped_key(account, keyPrefix="user:1/")
+    assert created["key"]["keyPrefix"] == "user:1/"
+    headers = {"x-api-key": created["apiKey"]}
+    client, ns = account.client, account.namespace
+    assert client.get(f"/v1/{ns}/user:1/name", headers=headers).json["value"] == "Ann"
+    assert client.put(f"/v1/{ns}/user:1/age", json=36, headers=headers).status_code == 201
+    for method, key in [("get", "other"), ("put", "other"), ("delete", "other"), ("put", "user:2")]:
+        response = getattr(client, method)(f"/v1/{ns}/{key}", json=0, headers=headers)
+        assert_error(response, 403, "outside_key_prefix")
+    assert account.get("other").json["value"] == 1
+    assert account.get("user:2").status_code == 404
+    listed = client.get(f"/v1/{ns}", headers=headers).json["keys"]
+    assert listed == ["user:1/age", "user:1/name"]
+    assert client.get(f"/v1/{ns}?prefix=user:1/a", headers=headers).json["keys"] == ["user:1/age"]
+    assert_error(client.get(f"/v1/{ns}?prefix=user", headers=headers), 403, "outside_key_prefix")
+
+
+def test_an_expired_key_answers_401(account, app, assert_error, monkeypatch):
+    services = app.extensions["kv_services"]
+    now = services.config.clock().timestamp()
+    created = scoped_key(account, expiresAt=int(now) + 2)
+    headers = {"x-api-key": created["apiKey"]}
+    assert account.client.get(f"/v1/{account.namespace}", headers=headers).status_code == 200
+    later = services.config.clock() + timedelta(seconds=3)
+    monkeypatch.setattr(
+        services.api_keys, "config", dataclasses.replace(services.config, clock=lambda: later)
+    )
+    expired = account.client.get(f"/v1/{account.namespace}", headers=headers)
+    assert_error(expired, 401, "api_key_expired")
+    listed = account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]
+    assert [k["expiresAt"] for k in listed if k["id"] == created["key"]["id"]] == [int(now) + 2]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"expiresAt": 1}, "invalid_expiry"),
+        ({"expiresAt": 99_999_999_999}, "invalid_expiry"),
+        ({"expiresAt": "tomorrow"}, "invalid_body"),
+        ({"expiresAt": True}, "invalid_body"),
+        ({"expiresAt": 1.5}, "invalid_body"),
+        ({"keyPrefix": "x" * 513}, "invalid_key"),
+        ({"keyPrefix": "bad\u0007"}, "invalid_key"),
+        ({"keyPrefix": 5}, "invalid_body"),
+    ],
+)
+def test_bad_scopes_are_refused_and_nothing_is_made(account, assert_error, fields, code):
+    before = account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]
+    response = account.client.post(
+        "/v1/api-keys", json={"namespace": account.namespace, **fields}, headers=account.auth
+    )
+    assert_error(response, 400, code)
+    assert account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"] == before
+
+
+def test_an_empty_prefix_is_the_whole_namespace(account):
+    created = scoped_key(account, keyPrefix="")
+    account.put("anything", 1)
+    headers = {"x-api-key": created["apiKey"]}
+    assert (
+        account.client.get(f"/v1/{account.namespace}/anything", headers=headers).status_code == 200
+    )

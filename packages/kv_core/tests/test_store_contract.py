@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
@@ -592,3 +594,10 @@ def test_deleting_a_user_leaves_nothing_of_theirs(ann):
     assert ann.resolve_api_key(digest("raw2")) is not None
     ann.create_user(User("u9", "user1@example.com", "h", "free", NOW, NOW))
     assert ann.get_user_by_email("user1@example.com").id == "u9"
+
+
+def test_a_keys_scope_and_expiry_are_kept(ann):
+    scoped = replace(api_key(1), key_prefix="user:42/", expires_at=1_900_000_000)
+    ann.create_api_key(scoped)
+    assert ann.resolve_api_key(digest("raw1"))[0] == scoped
+    assert ann.list_api_keys("u1") == [scoped]

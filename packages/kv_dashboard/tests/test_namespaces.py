@@ -1,6 +1,7 @@
 """Namespaces, API keys and stored items through the pages."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -172,3 +173,29 @@ def test_reloading_the_key_form_shows_the_keys_without_a_raw_key(browser, ann):
     response = browser.get("/namespaces/app/keys")
     assert response.status_code == 302
     assert response.headers["Location"] == "/namespaces/app"
+
+
+def test_a_key_can_be_confined_to_a_prefix_and_expire(browser, ann, services, clock):
+    response = browser.post(
+        "/namespaces/app/keys",
+        {"name": "sessions", "access": "read-write", "key_prefix": "session:", "lifetime": "7"},
+    )
+    assert response.status_code == 201
+    [key] = [k for k in services.api_keys.list(ann, "app") if k.name == "sessions"]
+    assert key.key_prefix == "session:"
+    assert key.expires_at == int(clock.moment.timestamp()) + 7 * 86_400
+    page = browser.get("/namespaces/app").text
+    assert "<code>session:…</code>" in page
+    assert "Expired" not in page
+    clock.moment += timedelta(days=8)
+    assert browser.login("ann@example.com").status_code == 302  # the sign-in expired too
+    assert 'badge--exceeded">Expired' in browser.get("/namespaces/app").text
+
+
+def test_a_bad_key_prefix_is_refused_on_its_field(browser, ann, services):
+    response = browser.post(
+        "/namespaces/app/keys", {"name": "x", "access": "read-write", "key_prefix": "a\u0007"}
+    )
+    assert response.status_code == 400
+    assert "control character" in response.text
+    assert [k.name for k in services.api_keys.list(ann, "app")] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import time
 from collections.abc import AsyncIterable, Iterable
 
 import pytest
@@ -248,3 +249,22 @@ async def test_a_reset_is_asked_for_alike_and_a_bad_token_refused(signed_in, ema
     with pytest.raises(InvalidRequest) as refused:
         await done(signed_in.reset_password("made-up", "a new password"))
     assert refused.value.code == "invalid_reset_token"
+
+
+async def test_a_key_may_be_confined_to_a_prefix_and_expire(server, signed_in, flavour):
+    await done(signed_in.create_namespace("app"))
+    tomorrow = int(time.time()) + 86_400
+    made = await done(signed_in.create_api_key("app", key_prefix="user:7/", expires_at=tomorrow))
+    assert (made.key.key_prefix, made.key.expires_at) == ("user:7/", tomorrow)
+    [listed] = [k for k in await done(signed_in.list_api_keys("app")) if k.id == made.key.id]
+    assert (listed.key_prefix, listed.expires_at) == ("user:7/", tomorrow)
+    kv = (
+        KVClient(made.secret, base_url=server)
+        if flavour == "sync"
+        else AsyncKVClient(made.secret, base_url=server)
+    )
+    await done(kv.put("app", "user:7/name", "Ann"))
+    with pytest.raises(PermissionDenied) as outside:
+        await done(kv.put("app", "user:8/name", "Bob"))
+    assert outside.value.code == "outside_key_prefix"
+    await done(kv.close())

@@ -99,3 +99,14 @@ def required_string(body: dict[str, Any], name: str) -> str:
     value = string_field(body, name, required=True)
     assert value is not None
     return value
+
+
+def optional_integer(body: dict[str, Any], name: str) -> int | None:
+    """A whole-number member of ``body`` (``null`` or absent: ``None``); booleans and
+    fractions are refused."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"'{name}' must be a whole number.", code="invalid_body")
+    return value

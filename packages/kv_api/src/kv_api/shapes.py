@@ -32,6 +32,8 @@ def api_key_json(key: ApiKey) -> dict[str, Any]:
         "prefix": key.prefix,
         "createdAt": key.created_at,
         "lastUsedAt": key.last_used_at,
+        "keyPrefix": key.key_prefix,
+        "expiresAt": key.expires_at,
     }
 
 

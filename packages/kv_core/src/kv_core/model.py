@@ -51,7 +51,12 @@ class Namespace:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A namespace-scoped API key. Only the SHA-256 of the raw key is ever stored."""
+    """A namespace-scoped API key. Only the SHA-256 of the raw key is ever stored.
+
+    ``prefix`` is the start of the raw key, safe to show again; ``key_prefix`` confines
+    the key to the item keys that start with it (``""``: every key of the namespace);
+    ``expires_at`` (unix seconds) is when it stops working, if ever.
+    """
 
     id: str
     user_id: str
@@ -63,10 +68,19 @@ class ApiKey:
     prefix: str
     created_at: str
     last_used_at: str | None = None
+    key_prefix: str = ""
+    expires_at: int | None = None
 
     @property
     def can_write(self) -> bool:
         return self.access == "read-write"
+
+    def covers(self, item_key: str) -> bool:
+        """Whether this key may touch the item ``item_key``."""
+        return item_key.startswith(self.key_prefix)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now.timestamp()
 
 
 @dataclass(frozen=True, slots=True)

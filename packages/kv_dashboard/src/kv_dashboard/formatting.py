@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -29,11 +30,19 @@ def percent(used: int, limit: int) -> float:
     return round(min(100.0, used * 100 / limit), 1)
 
 
+def unix_when(seconds: int | None) -> str:
+    """``2026-11-25 10:00 UTC`` from unix seconds; ``Never`` for none."""
+    if seconds is None:
+        return "Never"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         bytes=format_bytes,
         count=format_count,
         when=when,
+        unix_when=unix_when,
         pretty_json=pretty_json,
         number=lambda n: f"{n:,}",
     )

@@ -7,7 +7,15 @@ kv_core; the views hand its refusals back to the field they concern.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kv_core.limits import LIMITS
@@ -48,6 +56,17 @@ class NamespaceForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+# How long a new key works, in days (0: until revoked).
+KEY_LIFETIMES = (
+    (0, "Never"),
+    (1, "In a day"),
+    (7, "In a week"),
+    (30, "In 30 days"),
+    (90, "In 90 days"),
+    (365, "In a year"),
+)
+
+
 class ApiKeyForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         "Key name",
@@ -59,6 +78,16 @@ class ApiKeyForm(FlaskForm):  # type: ignore[misc]
         choices=list(ACCESS_LEVELS),
         default=ACCESS_LEVELS[0],
         validators=[InputRequired()],
+    )
+    key_prefix = StringField(
+        "Key prefix",
+        validators=[Optional()],
+        description="Only item keys that start with this, e.g. 'user:42/'. Empty: all of them.",
+    )
+    lifetime = SelectField(
+        "Expires",
+        choices=[SelectChoice(str(days), label) for days, label in KEY_LIFETIMES],
+        default="0",
     )
 
 

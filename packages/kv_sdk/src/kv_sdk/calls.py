@@ -172,7 +172,7 @@ CREATE_API_KEY = Call(
     "POST",
     "/v1/api-keys",
     _new_api_key,
-    body=("namespace", "name", "access"),
+    body=("namespace", "name", "access", "keyPrefix", "expiresAt"),
 )
 LIST_API_KEYS = Call(
     "listApiKeys",
@@ -276,11 +276,22 @@ def delete_namespace(name: str) -> Request[None]:
     return DELETE_NAMESPACE.request(name=name)
 
 
-def create_api_key(namespace: str, *, name: str | None, access: Access) -> Request[NewApiKey]:
+def create_api_key(
+    namespace: str,
+    *,
+    name: str | None,
+    access: Access,
+    key_prefix: str = "",
+    expires_at: int | None = None,
+) -> Request[NewApiKey]:
     """Make an API key for ``namespace``."""
-    body: dict[str, str] = {"namespace": namespace, "access": access}
+    body: dict[str, str | int] = {"namespace": namespace, "access": access}
     if name is not None:
         body["name"] = name
+    if key_prefix:
+        body["keyPrefix"] = key_prefix
+    if expires_at is not None:
+        body["expiresAt"] = expires_at
     return CREATE_API_KEY.request(body=encode_json(body))
 
 

@@ -93,7 +93,11 @@ class Namespace:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """An API key's metadata; the raw key is never part of it."""
+    """An API key's metadata; the raw key is never part of it.
+
+    ``key_prefix`` confines the key to the item keys that start with it (``""``: the
+    whole namespace); ``expires_at`` is when it stops working (unix seconds), if ever.
+    """
 
     id: str
     name: str | None
@@ -102,6 +106,8 @@ class ApiKey:
     prefix: str
     created_at: str
     last_used_at: str | None
+    key_prefix: str = ""
+    expires_at: int | None = None
 
     @property
     def read_only(self) -> bool:
@@ -119,6 +125,8 @@ class ApiKey:
             data["prefix"],
             data["createdAt"],
             data.get("lastUsedAt"),
+            data.get("keyPrefix") or "",
+            data.get("expiresAt"),
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kv_api.bodies import json_object, required_string, string_field
+from kv_api.bodies import json_object, optional_integer, required_string, string_field
 from kv_api.context import services
 from kv_api.headers import no_store
 from kv_api.shapes import api_key_json
@@ -24,6 +24,8 @@ def create() -> ResponseReturnValue:
         required_string(body, "namespace"),
         name=string_field(body, "name", required=False),
         access=string_field(body, "access", required=False) or "read-write",
+        key_prefix=string_field(body, "keyPrefix", required=False) or "",
+        expires_at=optional_integer(body, "expiresAt"),
     )
     return no_store(jsonify(apiKey=created.raw, key=api_key_json(created.key))), 201
 

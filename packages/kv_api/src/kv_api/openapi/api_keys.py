@@ -18,14 +18,40 @@ from kv_api.openapi.common import (
     ok,
     ref,
 )
+from kv_core.limits import LIMITS
 from kv_core.model import ACCESS_LEVELS
 from kv_core.services.api_keys import KEY_NAME_MAX_CHARS
 
 ACCESS: Schema = enum(ACCESS_LEVELS)
+KEY_PREFIX: Schema = {
+    "type": "string",
+    "maxLength": LIMITS.key_max_bytes,
+    "description": (
+        "The key may only touch items whose keys start with this (any other is 403"
+        " `outside_key_prefix`, and its lists stay under it); empty: the whole namespace."
+    ),
+}
+EXPIRES_AT: Schema = {
+    "type": ["integer", "null"],
+    "description": (
+        "Unix seconds; from then on the key answers 401 `api_key_expired`. At most ten"
+        " years ahead; null: until revoked."
+    ),
+}
 
 SCHEMAS: dict[str, Schema] = {
     "ApiKey": obj(
-        ["id", "name", "namespace", "access", "prefix", "createdAt", "lastUsedAt"],
+        [
+            "id",
+            "name",
+            "namespace",
+            "access",
+            "prefix",
+            "createdAt",
+            "lastUsedAt",
+            "keyPrefix",
+            "expiresAt",
+        ],
         id=STRING,
         name=STRING,
         namespace=STRING,
@@ -33,6 +59,8 @@ SCHEMAS: dict[str, Schema] = {
         prefix={"type": "string", "description": "The first characters of the key."},
         createdAt=TIMESTAMP,
         lastUsedAt={"type": ["string", "null"], "format": "date-time"},
+        keyPrefix=KEY_PREFIX,
+        expiresAt=EXPIRES_AT,
     ),
 }
 
@@ -48,6 +76,8 @@ PATHS: dict[str, Schema] = {
                         namespace=NAMESPACE_NAME,
                         name={"type": "string", "maxLength": KEY_NAME_MAX_CHARS},
                         access=enum(ACCESS_LEVELS, default=ACCESS_LEVELS[0]),
+                        keyPrefix=KEY_PREFIX,
+                        expiresAt=EXPIRES_AT,
                     ),
                     STRICT_JSON,
                 ),
@@ -66,7 +96,11 @@ PATHS: dict[str, Schema] = {
                             }
                         },
                     ),
-                    "400": error(f"Invalid access level or name. {BAD_JSON}"),
+                    "400": error(
+                        "Invalid access level or name, a key prefix that is not a valid key"
+                        " (`invalid_key`), or an expiry not in the next ten years"
+                        f" (`invalid_expiry`). {BAD_JSON}"
+                    ),
                     "404": error("You have no namespace of that name."),
                     "413": TOO_LARGE,
                 },

@@ -39,9 +39,14 @@ KEY_PARAM: Schema = {
 }
 BAD_KEY = "Invalid key (`invalid_key`: too long, a control character, or not UTF-8)."
 
-UNAUTHORIZED: Schema = error("The API key is missing, malformed, unknown or revoked.")
+UNAUTHORIZED: Schema = error(
+    "The API key is missing, malformed, unknown or revoked (`invalid_api_key`), or has"
+    " expired (`api_key_expired`)."
+)
 FORBIDDEN: Schema = error(
-    "The key belongs to another namespace, or is read-only and this is a write."
+    "The key belongs to another namespace (`wrong_namespace`), is read-only and this is a"
+    " write (`read_only_key`), or is confined to a key prefix that this key or list prefix"
+    " is outside (`outside_key_prefix`)."
 )
 QUOTA: Schema = {
     "description": "The month's request quota (`request_quota_exceeded`, with `Retry-After`)"

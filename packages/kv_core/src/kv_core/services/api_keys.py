@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from kv_core.errors import InvalidInput, NotFound, Unauthorized
 from kv_core.hashing import digest, display_prefix, looks_like_api_key, new_api_key, new_id
 from kv_core.model import ACCESS_LEVELS, Access, ApiKey, User, isoformat, parse_iso
+from kv_core.names import validate_key
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store
 
 KEY_NAME_MAX_CHARS = 100
+MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 INVALID_KEY = "The API key is missing, unknown or revoked."
+EXPIRED_KEY = "This API key has expired. Make a new one in the dashboard."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,13 @@ class ApiKeys:
         namespace_name: str,
         name: str | None = None,
         access: str = "read-write",
+        *,
+        key_prefix: str = "",
+        expires_at: int | None = None,
     ) -> CreatedKey:
-        """A new key for one of the user's namespaces."""
+        """A new key for one of the user's namespaces, confined to the item keys that
+        start with ``key_prefix`` (``""``: all of them) and working until
+        ``expires_at`` (unix seconds; ``None``: until revoked)."""
         namespace = self.store.get_namespace(user_id, namespace_name)
         if namespace is None:
             raise NotFound(
@@ -85,6 +93,16 @@ class ApiKeys:
             raise InvalidInput(
                 f"A key name is at most {KEY_NAME_MAX_CHARS} characters.", code="invalid_name"
             )
+        if key_prefix:
+            validate_key(key_prefix)  # a prefix is held to the rules of a key
+        now = self.config.clock()
+        if expires_at is not None and not (
+            now.timestamp() < expires_at <= now.timestamp() + MAX_KEY_LIFETIME_SECONDS
+        ):
+            raise InvalidInput(
+                "expiresAt is a unix time in the future, at most ten years ahead.",
+                code="invalid_expiry",
+            )
         raw = new_api_key()
         level: Access = "read-only" if access == "read-only" else "read-write"
         key = ApiKey(
@@ -96,7 +114,9 @@ class ApiKeys:
             access=level,
             key_hash=digest(raw),
             prefix=display_prefix(raw),
-            created_at=isoformat(self.config.clock()),
+            created_at=isoformat(now),
+            key_prefix=key_prefix,
+            expires_at=expires_at,
         )
         self.store.create_api_key(key)
         return CreatedKey(raw, key)
@@ -142,6 +162,8 @@ class ApiKeys:
             self._touch(resolved[0])
             if self.cache is not None:
                 self.cache.put(key_hash, resolved)
+        if resolved[0].expired(self.config.clock()):
+            raise Unauthorized(EXPIRED_KEY, code="api_key_expired")
         return resolved
 
     def _touch(self, key: ApiKey) -> None:

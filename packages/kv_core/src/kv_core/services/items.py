@@ -123,8 +123,18 @@ class Items:
             if carried.batch is not None:
                 self.meter.settle(principal.user.id, carried.batch, carried.total)
 
+    @staticmethod
+    def _in_scope(principal: Principal, key: str) -> None:
+        """A prefix-scoped API key touches only the keys under its prefix."""
+        if not principal.key.covers(key):
+            raise Forbidden(
+                f"This API key may only touch keys that start with '{principal.key.key_prefix}'.",
+                code="outside_key_prefix",
+            )
+
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
+        self._in_scope(principal, key)
         self.admit(principal)
         item = self.store.get_item(principal.key.namespace_id, key)
         if item is None:
@@ -158,6 +168,7 @@ class Items:
                 " bytes as compact JSON.",
                 code="value_too_large",
             )
+        self._in_scope(principal, key)
         with self._admit_write(principal) as carried:
             written = carried.note(
                 self.store.put_item(
@@ -181,6 +192,7 @@ class Items:
     def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
         """Delete an item; ``if_match`` as for :meth:`put` (``*``: any current item)."""
         validate_key(key)
+        self._in_scope(principal, key)
         with self._admit_write(principal) as carried:
             written = carried.note(
                 self.store.delete_item(
@@ -203,7 +215,15 @@ class Items:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> KeyPage:
-        """One page of keys in key order; ``cursor`` is ``None`` on the last page."""
+        """One page of keys in key order; ``cursor`` is ``None`` on the last page. A
+        prefix-scoped API key lists under its prefix (a narrower ``prefix`` is fine, a
+        wider one is ``outside_key_prefix``)."""
+        prefix = prefix or principal.key.key_prefix
+        if not principal.key.covers(prefix):
+            raise Forbidden(
+                f"This API key may only list keys that start with '{principal.key.key_prefix}'.",
+                code="outside_key_prefix",
+            )
         limit = LIMITS.list_limit_default if limit is None else limit
         if not LIMITS.list_limit_min <= limit <= LIMITS.list_limit_max:
             raise InvalidInput(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -86,12 +88,14 @@ def render_keys(
     namespace: Namespace, form: ApiKeyForm, created: object = None, status: int = 200
 ) -> ResponseReturnValue:
     keys = services().api_keys.list(user_id(), namespace.name)
+    now = services().config.clock()
     return (
         render_template(
             "namespaces/keys.html",
             namespace=namespace,
             form=form,
             keys=keys,
+            expired={key.id for key in keys if key.expired(now)},
             created=created,
             nav="namespaces",
             tab="keys",
@@ -114,11 +118,18 @@ def create_key(name: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_keys(namespace, form, status=400)
     try:
+        days = int(form.lifetime.data or 0)
+        now = services().config.clock()
         created = services().api_keys.create(
-            user_id(), namespace.name, form.name.data, form.access.data
+            user_id(),
+            namespace.name,
+            form.name.data,
+            form.access.data,
+            key_prefix=form.key_prefix.data or "",
+            expires_at=int((now + timedelta(days=days)).timestamp()) if days else None,
         )
     except InvalidInput as exc:
-        add_error(form.name, exc.message)
+        add_error(form.key_prefix if exc.code == "invalid_key" else form.name, exc.message)
         return render_keys(namespace, form, status=400)
     # Rendered, not redirected: the raw key is shown this once, never stored or cached.
     page = make_response(

@@ -74,10 +74,24 @@ class AsyncAccountClient(AsyncPooledClient):
         await self._send(calls.delete_namespace(name))
 
     async def create_api_key(
-        self, namespace: str, *, name: str | None = None, access: Access = "read-write"
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        access: Access = "read-write",
+        key_prefix: str = "",
+        expires_at: int | None = None,
     ) -> NewApiKey:
-        """A new key for ``namespace``; its ``secret`` is returned this once only."""
-        return await self._send(calls.create_api_key(namespace, name=name, access=access))
+        """A new key for ``namespace``; its ``secret`` is returned this once only.
+
+        ``key_prefix`` confines it to the item keys that start with it; ``expires_at``
+        (unix seconds) is when it stops working.
+        """
+        return await self._send(
+            calls.create_api_key(
+                namespace, name=name, access=access, key_prefix=key_prefix, expires_at=expires_at
+            )
+        )
 
     async def list_api_keys(self, namespace: str | None = None) -> list[ApiKey]:
         """The account's keys (of one ``namespace`` if given), without their secrets."""

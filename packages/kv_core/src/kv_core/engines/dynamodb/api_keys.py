@@ -27,6 +27,8 @@ class ApiKeys(ProfileCounters):
             prefix=key.prefix,
             created_at=key.created_at,
             last_used_at=key.last_used_at,
+            key_prefix=key.key_prefix or None,
+            key_expires_at=key.expires_at,
         ).save()
 
     def resolve_api_key(self, key_hash: str) -> tuple[ApiKey, User] | None:

@@ -59,6 +59,8 @@ def api_key(entry: Entry) -> ApiKey:
         prefix=entry.prefix or "",
         created_at=entry.created_at or "",
         last_used_at=entry.last_used_at,
+        key_prefix=entry.key_prefix or "",
+        expires_at=int(entry.key_expires_at) if entry.key_expires_at is not None else None,
     )
 
 

@@ -76,6 +76,8 @@ class Entry(Model):
     key_hash = UnicodeAttribute(null=True, attr_name="keyHash")
     prefix = UnicodeAttribute(null=True)
     last_used_at = UnicodeAttribute(null=True, attr_name="lastUsedAt")
+    key_prefix = UnicodeAttribute(null=True, attr_name="keyPrefix")
+    key_expires_at = NumberAttribute(null=True, attr_name="keyExpiresAt")
 
     value = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)

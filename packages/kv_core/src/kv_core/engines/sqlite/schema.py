@@ -152,6 +152,12 @@ CREATE TABLE reset_tokens (
 CREATE INDEX reset_tokens_by_user ON reset_tokens (user_id);
 """
 
+# An API key may be confined to the item keys under a prefix, and may expire.
+_SCOPED_KEYS = """
+ALTER TABLE api_keys ADD COLUMN key_prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
@@ -159,6 +165,7 @@ MIGRATIONS: tuple[str, ...] = (
     _SESSIONS,
     _SUBSCRIPTIONS,
     _RESET_TOKENS,
+    _SCOPED_KEYS,
 )
 
 
