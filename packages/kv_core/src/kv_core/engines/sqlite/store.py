@@ -6,7 +6,8 @@ writer at a time, under :class:`~kv_core.engines.sqlite.writer.WriterLock`). A
 committed write survives a ``kill -9`` of the process. Request counts and the API-key
 cache's generation are shared between processes through memory-mapped side files
 (counters.py, generation.py), which keep them exact without a write transaction per
-request.
+request. A full disk, an I/O error or a lock held too long becomes
+:class:`~kv_core.errors.StoreUnavailable` (faults.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 
 from kv_core.engines.sqlite.api_keys import ApiKeys
 from kv_core.engines.sqlite.counters import SharedCounters
+from kv_core.engines.sqlite.faults import faults_translated
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
 from kv_core.engines.sqlite.schema import migrate, version
@@ -23,6 +25,7 @@ from kv_core.engines.sqlite.usage import UsageCounts
 from kv_core.engines.sqlite.users import Users
 
 
+@faults_translated
 class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
