@@ -2,11 +2,13 @@
 
 A put is the item's ``UpdateItem``, which returns the item it replaced
 (``ReturnValues=ALL_OLD``) and so gives the size difference without a read, then the
-counters' ``UpdateItem`` (counters.py). If the counters refuse (quota reached,
-namespace deleted meanwhile) the item write is undone, conditioned on its own etag. A
-process that dies between the two calls leaves that one write uncounted; DynamoDB's
-transactions would close that window at twice the write cost and a read before every
-put.
+counters' ``UpdateItem`` (counters.py). If the counters call fails for any reason (quota
+reached, namespace deleted meanwhile, throttling or an outage past the retries) the
+item write is undone, conditioned on its own etag, and a delete is undone by putting
+the item back where nothing was written since. What remains uncounted (a process that
+dies between the two calls, an undo that fails too, an answer lost after DynamoDB
+applied a call) the reconciliation corrects (reconcile.py); DynamoDB's transactions
+would close that window at twice the write cost and a read before every put.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pynamodb.expressions.condition import Condition
 from kv_core.engines.dynamodb import keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import Entry, failed_condition
-from kv_core.errors import NotFound, QuotaExceeded
+from kv_core.errors import NotFound
 from kv_core.model import Item
 from kv_core.sizing import encode_value
 from kv_core.store import ANY_ETAG, DeleteItem, PutItem, Written, refusals
@@ -87,11 +89,12 @@ class Items(ProfileCounters):
                 storage_limit=put.storage_limit,
                 requests=put.requests,
             )
-        except (QuotaExceeded, NotFound):
+        except Exception:
             if self._undo_put(pk, sk, put.etag, old):
                 raise
             # Another write replaced ours before we could undo it: ours happened, and
-            # the next one's counters assumed so.
+            # the next one's counters assumed so. (If this fails too, the
+            # reconciliation counts it.)
             self._move_counters(
                 put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
             )
@@ -106,6 +109,16 @@ class Items(ProfileCounters):
             else:
                 old.save(condition=self.Entry.etag == etag)
         except (DeleteError, PutError) as error:
+            if failed_condition(error):
+                return False
+            raise
+        return True
+
+    def _undo_delete(self, deleted: Entry) -> bool:
+        """Put back what a delete removed, unless something was written there since."""
+        try:
+            deleted.save(condition=self.Entry.pk.does_not_exist())
+        except PutError as error:
             if failed_condition(error):
                 return False
             raise
@@ -131,12 +144,10 @@ class Items(ProfileCounters):
             ):
                 raise refusals.precondition_failed(if_absent=False) from None
             raise refusals.item_not_found(delete.key) from None
-        item = records.item(
-            entry_class.from_raw_data(deleted["Attributes"]), delete.namespace_id, delete.key
-        )
+        removed = entry_class.from_raw_data(deleted["Attributes"])
+        item = records.item(removed, delete.namespace_id, delete.key)
         total = None
-        # If the namespace was deleted meanwhile, its bytes are released already.
-        with contextlib.suppress(NotFound):
+        try:
             total = self._move_counters(
                 delete.user_id,
                 delete.namespace_id,
@@ -145,6 +156,21 @@ class Items(ProfileCounters):
                 storage_limit=None,
                 requests=delete.requests,
             )
+        except NotFound:
+            pass  # the namespace was deleted meanwhile: its bytes are released already
+        except Exception:
+            if self._undo_delete(removed):
+                raise
+            # A write put a new item there before we could undo: ours happened, and
+            # that write counted its item as new.
+            with contextlib.suppress(NotFound):
+                self._move_counters(
+                    delete.user_id,
+                    delete.namespace_id,
+                    items=-1,
+                    size=-item.size,
+                    storage_limit=None,
+                )
         return Written(item, requests_total=total)
 
     def list_keys(
