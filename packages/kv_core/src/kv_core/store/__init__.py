@@ -10,7 +10,14 @@ from kv_core.store.port import (
     UsageStore,
     UserStore,
 )
-from kv_core.store.requests import ANY_ETAG, DeleteItem, PutItem, RequestBatch, Written
+from kv_core.store.requests import (
+    ANY_ETAG,
+    DeleteItem,
+    PutItem,
+    Recount,
+    RequestBatch,
+    Written,
+)
 
 __all__ = [
     "ANY_ETAG",
@@ -19,6 +26,7 @@ __all__ = [
     "ItemStore",
     "NamespaceStore",
     "PutItem",
+    "Recount",
     "RequestBatch",
     "Store",
     "ThrottlingStore",

@@ -1,5 +1,5 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
-per concern (users, namespaces, api_keys, items, usage, throttling) over the table
+per concern (users, namespaces, api_keys, items, usage, throttling, recount) over the table
 (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
 counters (counters.py). Its failures that mean "try again later" become
 :class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
@@ -11,13 +11,14 @@ from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.faults import faults_translated
 from kv_core.engines.dynamodb.items import Items
 from kv_core.engines.dynamodb.namespaces import Namespaces
+from kv_core.engines.dynamodb.recount import Recounts
 from kv_core.engines.dynamodb.throttling import Throttling
 from kv_core.engines.dynamodb.usage import UsageCounts
 from kv_core.engines.dynamodb.users import Users
 
 
 @faults_translated
-class DynamoStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backfill):
+class DynamoStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backfill, Recounts):
     """The production engine: API keys may be cached and requests counted in batches,
     since every call is paid for."""
 

@@ -19,6 +19,7 @@ from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
+from kv_core.engines.sqlite.recount import Recounts
 from kv_core.engines.sqlite.schema import migrate, version
 from kv_core.engines.sqlite.throttling import Throttling
 from kv_core.engines.sqlite.usage import UsageCounts
@@ -26,7 +27,7 @@ from kv_core.engines.sqlite.users import Users
 
 
 @faults_translated
-class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
+class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Recounts):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
     remote = False
