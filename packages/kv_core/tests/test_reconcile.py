@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kv_core.engines.dynamodb import recount as dynamo_recount
+from kv_core.engines.dynamodb.table import Calls
 from kv_core.errors import StoreUnavailable
 from kv_core.model import User
 from kv_core.services.reconcile import Reconciliation
@@ -135,8 +136,9 @@ def test_counters_that_keep_moving_are_left_for_the_next_pass(dynamo, monkeypatc
     assert counters(dynamo)[1] == 1 + dynamo_recount.ATTEMPTS + 1  # a, the puts, the drift
 
 
-def test_a_put_whose_undo_fails_too_is_corrected_by_the_recount(dynamo, dynamo_faults):
+def test_a_put_whose_undo_fails_too_is_corrected_by_the_recount(dynamo, dynamo_faults, monkeypatch):
     """The counters call and then the undo fail: the item stays written, uncounted."""
+    monkeypatch.setattr(dynamo, "calls", Calls(undo_seconds=0.2))
 
     def counters_and_undo(operation, body):
         if dynamo_faults.counters_call(operation, body) or operation == "DeleteItem":

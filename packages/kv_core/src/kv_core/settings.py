@@ -43,6 +43,7 @@ class Settings:
     dynamodb_max_attempts: int = 3
     dynamodb_connect_timeout: float = 0.5
     dynamodb_read_timeout: float = 1.0
+    dynamodb_undo_seconds: float = 5.0
     # The counters' reconciliation (kv_core.services.reconcile): how often ``serve``
     # runs it (0: never), and how long a namespace's counters must stay still
     # before a drift is corrected.
@@ -62,7 +63,8 @@ class Settings:
         ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs),
         ``KV_SQLITE_BUSY_TIMEOUT_MS``, ``KV_DYNAMODB_MAX_ATTEMPTS`` (attempts of a call,
         retries included), ``KV_DYNAMODB_CONNECT_TIMEOUT`` and
-        ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per attempt),
+        ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per attempt), ``KV_DYNAMODB_UNDO_SECONDS``
+        (how long a half-done write keeps trying to undo itself),
         ``KV_RECONCILE_INTERVAL_SECONDS`` and ``KV_RECONCILE_SETTLE_SECONDS``.
         """
         env = os.environ if env is None else env
@@ -102,6 +104,9 @@ class Settings:
             ),
             dynamodb_read_timeout=float(
                 env.get("KV_DYNAMODB_READ_TIMEOUT", cls.dynamodb_read_timeout)
+            ),
+            dynamodb_undo_seconds=float(
+                env.get("KV_DYNAMODB_UNDO_SECONDS", cls.dynamodb_undo_seconds)
             ),
             reconcile_interval_seconds=float(
                 env.get("KV_RECONCILE_INTERVAL_SECONDS", cls.reconcile_interval_seconds)
@@ -148,6 +153,7 @@ def open_store(settings: Settings) -> Store:
                 max_attempts=settings.dynamodb_max_attempts,
                 connect_timeout=settings.dynamodb_connect_timeout,
                 read_timeout=settings.dynamodb_read_timeout,
+                undo_seconds=settings.dynamodb_undo_seconds,
             ),
         )
         return dynamo

@@ -119,3 +119,25 @@ def test_a_delete_whose_counters_call_fails_is_undone(services, writer, dynamo_f
     assert counted == added == ((1, before.size, before.size))
     services.items.delete(writer(), "k")
     assert counters_and_items(services, writer()) == ((0, 0, 0), (0, 0, 0))
+
+
+def test_an_undo_waits_out_a_short_outage(services, writer, dynamo_faults):
+    services.items.put(writer(), "k", "before")
+    before = services.items.get(writer(), "k")
+    undo_attempts = itertools.count()
+
+    def counters_fail_and_the_first_undo_too(operation, body):
+        if dynamo_faults.counters_call(operation, body):
+            return "error"
+        if operation == "PutItem" and next(undo_attempts) < ATTEMPTS:
+            return "error"
+        return None
+
+    dynamo_faults.when = counters_fail_and_the_first_undo_too
+    with pytest.raises(StoreUnavailable):
+        services.items.put(writer(), "k", "a longer value")
+    dynamo_faults.clear()
+    assert next(undo_attempts) > ATTEMPTS  # the undo was tried again, and landed
+    assert services.items.get(writer(), "k") == before
+    counted, added = counters_and_items(services, writer())
+    assert counted == added

@@ -5,26 +5,32 @@ A put is the item's ``UpdateItem``, which returns the item it replaced
 counters' ``UpdateItem`` (counters.py). If the counters call fails for any reason (quota
 reached, namespace deleted meanwhile, throttling or an outage past the retries) the
 item write is undone, conditioned on its own etag, and a delete is undone by putting
-the item back where nothing was written since. What remains uncounted (a process that
-dies between the two calls, an undo that fails too, an answer lost after DynamoDB
-applied a call) the reconciliation corrects (reconcile.py); DynamoDB's transactions
+the item back where nothing was written since; an undo keeps trying through an outage
+for a few seconds. What remains uncounted (a process that dies between the two calls,
+an undo that fails for longer, an answer lost after DynamoDB applied a call) the
+reconciliation corrects (recount.py); DynamoDB's transactions
 would close that window at twice the write cost and a read before every put.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 
-from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb import faults, keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import Entry, failed_condition
 from kv_core.errors import NotFound
 from kv_core.model import Item
 from kv_core.sizing import encode_value
 from kv_core.store import ANY_ETAG, DeleteItem, PutItem, Written, refusals
+
+T = TypeVar("T")
 
 
 class Items(ProfileCounters):
@@ -90,16 +96,32 @@ class Items(ProfileCounters):
                 requests=put.requests,
             )
         except Exception:
-            if self._undo_put(pk, sk, put.etag, old):
+            if self._repair(lambda: self._undo_put(pk, sk, put.etag, old)):
                 raise
             # Another write replaced ours before we could undo it: ours happened, and
-            # the next one's counters assumed so. (If this fails too, the
-            # reconciliation counts it.)
-            self._move_counters(
-                put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
+            # the next one's counters assumed so.
+            self._repair(
+                lambda: self._move_counters(
+                    put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
+                )
             )
             total = None
         return Written(item, created=created, requests_total=total)
+
+    def _repair(self, action: Callable[[], T]) -> T:
+        """Run the undo (or the count) of a write that failed half-way, trying again
+        while DynamoDB fails, for up to ``calls.undo_seconds``: a repair that does not
+        land leaves the write in place uncounted until the reconciliation."""
+        deadline = time.monotonic() + self.calls.undo_seconds
+        wait = 0.05
+        while True:
+            try:
+                return action()
+            except Exception as error:
+                if faults.translate(error) is None or time.monotonic() + wait > deadline:
+                    raise
+            time.sleep(wait)
+            wait = min(2 * wait, 1.0)
 
     def _undo_put(self, pk: str, sk: str, etag: str, old: Entry | None) -> bool:
         """Put back what a refused write replaced, unless something replaced it since."""
@@ -159,17 +181,19 @@ class Items(ProfileCounters):
         except NotFound:
             pass  # the namespace was deleted meanwhile: its bytes are released already
         except Exception:
-            if self._undo_delete(removed):
+            if self._repair(lambda: self._undo_delete(removed)):
                 raise
             # A write put a new item there before we could undo: ours happened, and
             # that write counted its item as new.
             with contextlib.suppress(NotFound):
-                self._move_counters(
-                    delete.user_id,
-                    delete.namespace_id,
-                    items=-1,
-                    size=-item.size,
-                    storage_limit=None,
+                self._repair(
+                    lambda: self._move_counters(
+                        delete.user_id,
+                        delete.namespace_id,
+                        items=-1,
+                        size=-item.size,
+                        storage_limit=None,
+                    )
                 )
         return Written(item, requests_total=total)
 

@@ -92,17 +92,25 @@ class Calls:
     throttling, 5xx answers and lost connections; exponential backoff with jitter, up
     to 1 s, 2 s, 4 s... after throttling and 25 ms, 50 ms... after other failures) up
     to ``max_attempts`` in all, each attempt within its connect and read timeouts, in
-    seconds."""
+    seconds; and how long an undo is worth waiting for."""
 
     max_attempts: int = 3
     connect_timeout: float = 0.5
     read_timeout: float = 1.0
+    # How long a write that failed half-way keeps trying to undo itself (items.py).
+    undo_seconds: float = 5.0
 
     @property
     def worst_case_seconds(self) -> float:
         """The longest one call can take before it answers or fails."""
         backoff = sum(min(2.0**n, 20.0) for n in range(self.max_attempts - 1))
         return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
+
+    @property
+    def worst_write_seconds(self) -> float:
+        """The longest a put or delete can take: its two calls, then an undo that keeps
+        trying for ``undo_seconds`` and a last call that started just before."""
+        return 3 * self.worst_case_seconds + self.undo_seconds
 
 
 def bind_entry(table: str, region: str | None, host: str | None, calls: Calls) -> type[Entry]:
