@@ -67,8 +67,9 @@ class DynamoFaults:
 
     ``when(operation, body)`` picks a fault for an attempt (``None``: none): ``"throttle"``
     (a 400 ``ThrottlingException``, not applied), ``"error"`` (a 500
-    ``InternalServerError``, not applied) or ``"lost"`` (the connection closes before an
-    answer, not applied). ``injected`` counts what was injected.
+    ``InternalServerError``, not applied), ``"cancelled"`` (a transaction cancelled
+    because one of its items was throttled) or ``"lost"`` (the connection closes before
+    an answer, not applied). ``injected`` counts what was injected.
     """
 
     ANSWERS = {
@@ -78,6 +79,7 @@ class DynamoFaults:
             "Rate of requests exceeds the allowed throughput.",
         ),
         "error": (500, "InternalServerError", "Internal server error"),
+        "cancelled": (400, "TransactionCanceledException", "Transaction cancelled"),
     }
 
     def __init__(self) -> None:
@@ -109,9 +111,16 @@ class DynamoFaults:
         if kind == "lost":
             raise ConnectionClosedError(endpoint_url=request.url)
         status, code, message = self.ANSWERS[kind]
-        body = json.dumps(
-            {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
-        )
+        error: dict[str, Any] = {
+            "__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+            "message": message,
+        }
+        if kind == "cancelled":
+            error["CancellationReasons"] = [
+                {"Code": "ThrottlingError", "Message": "Throughput exceeds the capacity."},
+                {"Code": "None"},
+            ]
+        body = json.dumps(error)
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 

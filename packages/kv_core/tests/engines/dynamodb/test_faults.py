@@ -141,3 +141,11 @@ def test_an_undo_waits_out_a_short_outage(services, writer, dynamo_faults):
     assert services.items.get(writer(), "k") == before
     counted, added = counters_and_items(services, writer())
     assert counted == added
+
+
+def test_a_transaction_cancelled_by_throttling_is_not_a_refusal(services, dynamo_faults):
+    dynamo_faults.when = lambda op, body: "cancelled" if op == "TransactWriteItems" else None
+    with pytest.raises(StoreUnavailable):
+        services.accounts.signup("later@example.com", "s3cret-pass")
+    dynamo_faults.clear()
+    assert services.accounts.signup("later@example.com", "s3cret-pass").email == "later@example.com"
