@@ -8,8 +8,8 @@ item write is undone, conditioned on its own etag, and a delete is undone by put
 the item back where nothing was written since; an undo keeps trying through an outage
 for a few seconds. What remains uncounted (a process that dies between the two calls,
 an undo that fails for longer, an answer lost after DynamoDB applied a call) the
-reconciliation corrects (recount.py); DynamoDB's transactions
-would close that window at twice the write cost and a read before every put.
+reconciliation corrects (recount.py); DynamoDB's transactions would close that window
+at twice the write cost and a read before every put.
 """
 
 from __future__ import annotations
