@@ -15,7 +15,8 @@ def add_recount(admin: Any) -> None:
         "recount",
         help="recount namespaces' items and bytes and correct their counters",
         description="Recount the items and bytes of an account's namespaces (or everyone's)"
-        " and correct the counters that drifted. Safe while the API serves.",
+        " and correct the counters that drifted. Safe while the API serves; exits 1 when"
+        " writes kept landing in a namespace, which the next run tries again.",
     )
     who = recount.add_mutually_exclusive_group(required=True)
     who.add_argument("email", nargs="?", help="the account whose namespaces to recount")
