@@ -4,7 +4,9 @@ start Chromium.
 Tests that need AWS (DynamoDB, SES, SSM, S3, CloudFront) ask for ``fake_aws``: moto's
 services in this process, reached with credentials that open no real account. moto
 is imported only then, so suites that never touch AWS (the deployment's) run
-without it.
+without it. ``dynamo_faults`` and ``sqlite_faults`` inject the stores' real faults
+(throttling, outages, a full disk, I/O errors) for the tests of what a failing store
+answers.
 
 Tests of mail ask for ``smtp_server``: a real SMTP server (aiosmtpd) on a loopback
 port, whose inbox they read; it accepts the login ``ann`` / ``s3cret``.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,141 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+class DynamoFaults:
+    """Faults injected into moto's DynamoDB where botocore sends each attempt, so that
+    botocore's retries, pynamodb's wrapping and the engine's handling all run as they
+    would against AWS.
+
+    ``when(operation, body)`` picks a fault for an attempt (``None``: none): ``"throttle"``
+    (a 400 ``ThrottlingException``, not applied), ``"error"`` (a 500
+    ``InternalServerError``, not applied), ``"cancelled"`` (a transaction cancelled
+    because one of its items was throttled) or ``"lost"`` (the connection closes before
+    an answer, not applied). ``injected`` counts what was injected.
+    """
+
+    ANSWERS = {
+        "throttle": (
+            400,
+            "ThrottlingException",
+            "Rate of requests exceeds the allowed throughput.",
+        ),
+        "error": (500, "InternalServerError", "Internal server error"),
+        "cancelled": (400, "TransactionCanceledException", "Transaction cancelled"),
+    }
+
+    def __init__(self) -> None:
+        from collections import Counter
+
+        self.when: Any = lambda operation, body: None
+        self.injected: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.when = lambda operation, body: None
+
+    @staticmethod
+    def counters_call(operation: str, body: dict[str, Any]) -> bool:
+        """Whether an attempt updates a user's profile, where the counters are."""
+        return operation == "UpdateItem" and body.get("Key", {}).get("SK", {}).get("S") == "PROFILE"
+
+    def answer(self, operation: str, request: Any) -> Any:
+        """The injected answer to one attempt, or ``None`` to let moto answer."""
+        import json
+
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import ConnectionClosedError
+        from moto.core.botocore_stubber import MockRawResponse
+
+        kind = self.when(operation, json.loads(request.body or b"{}"))
+        if kind is None:
+            return None
+        self.injected[kind] += 1
+        if kind == "lost":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        status, code, message = self.ANSWERS[kind]
+        error: dict[str, Any] = {
+            "__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+            "message": message,
+        }
+        if kind == "cancelled":
+            error["CancellationReasons"] = [
+                {"Code": "ThrottlingError", "Message": "Throughput exceeds the capacity."},
+                {"Code": "None"},
+            ]
+        body = json.dumps(error)
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+@pytest.fixture
+def dynamo_faults(fake_aws: None) -> Iterator[DynamoFaults]:
+    """Faults for every DynamoDB call made in moto during the test (see DynamoFaults)."""
+    from unittest import mock
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    faults = DynamoFaults()
+    original = BotocoreStubber.__call__
+
+    def faulty(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if stubber.enabled and event_name.startswith("before-send.dynamodb."):
+            injected = faults.answer(event_name.rsplit(".", 1)[-1], request)
+            if injected is not None:
+                return injected
+        return original(stubber, event_name, request, **kwargs)
+
+    with mock.patch.object(BotocoreStubber, "__call__", faulty):
+        yield faults
+
+
+class SqliteFaults:
+    """Real faults of a SQLite store, injected into this thread's connection or into
+    the process's file descriptors, and taken away again."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @contextmanager
+    def disk_full(self) -> Iterator[None]:
+        """No page can be added to the file (``PRAGMA max_page_count``): SQLITE_FULL."""
+        db = self.store._connection()
+        limit = db.execute("PRAGMA max_page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        try:
+            yield
+        finally:
+            db.execute(f"PRAGMA max_page_count = {limit}")
+
+    @contextmanager
+    def io_errors(self) -> Iterator[None]:
+        """Every write to the log fails (its descriptors swapped for read-only ones):
+        SQLITE_IOERR on every write, while reads still work."""
+        import os
+
+        log = str(self.store.path) + "-wal"
+        descriptors = []
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{name}") == log:
+                    descriptors.append(int(name))
+            except OSError:
+                continue
+        assert descriptors, "the log is not open in this process"
+        saved = {fd: os.dup(fd) for fd in descriptors}
+        read_only = os.open(log, os.O_RDONLY)
+        try:
+            for fd in descriptors:
+                os.dup2(read_only, fd)
+            yield
+        finally:
+            for fd, original in saved.items():
+                os.dup2(original, fd)
+                os.close(original)
+            os.close(read_only)
+
+
+@pytest.fixture
+def sqlite_faults() -> Any:
+    """``sqlite_faults(store)``: the faults of one SQLite store (see SqliteFaults)."""
+    return SqliteFaults

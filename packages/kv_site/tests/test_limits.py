@@ -5,7 +5,7 @@ from __future__ import annotations
 from kv_core.limits import LIMITS
 from kv_core.names import RESERVED_NAMESPACES
 from kv_core.plans import PLANS, format_bytes, format_count
-from kv_site.limits import limits_page, limits_table, quotas_table
+from kv_site.limits import limits_page, limits_table, quotas_table, store_failures
 
 
 def test_every_limit_is_in_the_table():
@@ -34,3 +34,12 @@ def test_the_page_holds_both_tables():
     page = limits_page()
     assert limits_table() in page
     assert quotas_table() in page
+
+
+def test_the_page_says_what_a_failing_store_answers_and_bounds_the_counters():
+    page = limits_page()
+    assert store_failures() in page
+    for said in ("`503`", "`store_unavailable`", "`507`", "`insufficient_storage`", "Retry-After"):
+        assert said in page
+    assert "off by that one write until the next recount" in page
+    assert "every 60 minutes on a single machine" in page

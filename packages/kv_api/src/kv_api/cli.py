@@ -17,6 +17,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from kv_api import affinity
+from kv_api.admin import add_recount
 from kv_core.settings import Settings
 
 
@@ -68,9 +69,12 @@ def server_options(
 
 
 def _web_app() -> Any:
+    from kv_api.reconcile import BackgroundPass
     from kv_api.web import create_web_app
 
-    return create_web_app()
+    app = create_web_app()
+    BackgroundPass(app.api.extensions["kv_services"].store, Settings.from_env()).start()
+    return app
 
 
 def _announce(server: Any) -> None:
@@ -125,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
     alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     alerts.set_defaults(handler=send_alerts)
+    admin = commands.add_parser("admin", help="operator commands").add_subparsers(
+        dest="admin_command", required=True
+    )
+    add_recount(admin)
     return parser
 
 

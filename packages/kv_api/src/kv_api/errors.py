@@ -23,6 +23,8 @@ from kv_core.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     QuotaExceeded,
+    StorageFull,
+    StoreUnavailable,
     TooManyAttempts,
     Unauthorized,
 )
@@ -39,6 +41,8 @@ STATUS: dict[type[KVError], int] = {
     PayloadTooLarge: 413,
     QuotaExceeded: 429,
     TooManyAttempts: 429,
+    StoreUnavailable: 503,
+    StorageFull: 507,
 }
 
 HTTP_CODES = {
@@ -65,6 +69,9 @@ def status_of(error: KVError) -> int:
 
 
 def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Response:
+    if isinstance(error, StoreUnavailable):
+        # Not the client's doing and not a bug: a line for the operator, no traceback.
+        log.warning("the store failed: %s", error.__cause__ or error)
     response = error_response(status_of(error), error.message, error.code, json)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:

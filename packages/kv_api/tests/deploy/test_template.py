@@ -29,6 +29,7 @@ HANDLERS = {
     "ApiLambdaFunction": "kv_api.lambda_handlers.api",
     "DashboardLambdaFunction": "kv_api.lambda_handlers.dashboard",
     "UsageAlertsLambdaFunction": "kv_api.lambda_handlers.usage_alerts",
+    "ReconcileCountersLambdaFunction": "kv_api.lambda_handlers.reconcile_counters",
 }
 
 
@@ -101,11 +102,13 @@ def test_http_api_routes_reach_each_app_with_payload_2(resources):
     assert "HttpApiIntegrationDashboard" in routes["ANY /dashboard"]
 
 
-def test_usage_alerts_run_on_a_schedule(resources):
-    (rule,) = of_type(resources, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"].startswith(("rate(", "cron("))
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["UsageAlertsLambdaFunction", "Arn"]}
+def test_usage_alerts_and_the_reconciliation_run_on_a_schedule(resources):
+    scheduled = set()
+    for rule in of_type(resources, "AWS::Events::Rule").values():
+        assert rule["Properties"]["ScheduleExpression"].startswith(("rate(", "cron("))
+        (target,) = rule["Properties"]["Targets"]
+        scheduled.add(target["Arn"]["Fn::GetAtt"][0])
+    assert scheduled == {"UsageAlertsLambdaFunction", "ReconcileCountersLambdaFunction"}
 
 
 # --- data --------------------------------------------------------------------------------

@@ -83,3 +83,30 @@ class PreconditionFailed(KVError):
     """An ``If-Match`` or ``If-None-Match`` condition did not hold."""
 
     code = "precondition_failed"
+
+
+class StoreUnavailable(KVError):
+    """The store cannot answer now: a fault of the store itself (a lock held too long,
+    an I/O error, throttling, an outage), not of the request; try again after
+    ``retry_after`` seconds. A write refused with it was not acknowledged."""
+
+    code = "store_unavailable"
+    default_message = "The store cannot answer right now. Try again in a moment."
+    default_retry_after = 1
+
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message or self.default_message, code=code)
+        self.retry_after = self.default_retry_after if retry_after is None else retry_after
+
+
+class StorageFull(StoreUnavailable):
+    """The store's disk is full: reads still work, writes wait until there is room."""
+
+    code = "insufficient_storage"
+    default_message = (
+        "The server's disk is full, so nothing can be written until there is room again."
+        " Reads still work."
+    )
+    default_retry_after = 60

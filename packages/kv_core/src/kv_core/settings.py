@@ -40,6 +40,18 @@ class Settings:
     smtp_url: str | None = None
     public_url: str | None = None
     secure_cookies: bool = True
+    # How long the engines wait on a failing store before answering 503: defaults
+    # that answer well within API Gateway's 30 s (see test_settings).
+    sqlite_busy_timeout_ms: int = 5_000
+    dynamodb_max_attempts: int = 3
+    dynamodb_connect_timeout: float = 0.5
+    dynamodb_read_timeout: float = 1.0
+    dynamodb_undo_seconds: float = 5.0
+    # The counters' reconciliation (kv_core.services.reconcile): how often ``serve``
+    # runs it (0: never), and how long a namespace's counters must stay still
+    # before a drift is corrected.
+    reconcile_interval_seconds: float = 3_600.0
+    reconcile_settle_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,7 +66,12 @@ class Settings:
         (the sender of every email), ``KV_SMTP_URL`` (mail through SMTP, see
         :mod:`kv_core.mail.smtp`), ``KV_PUBLIC_URL`` (the site's address, for links in
         emails; without it, the address a request came to), ``KV_SECURE_COOKIES`` (0
-        for plain-HTTP local runs).
+        for plain-HTTP local runs), ``KV_SQLITE_BUSY_TIMEOUT_MS``,
+        ``KV_DYNAMODB_MAX_ATTEMPTS`` (attempts of a call, retries included),
+        ``KV_DYNAMODB_CONNECT_TIMEOUT`` and ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per
+        attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
+        to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS`` and
+        ``KV_RECONCILE_SETTLE_SECONDS``.
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -84,6 +101,27 @@ class Settings:
             smtp_url=env.get("KV_SMTP_URL") or None,
             public_url=(env.get("KV_PUBLIC_URL") or "").rstrip("/") or None,
             secure_cookies=env.get("KV_SECURE_COOKIES", "1") != "0",
+            sqlite_busy_timeout_ms=int(
+                env.get("KV_SQLITE_BUSY_TIMEOUT_MS", cls.sqlite_busy_timeout_ms)
+            ),
+            dynamodb_max_attempts=int(
+                env.get("KV_DYNAMODB_MAX_ATTEMPTS", cls.dynamodb_max_attempts)
+            ),
+            dynamodb_connect_timeout=float(
+                env.get("KV_DYNAMODB_CONNECT_TIMEOUT", cls.dynamodb_connect_timeout)
+            ),
+            dynamodb_read_timeout=float(
+                env.get("KV_DYNAMODB_READ_TIMEOUT", cls.dynamodb_read_timeout)
+            ),
+            dynamodb_undo_seconds=float(
+                env.get("KV_DYNAMODB_UNDO_SECONDS", cls.dynamodb_undo_seconds)
+            ),
+            reconcile_interval_seconds=float(
+                env.get("KV_RECONCILE_INTERVAL_SECONDS", cls.reconcile_interval_seconds)
+            ),
+            reconcile_settle_seconds=float(
+                env.get("KV_RECONCILE_SETTLE_SECONDS", cls.reconcile_settle_seconds)
+            ),
         )
 
     def core_config(self) -> CoreConfig:
@@ -129,14 +167,25 @@ def open_store(settings: Settings) -> Store:
     """The engine the settings name."""
     if settings.store == "dynamodb":
         from kv_core.engines.dynamodb import DynamoStore
+        from kv_core.engines.dynamodb.table import Calls
 
         dynamo: Store = DynamoStore(
-            settings.table, region=settings.region, host=settings.dynamodb_endpoint
+            settings.table,
+            region=settings.region,
+            host=settings.dynamodb_endpoint,
+            calls=Calls(
+                max_attempts=settings.dynamodb_max_attempts,
+                connect_timeout=settings.dynamodb_connect_timeout,
+                read_timeout=settings.dynamodb_read_timeout,
+                undo_seconds=settings.dynamodb_undo_seconds,
+            ),
         )
         return dynamo
     from kv_core.engines.sqlite import SqliteStore
 
-    return SqliteStore(settings.data_dir / "kv.sqlite3")
+    return SqliteStore(
+        settings.data_dir / "kv.sqlite3", busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
 
 
 def build_services(settings: Settings) -> Services:

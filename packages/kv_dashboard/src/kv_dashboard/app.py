@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from kv_core.errors import NotFound
+from kv_core.errors import NotFound, StorageFull, StoreUnavailable
 from kv_core.services import Services
 from kv_core.services.sessions import REMEMBERED_LIFETIME
 from kv_core.settings import Settings, build_services
@@ -85,6 +85,17 @@ def register_error_pages(app: Flask) -> None:
             " try again."
         )
         return render_template("error.html", title="Form expired", message=message), 400
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> ResponseReturnValue:
+        # The API's statuses for the same error (kv_api.errors), on a page.
+        full = isinstance(error, StorageFull)
+        title = "The disk is full" if full else "Try again in a moment"
+        app.logger.warning("the store failed: %s", error.__cause__ or error)
+        page = render_template(
+            "unavailable.html", title=title, message=error.message, retry_after=error.retry_after
+        )
+        return page, 507 if full else 503, {"Retry-After": str(error.retry_after)}
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)

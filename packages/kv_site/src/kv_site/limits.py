@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from kv_core.errors import StorageFull, StoreUnavailable
 from kv_core.limits import LIMITS
 from kv_core.names import RESERVED_NAMESPACES
+from kv_core.settings import Settings
 from kv_site.pricing import plan_cards
 
 
@@ -53,6 +55,28 @@ def quotas_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def store_failures() -> str:
+    """What a client sees while the store fails, and the bound on the counters."""
+    minutes = round(Settings.reconcile_interval_seconds / 60)
+    return (
+        "When the store cannot answer (a full disk or an I/O error on a single machine;"
+        " throttling or an outage of DynamoDB that outlasts the retries), the API answers"
+        f" `503` with `code` `{StoreUnavailable.code}`, or `507` with `{StorageFull.code}`"
+        " when the disk is full, and a `Retry-After` header (seconds). A write answered so"
+        " was not acknowledged: send it again. On a full disk reads keep working, and the"
+        " service recovers by itself when the fault clears. The SDK retries `503` for"
+        " reads, puts and deletes, waiting as `Retry-After` says.\n\n"
+        "Storage counters (each namespace's items and bytes, and the stored bytes the"
+        " storage quota checks) move with every write. On AWS a write is two calls to the"
+        " database, and a write is undone when its second call fails. If a server dies"
+        " between the two calls, the database fails the undo as well, or an answer is lost"
+        " after the database applied a call, one namespace's counts can be off by that one"
+        " write until the next recount, which runs once a day on AWS (every"
+        f" {minutes} minutes on a single machine) and corrects them. The items themselves"
+        " are never affected.\n"
+    )
+
+
 def limits_page() -> str:
     """The whole limits page as Markdown."""
     return "\n".join(
@@ -81,5 +105,8 @@ def limits_page() -> str:
             "",
             "See [Pricing](../pricing.md) for the plans.",
             "",
+            "## When the store fails",
+            "",
+            store_failures(),
         ]
     )

@@ -18,6 +18,7 @@ from kv_core.store.requests import (
     PlanEvent,
     PlanOutcome,
     PutItem,
+    Recount,
     RequestBatch,
     Written,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "PlanEvent",
     "PlanOutcome",
     "PutItem",
+    "Recount",
     "RequestBatch",
     "SessionStore",
     "Store",

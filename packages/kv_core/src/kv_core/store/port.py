@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from kv_core.model import ApiKey, Item, Namespace, ResetToken, Session, Usage, User
-from kv_core.store.requests import DeleteItem, PlanEvent, PlanOutcome, PutItem, Written
+from kv_core.store.requests import (
+    DeleteItem,
+    PlanEvent,
+    PlanOutcome,
+    PutItem,
+    Recount,
+    Written,
+)
 
 
 class UserStore(Protocol):
@@ -86,6 +93,17 @@ class NamespaceStore(Protocol):
     def delete_namespace(self, user_id: str, name: str) -> Namespace | None:
         """Delete a namespace with all its items and API keys, releasing its bytes from
         the user's storage. Returns what was deleted, or ``None`` if nothing was."""
+        ...
+
+    def recount_namespace(
+        self, user_id: str, namespace_id: str, *, settle_seconds: float = 0.0
+    ) -> Recount | None:
+        """Count the namespace's items and bytes and, if its counters differ, set them
+        (and move the user's stored bytes by the difference) without racing live
+        writes: a write under way is never mistaken for a drift. An engine that cannot
+        see a drift and a write under way apart at one moment waits
+        ``settle_seconds`` (longer than any live write takes between its calls) to
+        tell them apart. ``None`` if the user has no such namespace."""
         ...
 
 

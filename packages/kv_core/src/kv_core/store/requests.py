@@ -101,3 +101,26 @@ class PlanEvent:
     occurred_at: str
     plan: str
     now: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recount:
+    """What recounting one namespace found: its items and bytes as counted, how far
+    its counters were off (counters minus count), and whether they were corrected.
+
+    ``settled`` is False when live writes kept moving the counters or the items while
+    the recount looked, so that it could not tell a drift from a write under way and
+    corrected nothing; the next recount tries again.
+    """
+
+    namespace_id: str
+    items: int
+    bytes: int
+    items_drift: int = 0
+    bytes_drift: int = 0
+    corrected: bool = False
+    settled: bool = True
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.items_drift or self.bytes_drift)

@@ -2,27 +2,35 @@
 
 A put is the item's ``UpdateItem``, which returns the item it replaced
 (``ReturnValues=ALL_OLD``) and so gives the size difference without a read, then the
-counters' ``UpdateItem`` (counters.py). If the counters refuse (quota reached,
-namespace deleted meanwhile) the item write is undone, conditioned on its own etag. A
-process that dies between the two calls leaves that one write uncounted; DynamoDB's
-transactions would close that window at twice the write cost and a read before every
-put.
+counters' ``UpdateItem`` (counters.py). If the counters call fails for any reason (quota
+reached, namespace deleted meanwhile, throttling or an outage past the retries) the
+item write is undone, conditioned on its own etag, and a delete is undone by putting
+the item back where nothing was written since; an undo keeps trying through an outage
+for a few seconds. What remains uncounted (a process that dies between the two calls,
+an undo that fails for longer, an answer lost after DynamoDB applied a call) the
+reconciliation corrects (recount.py); DynamoDB's transactions would close that window
+at twice the write cost and a read before every put.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 
-from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb import faults, keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import Entry, failed_condition
-from kv_core.errors import NotFound, QuotaExceeded
+from kv_core.errors import NotFound
 from kv_core.model import Item
 from kv_core.sizing import encode_value
 from kv_core.store import ANY_ETAG, DeleteItem, PutItem, Written, refusals
+
+T = TypeVar("T")
 
 
 class Items(ProfileCounters):
@@ -87,16 +95,33 @@ class Items(ProfileCounters):
                 storage_limit=put.storage_limit,
                 requests=put.requests,
             )
-        except (QuotaExceeded, NotFound):
-            if self._undo_put(pk, sk, put.etag, old):
+        except Exception:
+            if self._repair(lambda: self._undo_put(pk, sk, put.etag, old)):
                 raise
             # Another write replaced ours before we could undo it: ours happened, and
             # the next one's counters assumed so.
-            self._move_counters(
-                put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
+            self._repair(
+                lambda: self._move_counters(
+                    put.user_id, put.namespace_id, items=items, size=growth, storage_limit=None
+                )
             )
             total = None
         return Written(item, created=created, requests_total=total)
+
+    def _repair(self, action: Callable[[], T]) -> T:
+        """Run the undo (or the count) of a write that failed half-way, trying again
+        while DynamoDB fails, for up to ``calls.undo_seconds``: a repair that does not
+        land leaves the write in place uncounted until the reconciliation."""
+        deadline = time.monotonic() + self.calls.undo_seconds
+        wait = 0.05
+        while True:
+            try:
+                return action()
+            except Exception as error:
+                if faults.translate(error) is None or time.monotonic() + wait > deadline:
+                    raise
+            time.sleep(wait)
+            wait = min(2 * wait, 1.0)
 
     def _undo_put(self, pk: str, sk: str, etag: str, old: Entry | None) -> bool:
         """Put back what a refused write replaced, unless something replaced it since."""
@@ -106,6 +131,16 @@ class Items(ProfileCounters):
             else:
                 old.save(condition=self.Entry.etag == etag)
         except (DeleteError, PutError) as error:
+            if failed_condition(error):
+                return False
+            raise
+        return True
+
+    def _undo_delete(self, deleted: Entry) -> bool:
+        """Put back what a delete removed, unless something was written there since."""
+        try:
+            deleted.save(condition=self.Entry.pk.does_not_exist())
+        except PutError as error:
             if failed_condition(error):
                 return False
             raise
@@ -131,12 +166,10 @@ class Items(ProfileCounters):
             ):
                 raise refusals.precondition_failed(if_absent=False) from None
             raise refusals.item_not_found(delete.key) from None
-        item = records.item(
-            entry_class.from_raw_data(deleted["Attributes"]), delete.namespace_id, delete.key
-        )
+        removed = entry_class.from_raw_data(deleted["Attributes"])
+        item = records.item(removed, delete.namespace_id, delete.key)
         total = None
-        # If the namespace was deleted meanwhile, its bytes are released already.
-        with contextlib.suppress(NotFound):
+        try:
             total = self._move_counters(
                 delete.user_id,
                 delete.namespace_id,
@@ -145,6 +178,23 @@ class Items(ProfileCounters):
                 storage_limit=None,
                 requests=delete.requests,
             )
+        except NotFound:
+            pass  # the namespace was deleted meanwhile: its bytes are released already
+        except Exception:
+            if self._repair(lambda: self._undo_delete(removed)):
+                raise
+            # A write put a new item there before we could undo: ours happened, and
+            # that write counted its item as new.
+            with contextlib.suppress(NotFound):
+                self._repair(
+                    lambda: self._move_counters(
+                        delete.user_id,
+                        delete.namespace_id,
+                        items=-1,
+                        size=-item.size,
+                        storage_limit=None,
+                    )
+                )
         return Written(item, requests_total=total)
 
     def list_keys(

@@ -1,24 +1,37 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
-per concern (users, sessions, namespaces, api_keys, items, usage, billing, throttling)
-over the table
+per concern (users, sessions, namespaces, api_keys, items, usage, billing, throttling,
+recount) over the table
 (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
-counters (counters.py)."""
+counters (counters.py). Its failures that mean "try again later" become
+:class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
 
 from __future__ import annotations
 
 from kv_core.engines.dynamodb.api_keys import ApiKeys
 from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.billing import Billing
+from kv_core.engines.dynamodb.faults import faults_translated
 from kv_core.engines.dynamodb.items import Items
 from kv_core.engines.dynamodb.namespaces import Namespaces
+from kv_core.engines.dynamodb.recount import Recounts
 from kv_core.engines.dynamodb.sessions import Sessions
 from kv_core.engines.dynamodb.throttling import Throttling
 from kv_core.engines.dynamodb.usage import UsageCounts
 from kv_core.engines.dynamodb.users import Users
 
 
+@faults_translated
 class DynamoStore(
-    Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling, Backfill
+    Users,
+    Sessions,
+    Namespaces,
+    ApiKeys,
+    Items,
+    UsageCounts,
+    Billing,
+    Throttling,
+    Backfill,
+    Recounts,
 ):
     """The production engine: API keys may be cached and requests counted in batches,
     since every call is paid for."""

@@ -19,6 +19,7 @@ The table is the seed's single-table design (keys.py)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -92,7 +93,34 @@ class Entry(Model):
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
 
 
-def bind_entry(table: str, region: str | None, host: str | None) -> type[Entry]:
+@dataclass(frozen=True, slots=True)
+class Calls:
+    """How each call to DynamoDB is made: retried by botocore's ``standard`` mode (of
+    throttling, 5xx answers and lost connections; exponential backoff with jitter, up
+    to 1 s, 2 s, 4 s... after throttling and 25 ms, 50 ms... after other failures) up
+    to ``max_attempts`` in all, each attempt within its connect and read timeouts, in
+    seconds; and how long an undo is worth waiting for."""
+
+    max_attempts: int = 3
+    connect_timeout: float = 0.5
+    read_timeout: float = 1.0
+    # How long a write that failed half-way keeps trying to undo itself (items.py).
+    undo_seconds: float = 5.0
+
+    @property
+    def worst_case_seconds(self) -> float:
+        """The longest one call can take before it answers or fails."""
+        backoff = sum(min(2.0**n, 20.0) for n in range(self.max_attempts - 1))
+        return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
+
+    @property
+    def worst_write_seconds(self) -> float:
+        """The longest a put or delete can take: its two calls, then an undo that keeps
+        trying for ``undo_seconds`` and a last call that started just before."""
+        return 3 * self.worst_case_seconds + self.undo_seconds
+
+
+def bind_entry(table: str, region: str | None, host: str | None, calls: Calls) -> type[Entry]:
     """A subclass of :class:`Entry` bound to one table, so stores on different tables
     (tests, several stages) never share a connection or a name."""
     meta = type(
@@ -103,6 +131,9 @@ def bind_entry(table: str, region: str | None, host: str | None) -> type[Entry]:
             "region": region or "us-east-1",
             "host": host,
             "billing_mode": "PAY_PER_REQUEST",
+            "max_retry_attempts": max(0, calls.max_attempts - 1),
+            "connect_timeout_seconds": calls.connect_timeout,
+            "read_timeout_seconds": calls.read_timeout,
         },
     )
     index_meta = type("Meta", (), {"index_name": "GSI1", "projection": AllProjection()})
@@ -118,12 +149,26 @@ class Table:
     """The base of :class:`~kv_core.engines.dynamodb.DynamoStore` and of each of its
     concern modules: how they reach the table."""
 
-    def __init__(self, table: str, *, region: str | None = None, host: str | None = None) -> None:
+    def __init__(
+        self,
+        table: str,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        calls: Calls | None = None,
+    ) -> None:
         self.table = table
         self.region = region or "us-east-1"
         self.host = host
-        self.Entry = bind_entry(table, self.region, host)
-        self._connection = Connection(region=self.region, host=host)  # for transactions
+        self.calls = calls or Calls()
+        self.Entry = bind_entry(table, self.region, host, self.calls)
+        self._connection = Connection(  # for transactions
+            region=self.region,
+            host=host,
+            max_retry_attempts=max(0, self.calls.max_attempts - 1),
+            connect_timeout_seconds=self.calls.connect_timeout,
+            read_timeout_seconds=self.calls.read_timeout,
+        )
 
     def _get(self, pk: str, sk: str) -> Entry | None:
         try:

@@ -13,6 +13,8 @@ from kv_core.engines.dynamodb.table import failed_condition
 from kv_core.model import ResetToken, User, parse_iso
 from kv_core.store import refusals
 
+CONDITION = "ConditionalCheckFailed"
+
 
 class Users(ProfileCounters):
     def create_user(self, user: User) -> None:
@@ -35,7 +37,8 @@ class Users(ProfileCounters):
                 transaction.save(marker, condition=self.Entry.pk.does_not_exist())
                 transaction.save(profile, condition=self.Entry.pk.does_not_exist())
         except TransactWriteError as error:
-            if error.cause_response_code == "TransactionCanceledException":
+            # Cancelled on a condition, not because DynamoDB throttled one of the items.
+            if any(r is not None and r.code == CONDITION for r in error.cancellation_reasons or ()):
                 raise refusals.email_taken() from None
             raise
 

@@ -75,10 +75,13 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                # A full disk or an I/O error may have rolled it back already; a
+                # failed COMMIT may not have, and must not leave it open.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
         self._checkpoints.committed()
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:

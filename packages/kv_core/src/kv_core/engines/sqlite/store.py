@@ -6,7 +6,8 @@ writer at a time, under :class:`~kv_core.engines.sqlite.writer.WriterLock`). A
 committed write survives a ``kill -9`` of the process. Request counts and the API-key
 cache's generation are shared between processes through memory-mapped side files
 (counters.py, generation.py), which keep them exact without a write transaction per
-request.
+request. A full disk, an I/O error or a lock held too long becomes
+:class:`~kv_core.errors.StoreUnavailable` (faults.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import os
 from kv_core.engines.sqlite.api_keys import ApiKeys
 from kv_core.engines.sqlite.billing import Billing
 from kv_core.engines.sqlite.counters import SharedCounters
+from kv_core.engines.sqlite.faults import faults_translated
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
+from kv_core.engines.sqlite.recount import Recounts
 from kv_core.engines.sqlite.schema import migrate, version
 from kv_core.engines.sqlite.sessions import Sessions
 from kv_core.engines.sqlite.throttling import Throttling
@@ -25,7 +28,10 @@ from kv_core.engines.sqlite.usage import UsageCounts
 from kv_core.engines.sqlite.users import Users
 
 
-class SqliteStore(Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling):
+@faults_translated
+class SqliteStore(
+    Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling, Recounts
+):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
     remote = False

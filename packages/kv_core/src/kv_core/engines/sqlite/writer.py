@@ -108,6 +108,7 @@ def _run_together(db: sqlite3.Connection, group: list[_Statement]) -> None:
         for statement in group:
             statement.rows = []
             statement.error = sqlite3.OperationalError(f"the write was undone: {error}")
+            statement.error.__cause__ = error  # what failed, for the engine's faults.py
         if len(group) == 1:
             group[0].error = error
     finally:
