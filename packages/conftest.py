@@ -110,8 +110,9 @@ class DynamoFaults:
     ``when(operation, body)`` picks a fault for an attempt (``None``: none): ``"throttle"``
     (a 400 ``ThrottlingException``, not applied), ``"error"`` (a 500
     ``InternalServerError``, not applied), ``"cancelled"`` (a transaction cancelled
-    because one of its items was throttled) or ``"lost"`` (the connection closes before
-    an answer, not applied). ``injected`` counts what was injected.
+    because one of its items was throttled), ``"lost"`` (the connection closes before
+    an answer, not applied) or ``"answer lost"`` (applied, then the connection closes
+    before its answer arrives). ``injected`` counts what was injected.
     """
 
     ANSWERS = {
@@ -150,6 +151,8 @@ class DynamoFaults:
         if kind is None:
             return None
         self.injected[kind] += 1
+        if kind == "answer lost":
+            return kind
         if kind == "lost":
             raise ConnectionClosedError(endpoint_url=request.url)
         status, code, message = self.ANSWERS[kind]
@@ -179,7 +182,12 @@ def dynamo_faults(fake_aws: None) -> Iterator[DynamoFaults]:
 
     def faulty(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         if stubber.enabled and event_name.startswith("before-send.dynamodb."):
+            from botocore.exceptions import ConnectionClosedError
+
             injected = faults.answer(event_name.rsplit(".", 1)[-1], request)
+            if injected == "answer lost":
+                original(stubber, event_name, request, **kwargs)  # applied...
+                raise ConnectionClosedError(endpoint_url=request.url)  # ...but unheard
             if injected is not None:
                 return injected
         return original(stubber, event_name, request, **kwargs)

@@ -149,3 +149,31 @@ def test_a_transaction_cancelled_by_throttling_is_not_a_refusal(services, dynamo
         services.accounts.signup("later@example.com", "s3cret-pass")
     dynamo_faults.clear()
     assert services.accounts.signup("later@example.com", "s3cret-pass").email == "later@example.com"
+
+
+def test_a_lost_answer_counts_at_most_one_batch_twice_and_the_recount_heals_storage(
+    services, writer, dynamo_faults
+):
+    """DynamoDB applied the counters update but its answer never came, so botocore sent
+    it again: the bound this engine offers is one carried batch of requests counted twice
+    (at most ``request_batch``), and the stored bytes are set right by the recount."""
+    principal = writer()
+    month = services.items.admit(principal)
+    for _ in range(5):
+        services.items.admit(writer())  # requests pending in the meter, to be carried
+    lost_once = iter(["answer lost"])
+    dynamo_faults.when = lambda operation, body: (
+        next(lost_once, None) if dynamo_faults.counters_call(operation, body) else None
+    )
+    services.items.put(writer(), "k", "value")
+    dynamo_faults.clear()
+    services.items.meter.flush()
+    assert dynamo_faults.injected["answer lost"] == 1
+    admitted = 1 + 5 + 1  # the reads, and the put itself
+    counted = services.store.get_usage(principal.user.id, month).requests
+    assert admitted <= counted <= admitted + services.config.request_batch
+    counters, items = counters_and_items(services, principal)
+    assert counters != items  # the size was added twice...
+    namespace = services.store.get_namespace(principal.user.id, "app")
+    services.store.recount_namespace(principal.user.id, namespace.id)
+    assert counters_and_items(services, principal)[0] == items  # ...and set right
