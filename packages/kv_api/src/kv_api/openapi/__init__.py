@@ -11,7 +11,7 @@ from copy import deepcopy
 from typing import Any
 
 from kv_api.openapi import account, api_keys, auth, kv, meta, namespaces, usage, webhooks
-from kv_api.openapi.common import ERROR_SCHEMAS, Schema
+from kv_api.openapi.common import ERROR_SCHEMAS, INTEGER, JSON, Schema, ref
 
 # In the order the reference presents them.
 FRAGMENTS = (auth, account, namespaces, api_keys, usage, kv, webhooks, meta)
@@ -45,13 +45,45 @@ SECURITY_SCHEMES: Schema = {
 }
 
 
+WAIT: Schema = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": INTEGER}
+}
+STORE_UNAVAILABLE: Schema = {
+    "description": (
+        "The store cannot answer now (`store_unavailable`): try again after `Retry-After`"
+        " seconds. Nothing was written."
+    ),
+    "headers": WAIT,
+    "content": {JSON: {"schema": ref("Error")}},
+}
+STORAGE_FULL: Schema = {
+    "description": (
+        "The server's disk is full (`insufficient_storage`): try again after `Retry-After`"
+        " seconds. Nothing was written."
+    ),
+    "headers": WAIT,
+    "content": {JSON: {"schema": ref("Error")}},
+}
+
+
+def _with_store_faults(paths: Schema) -> Schema:
+    """Every operation may meet a store that cannot answer; a write, a full disk."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            operation["responses"].setdefault("503", STORE_UNAVAILABLE)
+            if method != "get":
+                operation["responses"].setdefault("507", STORAGE_FULL)
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the whole API (a fresh copy each call)."""
     paths: Schema = {}
     schemas: Schema = dict(ERROR_SCHEMAS)
     for fragment in FRAGMENTS:
-        paths.update(fragment.PATHS)
+        paths.update(deepcopy(fragment.PATHS))
         schemas.update(fragment.SCHEMAS)
+    _with_store_faults(paths)
     return deepcopy(
         {
             "openapi": "3.1.0",
