@@ -16,7 +16,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from kv_api import affinity
+from kv_api import admin, affinity
 from kv_core.settings import Settings
 
 
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
     alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     alerts.set_defaults(handler=send_alerts)
+    admin.add_parser(commands)
     return parser
 
 

@@ -39,7 +39,9 @@ class Settings:
     secure_cookies: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, secret_required: bool = True
+    ) -> Settings:
         """Read ``KV_*`` variables.
 
         ``KV_STORE`` (sqlite|dynamodb), ``KV_DATA_DIR``, ``KV_TABLE``, ``AWS_REGION``,
@@ -48,7 +50,8 @@ class Settings:
         ``KV_PADDLE_WEBHOOK_SECRET``, ``KV_PADDLE_PRICES`` (JSON: price id to plan),
         ``KV_PADDLE_CLIENT_TOKEN``, ``KV_PADDLE_ENVIRONMENT``,
         ``KV_PADDLE_TOLERANCE_SECONDS`` (signature age, default 5), ``KV_ALERT_FROM``,
-        ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs).
+        ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs). The operator's commands,
+        which sign nothing, pass ``secret_required=False``.
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -58,7 +61,7 @@ class Settings:
         secret = env.get("KV_JWT_SECRET") or (
             load_or_create_secret(data_dir) if store == "sqlite" else ""
         )
-        if not secret:
+        if not secret and secret_required:
             raise ValueError("KV_JWT_SECRET must be set when the store is DynamoDB")
         origins = tuple(o.strip() for o in env.get("KV_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(

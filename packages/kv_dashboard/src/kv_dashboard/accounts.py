@@ -46,8 +46,9 @@ def init_login(app: Flask) -> LoginManager:
 
 
 def load_account(user_id: str) -> Account | None:
-    """The account a session names, or ``None`` once it is gone."""
+    """The account a session names, or ``None`` once it is gone or disabled."""
     try:
-        return Account(services().accounts.get(user_id))
+        user = services().accounts.get(user_id)
     except NotFound:
         return None
+    return None if user.disabled else Account(user)

@@ -6,6 +6,7 @@ Build them once per process with :class:`Services` over a store and a config.
 from __future__ import annotations
 
 from kv_core.services.accounts import Accounts
+from kv_core.services.admin import AccountSummary, Admin
 from kv_core.services.alerts import Alert, UsageAlerts
 from kv_core.services.api_keys import ApiKeys, CreatedKey
 from kv_core.services.billing import Billing, BillingEvent
@@ -29,10 +30,13 @@ class Services:
         self.items = Items(store, config, self.api_keys)
         self.usage = UsageReports(store, config, self.items.meter)
         self.browse = Browse(store, config)
+        self.admin = Admin(store, config, self.api_keys, self.usage)
 
 
 __all__ = [
+    "AccountSummary",
     "Accounts",
+    "Admin",
     "Alert",
     "ApiKeys",
     "Billing",

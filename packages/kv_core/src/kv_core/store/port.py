@@ -27,8 +27,22 @@ class UserStore(Protocol):
 
     def get_user_by_email(self, email: str) -> User | None: ...
 
-    def set_plan(self, user_id: str, plan: str, now: str) -> None:
-        """Change a user's plan; ``NotFound`` (``user_not_found``) if no such user."""
+    def set_plan(
+        self,
+        user_id: str,
+        plan: str,
+        now: str,
+        *,
+        requests_limit: int | None = None,
+        storage_limit: int | None = None,
+    ) -> None:
+        """Change a user's plan and, with it, the account's own limits (``None``: the
+        plan's); ``NotFound`` (``user_not_found``) if no such user."""
+        ...
+
+    def set_disabled(self, user_id: str, disabled_at: str | None, now: str) -> None:
+        """Disable an account (``disabled_at``: when) or enable it again (``None``);
+        ``NotFound`` (``user_not_found``) if no such user."""
         ...
 
     def iter_users(self) -> Iterator[User]:

@@ -52,11 +52,12 @@ def test_a_new_file_is_at_the_last_step(tmp_path: Path):
 def test_a_first_round_file_gets_the_new_resize_trigger_only(tmp_path: Path):
     """A file from before the steps were numbered: version 0, the old trigger."""
     path = tmp_path / "kv.sqlite3"
-    SqliteStore(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("DROP TRIGGER items_resized")
+    with sqlite3.connect(path, isolation_level=None) as db:
+        migrate(db, MIGRATIONS[:1])
+        db.execute("DROP TRIGGER items_counted_on_update")
         db.execute(OLD_RESIZE_TRIGGER)
         db.execute("PRAGMA user_version = 0")
+    db.close()
     store = SqliteStore(path)
     assert triggers(path) == TRIGGERS
     assert file_version(path) == len(MIGRATIONS)
@@ -96,3 +97,22 @@ def test_a_file_from_a_newer_build_is_refused(tmp_path: Path):
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="newer than this build"):
         SqliteStore(path)
+
+
+def test_a_file_of_the_second_step_gets_account_limits_and_keeps_its_users(tmp_path: Path):
+    path = tmp_path / "kv.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    migrate(db, MIGRATIONS[:2])
+    db.execute(
+        "INSERT INTO users (id, email, password_hash, plan, created_at, updated_at)"
+        " VALUES ('u1', 'ann@example.com', 'h', 'business', ?, ?)",
+        (NOW, NOW),
+    )
+    db.close()
+    store = SqliteStore(path)
+    assert store.get_user("u1") == User("u1", "ann@example.com", "h", "business", NOW, NOW)
+    store.set_plan("u1", "business", NOW, requests_limit=5, storage_limit=6)
+    assert store.get_user("u1") == User(
+        "u1", "ann@example.com", "h", "business", NOW, NOW, requests_limit=5, storage_limit=6
+    )
+    store.close()

@@ -116,7 +116,19 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_FIRST_ROUND, _RESIZE_ONLY_WHEN_RESIZED)
+# An account's own limits beside its plan (NULL: the plan's), and whether an operator
+# disabled it.
+_ACCOUNT_LIMITS_AND_DISABLING = """
+ALTER TABLE users ADD COLUMN requests_limit INTEGER;
+ALTER TABLE users ADD COLUMN storage_limit INTEGER;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _FIRST_ROUND,
+    _RESIZE_ONLY_WHEN_RESIZED,
+    _ACCOUNT_LIMITS_AND_DISABLING,
+)
 
 
 def version(db: sqlite3.Connection) -> int:
