@@ -16,7 +16,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from kv_api import admin, affinity
+from kv_api import admin, affinity, backups, data_lock
 from kv_core.settings import Settings
 
 
@@ -96,7 +96,12 @@ def serve(args: argparse.Namespace) -> int:
         pin=args.pin_workers,
         access_log=args.access_log,
     )
-    Server(options, _web_app).run()
+    try:
+        with data_lock.serving(data):
+            Server(options, _web_app).run()
+    except data_lock.DataDirBusy as exc:
+        print(f"kv-storage: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -126,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     alerts.set_defaults(handler=send_alerts)
     admin.add_parser(commands)
+    backups.add_parsers(commands)
     return parser
 
 

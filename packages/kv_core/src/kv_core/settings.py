@@ -17,6 +17,7 @@ from kv_core.services import CoreConfig, Services
 from kv_core.store import Store
 
 GENERATED_KEY_FILE = "secret.key"
+DATABASE_FILE = "kv.sqlite3"  # the embedded engine's, in the data directory
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Settings:
         ``KV_PADDLE_CLIENT_TOKEN``, ``KV_PADDLE_ENVIRONMENT``,
         ``KV_PADDLE_TOLERANCE_SECONDS`` (signature age, default 5), ``KV_ALERT_FROM``,
         ``KV_SECURE_COOKIES`` (0 for plain-HTTP local runs). The operator's commands,
-        which sign nothing, pass ``secret_required=False``.
+        which sign nothing, pass ``secret_required=False`` (and no secret is made).
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -59,7 +60,7 @@ class Settings:
             raise ValueError(f"KV_STORE is 'sqlite' or 'dynamodb', not {store!r}")
         data_dir = Path(env.get("KV_DATA_DIR", ".kv-data"))
         secret = env.get("KV_JWT_SECRET") or (
-            load_or_create_secret(data_dir) if store == "sqlite" else ""
+            load_or_create_secret(data_dir) if store == "sqlite" and secret_required else ""
         )
         if not secret and secret_required:
             raise ValueError("KV_JWT_SECRET must be set when the store is DynamoDB")
@@ -115,7 +116,7 @@ def open_store(settings: Settings) -> Store:
         return dynamo
     from kv_core.engines.sqlite import SqliteStore
 
-    return SqliteStore(settings.data_dir / "kv.sqlite3")
+    return SqliteStore(settings.data_dir / DATABASE_FILE)
 
 
 def build_services(settings: Settings) -> Services:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from kv_core.engines.sqlite.api_keys import ApiKeys
+from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
@@ -23,7 +24,7 @@ from kv_core.engines.sqlite.usage import UsageCounts
 from kv_core.engines.sqlite.users import Users
 
 
-class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling):
+class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Backups):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
     remote = False
