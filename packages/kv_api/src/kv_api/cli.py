@@ -16,7 +16,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from kv_api import admin, affinity, backups, data_lock
+from kv_api import admin, affinity, backups, data_lock, tables
 from kv_core.settings import Settings
 
 
@@ -83,9 +83,13 @@ def serve(args: argparse.Namespace) -> int:
     os.environ["KV_DATA_DIR"] = str(data)
     os.environ.setdefault("KV_SECURE_COOKIES", "0")
     try:
-        Settings.from_env()  # validate, and make the secret once before workers start
+        settings = Settings.from_env()  # validate, and make the secret before workers start
     except ValueError as exc:
         print(f"kv-storage: {exc}", file=sys.stderr)
+        return 2
+    problem = tables.table_problem(settings)
+    if problem is not None:
+        print(f"kv-storage: {problem}", file=sys.stderr)
         return 2
     print(f"KV Storage data in {data}", flush=True)
     options = server_options(
@@ -132,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.set_defaults(handler=send_alerts)
     admin.add_parser(commands)
     backups.add_parsers(commands)
+    tables.add_parser(commands)
     return parser
 
 
