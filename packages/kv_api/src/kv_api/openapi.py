@@ -75,7 +75,8 @@ KEY_PARAM: Schema = {
 
 UNAUTHORIZED: Schema = error("The API key is missing, malformed, unknown or revoked.")
 FORBIDDEN: Schema = error(
-    "The key belongs to another namespace, or is read-only and this is a write."
+    "The key belongs to another namespace, or is read-only and this is a write"
+    " (`wrong_namespace`, `read_only_key`), or its account is disabled (`account_disabled`)."
 )
 QUOTA: Schema = {
     "description": "The month's request quota (`request_quota_exceeded`, with `Retry-After`)"
@@ -84,6 +85,7 @@ QUOTA: Schema = {
     "content": {JSON: {"schema": ref("Error")}},
 }
 TOKEN_401: Schema = error("The session token is missing, invalid or expired.")
+DISABLED_403: Schema = error("The account is disabled (`account_disabled`).")
 
 KV_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -107,6 +109,7 @@ def _account(operation: Schema) -> Schema:
     operation["security"] = ACCOUNT_SECURITY
     operation.setdefault("tags", ["Account"])
     operation["responses"].setdefault("401", TOKEN_401)
+    operation["responses"].setdefault("403", DISABLED_403)
     return operation
 
 
@@ -204,6 +207,7 @@ PATHS: dict[str, Schema] = {
                 "200": ok("A session token.", ref("Session")),
                 "400": error("The body is not a JSON object with string fields."),
                 "401": error("Wrong email or password (one message for both)."),
+                "403": error("The account is disabled (`account_disabled`)."),
                 "429": {
                     "description": "Too many failed logins for this email; wait.",
                     "headers": RETRY_AFTER,
@@ -485,9 +489,24 @@ PATHS: dict[str, Schema] = {
     "/v1/health": {
         "get": {
             "tags": ["Meta"],
-            "summary": "Liveness",
+            "summary": "Liveness, and with deep=1 whether the store answers",
             "operationId": "health",
-            "responses": {"200": ok("Up.", obj(["status"], status=STRING))},
+            "parameters": [
+                {
+                    "name": "deep",
+                    "in": "query",
+                    "required": False,
+                    "description": "1: also read from the store (costs a store call).",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                }
+            ],
+            "responses": {
+                "200": ok(
+                    "Up (and with deep=1 the store answers, named in `store`).",
+                    obj(["status"], status=STRING, store={"enum": ["sqlite", "dynamodb"]}),
+                ),
+                "503": error("deep=1: the store does not answer (`store_unavailable`)."),
+            },
         }
     },
     "/v1/openapi.json": {

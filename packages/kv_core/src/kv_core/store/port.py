@@ -164,4 +164,9 @@ class Store(
     # sees revocations at once and counts are exact.
     remote: bool
 
+    def ping(self) -> None:
+        """One cheap read that reaches the data (the deep health check); raises what
+        the engine raises when it cannot."""
+        ...
+
     def close(self) -> None: ...

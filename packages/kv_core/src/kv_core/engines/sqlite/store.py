@@ -39,6 +39,9 @@ class SqliteStore(Users, Namespaces, ApiKeys, Items, UsageCounts, Throttling, Ba
         with self._writer.held():
             migrate(self._connection())
 
+    def ping(self) -> None:
+        self._read_one("SELECT 1 FROM users LIMIT 1", ())
+
     def schema_version(self) -> int:
         """How many of the schema's steps the file has been through (schema.py)."""
         return version(self._connection())
