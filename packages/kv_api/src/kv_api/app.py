@@ -13,6 +13,7 @@ from kv_api.errors import register_error_handlers
 from kv_api.fast_path import FastPath
 from kv_api.headers import request_id
 from kv_api.notify import make_notifier
+from kv_api.observe import mark_route
 from kv_core.limits import LIMITS
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
@@ -80,6 +81,14 @@ def create_app(
             ],
             methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"],
             max_age=600,
+        )
+
+    @app.before_request
+    def name_the_route() -> None:
+        """For the access log and the metrics: the route template, never the path."""
+        rule, args = request.url_rule, request.view_args
+        mark_route(
+            request.environ, rule.rule if rule else None, args.get("namespace") if args else None
         )
 
     @app.after_request

@@ -8,6 +8,7 @@ across processes.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from kv_api import admin, affinity, backups, data_lock, tables
+from kv_api import admin, affinity, backups, data_lock, observe, tables
 from kv_core.settings import Settings
 
 
@@ -47,7 +48,6 @@ def server_options(
     workers: int,
     threads: int,
     pin: bool = True,
-    access_log: bool = False,
 ) -> dict[str, Any]:
     """How ``serve`` runs gunicorn: processes for the cores, threads for waiting, and
     with ``pin`` each process on a core of its own when there is one for every core."""
@@ -57,7 +57,6 @@ def server_options(
         "worker_class": "gthread",
         "threads": threads,
         "graceful_timeout": 10,
-        "accesslog": "-" if access_log else None,
         "loglevel": "warning",
         "when_ready": _announce,
         "proc_name": "kv-storage",
@@ -67,10 +66,10 @@ def server_options(
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _web_app() -> Any:
+def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
     from kv_api.web import create_web_app
 
-    return create_web_app()
+    return create_web_app(access_log=access_log, metrics=metrics)
 
 
 def _announce(server: Any) -> None:
@@ -98,11 +97,11 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         pin=args.pin_workers,
-        access_log=args.access_log,
     )
+    factory = functools.partial(_web_app, access_log=args.access_log, metrics=args.metrics)
     try:
-        with data_lock.serving(data):
-            Server(options, _web_app).run()
+        with data_lock.serving(data), observe.prometheus_multiprocess_dir():
+            Server(options, factory).run()
     except data_lock.DataDirBusy as exc:
         print(f"kv-storage: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="keep each worker on a core of its own when every core has one (default on)",
     )
-    run.add_argument("--access-log", action="store_true", help="log every request")
+    run.add_argument(
+        "--access-log", action="store_true", help="log every request, as a JSON line on stdout"
+    )
+    run.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Prometheus metrics at /metrics (default on)",
+    )
     run.set_defaults(handler=serve)
     upgrade = commands.add_parser(
         "migrate", help="bring the store's data up to this version (safe to run again)"

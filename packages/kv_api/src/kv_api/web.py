@@ -15,10 +15,11 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
 from kv_api.app import create_app
+from kv_api.observe import AccessLog, Observed, Sink
 from kv_core.settings import Settings, build_services
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def find_site_dir() -> Path | None:
@@ -58,8 +59,25 @@ def site_app(site_dir: Path | None) -> Flask:
     return app
 
 
-def create_web_app(settings: Settings | None = None) -> WebApp:
-    """The whole product as one WSGI app."""
+def create_web_app(
+    settings: Settings | None = None, *, access_log: bool = False, metrics: bool = False
+) -> WSGIApplication:
+    """The whole product as one WSGI app; with ``access_log`` a JSON line per request
+    on stdout, with ``metrics`` Prometheus counters at ``/metrics``."""
+    web = _web_app(settings)
+    if not (access_log or metrics):
+        return web
+    sinks: list[Sink] = [AccessLog()] if access_log else []
+    pages: dict[str, WSGIApplication] = {}
+    if metrics:
+        from kv_api import prometheus
+
+        sinks.append(prometheus.PrometheusSink())
+        pages["/metrics"] = prometheus.metrics_page
+    return Observed(web, sinks, pages=pages)
+
+
+def _web_app(settings: Settings | None) -> WebApp:
     settings = settings or Settings.from_env()
     services = build_services(settings)
     api = create_app(settings=settings, services=services)
