@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,20 @@ def labels(**given: str) -> frozenset:
     return frozenset(given.items())
 
 
+def scraped(base: str, complete: Callable[[dict], bool]) -> requests.Response:
+    """``/metrics`` once every worker has written its counts (each does once a second)."""
+    for _ in range(100):
+        page = requests.get(f"{base}/metrics")
+        if complete(samples(page.text)):
+            break
+        time.sleep(0.1)
+    return page
+
+
+def answered(found: dict[tuple[str, frozenset], float]) -> float:
+    return sum(value for (name, _), value in found.items() if name == "kv_http_requests_total")
+
+
 def metric_dirs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("kv-storage-metrics-*"))
 
@@ -54,6 +70,7 @@ def metric_dirs() -> set[Path]:
 def test_metrics_count_every_workers_requests_by_route_and_status(tmp_path):
     data = tmp_path / "data"
     before = metric_dirs()
+    put_ok = ("kv_http_requests_total", labels(route=ITEM, method="PUT", status="201"))
     with serving(data, options=["--workers", "2", "--threads", "2"]) as base:
         http, _, _ = signed_up(base)
         for n in range(6):
@@ -68,13 +85,13 @@ def test_metrics_count_every_workers_requests_by_route_and_status(tmp_path):
         assert refused.status_code == 429
         assert refused.json()["code"] == "request_quota_exceeded"
         assert refused.headers["X-RateLimit-Limit"] == "9"
-        page = requests.get(f"{base}/metrics")
+        page = scraped(base, lambda found: answered(found) == 13)  # every request above
     assert metric_dirs() <= before  # serve removed the workers' counter files
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/plain")
     found = samples(page.text)
     requests_total = "kv_http_requests_total"
-    assert found[(requests_total, labels(route=ITEM, method="PUT", status="201"))] == 6
+    assert found[put_ok] == 6
     assert found[(requests_total, labels(route=ITEM, method="GET", status="404"))] == 1
     assert found[(requests_total, labels(route=ITEM, method="GET", status="200"))] == 1
     assert found[(requests_total, labels(route=ITEM, method="GET", status="429"))] == 1

@@ -72,8 +72,9 @@ def create_web_app(
     if metrics:
         from kv_api import prometheus
 
-        sinks.append(prometheus.PrometheusSink())
-        pages["/metrics"] = prometheus.metrics_page
+        counted = prometheus.PrometheusSink()
+        sinks.append(counted)
+        pages["/metrics"] = counted.page
     return Observed(web, sinks, pages=pages)
 
 
