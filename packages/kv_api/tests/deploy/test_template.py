@@ -221,6 +221,15 @@ def test_alarms_cover_5xx_errors_throttles_and_p99_latency(resources):
     assert errors == set(HANDLERS)
 
 
+def test_requests_log_embedded_metrics_that_an_alarm_watches(resources):
+    for name in ("ApiLambdaFunction", "DashboardLambdaFunction"):
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert env["KV_METRICS_NAMESPACE"] == "KVStorage/dev"
+    alarm = resources["ApiStoreErrorsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("KVStorage/dev", "StoreErrors")
+    assert alarm["Dimensions"] == [{"Name": "Service", "Value": "api"}]
+
+
 def test_alarms_reach_an_email_subscription(resources):
     subscription = resources["AlarmEmailSubscription"]
     assert subscription["Properties"]["Protocol"] == "email"
