@@ -310,7 +310,14 @@ def test_the_zip_alone_runs_the_handlers(archive, tmp_path):
         [python, "-S", "-c", SMOKE], env=env, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
-    answers = json.loads(run.stdout)
+    *logged, last = run.stdout.splitlines()  # the functions log a line per request
+    answers = json.loads(last)
+    lines = [json.loads(line) for line in logged]
+    assert [(line["Service"], line["status"]) for line in lines] == [
+        ("api", 200),
+        ("dashboard", 200),
+    ]
+    assert lines[0]["route"] == "/v1/health"
     if "KV_LAMBDA_PYTHON" in os.environ:
         assert answers["version"] == [3, 12]
     assert answers["api"]["statusCode"] == 200
