@@ -79,7 +79,8 @@ def test_a_failing_store_is_a_store_error(app, seen, account, settings):
 
 def test_the_access_log_is_one_json_line_without_keys_or_secrets(app, account):
     stream = io.StringIO()
-    app.wsgi_app = Observed(app.wsgi_app, [AccessLog(stream)])
+    log = AccessLog(stream)
+    app.wsgi_app = Observed(app.wsgi_app, [log])
     response = account.client.put(
         "/v1/app/private/thing?x=1",
         data="1",
@@ -87,6 +88,7 @@ def test_the_access_log_is_one_json_line_without_keys_or_secrets(app, account):
         headers={**account.key_header, "X-Request-Id": "req-42"},
     )
     assert response.headers["X-Request-Id"] == "req-42"
+    log.flush()
     [line] = stream.getvalue().splitlines()
     logged = json.loads(line)
     assert set(logged) == {
@@ -107,8 +109,10 @@ def test_the_access_log_is_one_json_line_without_keys_or_secrets(app, account):
 
 def test_an_answer_gets_the_request_id_it_was_logged_with(app, client):
     stream = io.StringIO()
-    app.wsgi_app = Observed(app.wsgi_app, [AccessLog(stream)])
+    log = AccessLog(stream)
+    app.wsgi_app = Observed(app.wsgi_app, [log])
     response = client.get("/v1/health", headers={"X-Request-Id": "bad id; drop"})
+    log.flush()
     logged = json.loads(stream.getvalue())
     assert logged["request_id"] == response.headers["X-Request-Id"]
     assert logged["request_id"] != "bad id; drop"

@@ -75,7 +75,7 @@ def create_web_app(
         counted = prometheus.PrometheusSink()
         sinks.append(counted)
         pages["/metrics"] = counted.page
-    return Observed(web, sinks, pages=pages)
+    return Observed(web, sinks, pages=pages, request_ids=access_log)
 
 
 def _web_app(settings: Settings | None) -> WebApp:
