@@ -146,3 +146,12 @@ def test_a_limit_that_is_not_a_number_is_refused_by_the_parser(account, admin):
     with pytest.raises(SystemExit) as refused:
         admin("set-plan", "ann@example.com", "business", "--requests", "lots")
     assert refused.value.code == 2
+
+
+def test_on_sqlite_a_data_directory_without_a_database_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("KV_STORE", raising=False)
+    missing = tmp_path / "typo"
+    status = main(["admin", "users", "--data", str(missing)])
+    assert status == 2
+    assert capsys.readouterr().err == f"kv-storage: there is no database in {missing}\n"
+    assert not missing.exists()

@@ -14,7 +14,7 @@ from kv_api import data_lock
 from kv_api.cli import main
 from kv_api.testing import serving
 from kv_core.engines.sqlite import SqliteStore
-from kv_core.engines.sqlite.schema import MIGRATIONS
+from kv_core.engines.sqlite.schema import MIGRATIONS, migrate
 from kv_core.model import Namespace, User
 from kv_core.store import PutItem
 
@@ -233,6 +233,32 @@ def test_serve_refuses_to_start_during_a_restore(tmp_path, capsys, monkeypatch):
         status, _, err = run(capsys, "serve", "--data", str(data), "--port", "0")
     assert status == 2
     assert err == f"kv-storage: a restore into {data.resolve()} is under way\n"
+
+
+def test_a_backup_that_cannot_be_written_refuses_in_one_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    fill(data, "a")
+    target = tmp_path / "no" / "such" / "dir" / "copy.sqlite3"
+    status, out, err = run(capsys, "backup", str(target), "--data", str(data))
+    assert (status, out) == (2, "")
+    assert err.startswith("kv-storage: the backup failed: ")
+    assert err.count("\n") == 1
+    assert not target.parent.exists()
+
+
+def test_a_backup_of_an_older_schema_is_restored_and_brought_up_to_date(tmp_path, capsys):
+    data, old = tmp_path / "data", tmp_path / "old.sqlite3"
+    fill(data, "a")
+    db = sqlite3.connect(old, isolation_level=None)
+    migrate(db, MIGRATIONS[:2])
+    db.close()
+    status, out, _ = run(capsys, "restore", str(old), "--data", str(data))
+    assert status == 0
+    assert "0 users, 0 namespaces, 0 items (0 bytes), schema version 2" in out
+    store = SqliteStore(data / "kv.sqlite3")
+    assert store.schema_version() == len(MIGRATIONS)
+    assert store.get_user("u1") is None
+    store.close()
 
 
 def test_backup_of_a_missing_database_refuses(tmp_path, capsys):

@@ -21,7 +21,7 @@ from kv_core.errors import KVError
 from kv_core.model import User
 from kv_core.plans import PLANS, account_plan, format_bytes, format_count
 from kv_core.services import AccountSummary, Services
-from kv_core.settings import Settings, build_services
+from kv_core.settings import DATABASE_FILE, Settings, build_services
 
 USAGE_ERROR = 2
 
@@ -35,7 +35,13 @@ def settings_for(data: str) -> Settings:
 
 @contextmanager
 def opened_services(data: str) -> Iterator[Services]:
-    services = build_services(settings_for(data))
+    """The services over the deployment's store; on SQLite, only over a database that
+    exists (an operator's typo must not make an empty one)."""
+    settings = settings_for(data)
+    database = settings.data_dir / DATABASE_FILE
+    if settings.store == "sqlite" and not database.is_file():
+        raise ValueError(f"there is no database in {settings.data_dir}")
+    services = build_services(settings)
     try:
         yield services
     finally:

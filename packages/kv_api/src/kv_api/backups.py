@@ -8,6 +8,7 @@ serverless.yml).
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def backup(args: argparse.Namespace) -> int:
     store = SqliteStore(database)
     try:
         contents = store.backup(target)
-    except (OSError, NotADatabase) as error:
+    except (OSError, sqlite3.Error, NotADatabase) as error:
         return refuse(f"the backup failed: {error}")
     finally:
         store.close()
