@@ -104,6 +104,7 @@ def test_a_backup_under_write_load_holds_every_acknowledged_write(tmp_path, caps
     for done in before:
         for name, version in done:
             assert versions[name] >= version
+    assert sum(map(len, acknowledged)) > sum(map(len, before))  # writes went on meanwhile
     assert requests_counted >= sum(len(done) for done in before)
     assert requests_counted <= sum(len(done) for done in acknowledged)
 
