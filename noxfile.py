@@ -44,6 +44,7 @@ TEST_TOOLS = [
     "hypothesis>=6.100",
     "moto[cloudfront,dynamodb,s3,ses,ssm]>=5",
     "openapi-spec-validator>=0.7",
+    "pyyaml>=6",
     "requests>=2.31",
     # A real SMTP server in the mail tests.
     "aiosmtpd>=1.4",

@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from kv_api.cli import Server, build_parser, server_options
+from kv_api.observe import prometheus_multiprocess_dir
 
 
 def bare_app() -> Flask:
@@ -25,7 +26,8 @@ def bare_app() -> Flask:
 def both() -> Any:
     from kv_api.web import create_web_app
 
-    return DispatcherMiddleware(create_web_app(), {"/bare": bare_app()})
+    # As `kv-storage serve` runs it: with its Prometheus counters.
+    return DispatcherMiddleware(create_web_app(metrics=True), {"/bare": bare_app()})
 
 
 if __name__ == "__main__":
@@ -34,4 +36,5 @@ if __name__ == "__main__":
     options = server_options(
         "127.0.0.1", port, workers=serve.workers, threads=serve.threads, pin=serve.pin_workers
     )
-    Server(options, both).run()
+    with prometheus_multiprocess_dir():
+        Server(options, both).run()

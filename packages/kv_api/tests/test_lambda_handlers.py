@@ -148,3 +148,26 @@ def test_secrets_come_from_ssm_parameters(fake_aws):
     given = {"KV_JWT_SECRET": "given", "KV_JWT_SECRET_PARAMETER": "/kv/dev/missing"}
     load_secrets(given)
     assert given["KV_JWT_SECRET"] == "given"
+
+
+def test_each_request_is_one_line_of_embedded_metrics(monkeypatch, app, account, capsys):
+    monkeypatch.setenv("STRIP_STAGE_PATH", "true")
+    monkeypatch.setenv("KV_METRICS_NAMESPACE", "KVStorage/test")
+    monkeypatch.setattr(lambda_handlers, "_apps", {"api": lambda_handlers.observed(app, "api")})
+    capsys.readouterr()
+    put = lambda_handlers.api(event("put-item-base64.json", account.api_key), None)
+    [line] = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "KVStorage/test"
+    assert directive["Dimensions"] == [["Service"], ["Service", "Route"]]
+    names = {metric["Name"] for metric in directive["Metrics"]}
+    assert names == {"Requests", "Latency", "ServerErrors", "QuotaRefusals", "StoreErrors"}
+    assert all(name in record for name in names)  # each metric has its value
+    assert record["Service"] == "api"
+    assert record["Route"] == record["route"] == "/v1/<namespace>/<key:key>"
+    assert (record["status"], record["namespace"], record["Requests"]) == (201, "app", 1)
+    assert record["request_id"] == put["headers"]["X-Request-Id"]
+    assert (record["ServerErrors"], record["QuotaRefusals"], record["StoreErrors"]) == (0, 0, 0)
+    assert "user:1" not in line
+    assert account.api_key not in line

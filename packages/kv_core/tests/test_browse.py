@@ -32,7 +32,7 @@ def ann(services):
 
 def requests_used(services, user_id):
     services.items.meter.flush()  # a remote engine counts in batches
-    return services.usage.report(user_id, "free").requests_used
+    return services.usage.report(services.accounts.get(user_id)).requests_used
 
 
 def test_lists_pages_with_the_data_plane_cursor(services, ann):

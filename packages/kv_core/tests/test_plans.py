@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,6 +7,7 @@ from hypothesis import strategies as st
 
 from kv_core import plans
 from kv_core.errors import InvalidInput
+from kv_core.model import User
 
 counts = st.integers(min_value=0, max_value=10**12)
 limits = st.integers(min_value=1, max_value=10**12)
@@ -115,3 +117,12 @@ def test_formatting():
     assert plans.format_bytes(1500) == "1.5 kB"
     assert plans.format_count(10_000) == "10K"
     assert plans.format_count(1_000_000) == "1M"
+
+
+def test_account_plan_puts_the_accounts_own_limits_in_place_of_the_plans():
+    user = User("u1", "ann@example.com", "h", "business", "t", "t")
+    assert plans.account_plan(user) == plans.PLANS["business"]
+    own = plans.account_plan(replace(user, requests_limit=5, storage_limit=0))
+    assert (own.name, own.requests_per_month, own.storage_bytes) == ("business", 5, 0)
+    half = plans.account_plan(replace(user, storage_limit=7))
+    assert (half.requests_per_month, half.storage_bytes) == (100_000_000, 7)

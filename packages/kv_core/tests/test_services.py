@@ -157,7 +157,7 @@ def test_deleting_a_namespace_stops_its_keys_at_once_in_this_instance(services, 
     services.namespaces.delete(ann.id, "app")
     with pytest.raises(Unauthorized):
         services.items.authorize(writer, "app", write=True)
-    assert services.usage.report(ann.id, "free").storage_used == 0
+    assert services.usage.report(ann).storage_used == 0
 
 
 def test_a_plan_change_is_seen_at_once_in_this_instance(services, ann, writer):
@@ -176,23 +176,23 @@ def test_the_request_quota_refuses_with_the_wait(services, ann, writer):
     assert refused.value.code == "request_quota_exceeded"
     assert refused.value.retry_after == (5 * 24 + 12) * 3600  # until December 1st, 00:00 UTC
     services.items.meter.flush()
-    assert services.usage.report(ann.id, "free").requests_used == limit
+    assert services.usage.report(ann).requests_used == limit
 
 
 def test_usage_report_counts_what_this_instance_has_not_written_yet(services, ann, writer):
     principal = services.items.authorize(writer, "app", write=True)
     for _ in range(3):
         services.items.list(principal)
-    assert services.usage.report(ann.id, "free").requests_used == 3
+    assert services.usage.report(ann).requests_used == 3
     assert services.usage.history(ann.id)["2026-11"] == 3
     services.items.meter.flush()
-    assert services.usage.report(ann.id, "free").requests_used == 3
+    assert services.usage.report(ann).requests_used == 3
 
 
 def test_usage_report_follows_writes(services, ann, writer):
     principal = services.items.authorize(writer, "app", write=True)
     services.items.put(principal, "k", "v")
-    report = services.usage.report(ann.id, "free")
+    report = services.usage.report(ann)
     assert (report.requests_used, report.storage_used) == (1, len("k") + len('"v"'))
     assert services.usage.history(ann.id)["2026-11"] == 1
 

@@ -96,6 +96,29 @@ def test_set_plan(store):
     assert store.get_user("nobody") is None
 
 
+def test_set_plan_keeps_the_accounts_own_limits_with_it(store):
+    store.create_user(user(1))
+    store.set_plan("u1", "business", LATER, requests_limit=5_000, storage_limit=0)
+    changed = store.get_user("u1")
+    assert (changed.plan, changed.requests_limit, changed.storage_limit) == ("business", 5_000, 0)
+    store.set_plan("u1", "pro", LATER)
+    changed = store.get_user("u1")
+    assert (changed.plan, changed.requests_limit, changed.storage_limit) == ("pro", None, None)
+    assert store.get_user_by_email("user1@example.com") == changed
+
+
+def test_disable_and_enable(store):
+    store.create_user(user(1))
+    store.set_disabled("u1", LATER, LATER)
+    assert store.get_user("u1").disabled_at == LATER
+    assert store.get_user("u1").disabled
+    store.set_disabled("u1", None, LATER)
+    assert not store.get_user("u1").disabled
+    with pytest.raises(NotFound):
+        store.set_disabled("nobody", LATER, LATER)
+    assert store.get_user("nobody") is None
+
+
 def test_iter_users_yields_every_user(store):
     for n in range(1, 4):
         store.create_user(user(n))
@@ -197,6 +220,10 @@ def test_a_resolved_key_carries_the_owners_current_plan(ann):
     ann.create_api_key(api_key(1))
     ann.set_plan("u1", "pro", LATER)
     assert ann.resolve_api_key(digest("raw1"))[1].plan == "pro"
+    ann.set_plan("u1", "business", LATER, requests_limit=7)
+    assert ann.resolve_api_key(digest("raw1"))[1].requests_limit == 7
+    ann.set_disabled("u1", LATER, LATER)
+    assert ann.resolve_api_key(digest("raw1"))[1].disabled
 
 
 # --- items -----------------------------------------------------------------------------

@@ -196,3 +196,15 @@ def test_pages_allow_only_their_own_scripts(browser, ann):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy
     assert "https://" not in response.text
+
+
+def test_a_disabled_account_is_logged_out_and_cannot_log_in(browser, new_browser, ann, services):
+    services.admin.disable("ann@example.com")
+    assert browser.get("/").status_code == 302  # the open session ends
+    other = new_browser()
+    response = other.login("ann@example.com")
+    assert response.status_code == 403
+    assert "This account is disabled" in response.text
+    assert not other.logged_in()
+    services.admin.enable("ann@example.com")
+    assert other.login("ann@example.com").status_code == 302

@@ -140,14 +140,14 @@ def test_no_match_has_its_own_empty_state(browser, ann, key):
 
 
 def test_view_and_delete_an_item_without_counting_requests(browser, ann, key, services):
-    used = services.usage.report(ann, "free").requests_used
+    used = services.usage.report(services.accounts.get(ann)).requests_used
     page = browser.get("/namespaces/app/item?key=order/1").text
     assert "[\n  1,\n  2\n]" in page
     response = browser.post("/namespaces/app/item/delete", {"key": "order/1"})
     assert response.status_code == 302
     assert "<code>order/1</code>" not in browser.get("/namespaces/app/items").text
     assert browser.get("/namespaces/app/item?key=order/1").status_code == 404
-    assert services.usage.report(ann, "free").requests_used == used
+    assert services.usage.report(services.accounts.get(ann)).requests_used == used
 
 
 def test_delete_confirmation_names_the_loss(browser, ann, key, services):

@@ -84,3 +84,17 @@ def test_a_plan_changed_by_the_webhook_shows(browser, ann, services):
     assert re.search(r"Pro</h2>\s*<span class=\"badge badge--ok\">Current plan", page)
     assert "Pro plan" in browser.get("/").text
     assert "Thank you" in browser.get("/billing?checkout=done").text
+
+
+def test_own_limits_show_on_the_overview_and_the_billing_page(browser, ann, services):
+    services.admin.set_plan(
+        "ann@example.com", "business", requests_limit=3_000_000, storage_limit=2_000_000
+    )
+    overview = browser.get("/").text
+    assert "of 3M" in overview
+    assert "of 2 MB" in overview
+    billing = browser.get("/billing").text
+    current = billing[billing.index("plan--current") :]
+    current = current[: current.index("</ul>")]
+    assert "<li>3M requests a month</li>" in current
+    assert "<li>2 MB of storage</li>" in current

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import kv_sdk
+from kv_api.cli import build_parser as serve_parser
 from kv_api.openapi import openapi_document
 from kv_core.limits import LIMITS
 from kv_core.names import RESERVED_NAMESPACES
@@ -173,6 +174,17 @@ def test_the_cli_reference_has_every_command(site):
     text = text_of(site / "docs" / "cli" / "index.html")
     for name in subcommands(build_parser()):
         assert f"usage: kv {name}" in text
+
+
+def test_the_self_hosting_page_shows_every_kv_storage_command(site):
+    text = " ".join(text_of(site / "docs" / "self-hosting" / "index.html").split())
+    parser = serve_parser()
+    for name, command in subcommands(parser).items():
+        nested = subcommands(command)
+        for shown in [f"{name} {sub}" for sub in nested] or [name]:
+            assert f"kv-storage {shown}" in text, shown
+    assert "/v1/health?deep=1" in text
+    assert "/metrics" in text
 
 
 def test_every_sample_file_is_on_a_page():

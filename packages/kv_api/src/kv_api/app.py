@@ -13,6 +13,7 @@ from kv_api.blueprints import account, api_keys, auth, kv, meta, namespaces, usa
 from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
 from kv_api.headers import request_id
+from kv_api.observe import mark_route
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
 
@@ -76,6 +77,14 @@ def create_app(
             ],
             methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"],
             max_age=600,
+        )
+
+    @app.before_request
+    def name_the_route() -> None:
+        """For the access log and the metrics: the route template, never the path."""
+        rule, args = request.url_rule, request.view_args
+        mark_route(
+            request.environ, rule.rule if rule else None, args.get("namespace") if args else None
         )
 
     @app.after_request

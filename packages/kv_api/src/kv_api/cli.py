@@ -8,6 +8,7 @@ across processes.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -16,8 +17,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from kv_api import affinity
-from kv_api.admin import add_recount
+from kv_api import admin, affinity, backups, data_lock, observe, tables
 from kv_core.settings import Settings
 
 
@@ -48,7 +48,6 @@ def server_options(
     workers: int,
     threads: int,
     pin: bool = True,
-    access_log: bool = False,
 ) -> dict[str, Any]:
     """How ``serve`` runs gunicorn: processes for the cores, threads for waiting, and
     with ``pin`` each process on a core of its own when there is one for every core."""
@@ -58,7 +57,6 @@ def server_options(
         "worker_class": "gthread",
         "threads": threads,
         "graceful_timeout": 10,
-        "accesslog": "-" if access_log else None,
         "loglevel": "warning",
         "when_ready": _announce,
         "proc_name": "kv-storage",
@@ -68,13 +66,16 @@ def server_options(
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _web_app() -> Any:
+def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
+    """A worker's app, and its share of the counters' background recount."""
     from kv_api.reconcile import BackgroundPass
     from kv_api.web import create_web_app
+    from kv_core.settings import build_services
 
-    app = create_web_app()
-    BackgroundPass(app.api.extensions["kv_services"].store, Settings.from_env()).start()
-    return app
+    settings = Settings.from_env()
+    services = build_services(settings)
+    BackgroundPass(services.store, settings).start()
+    return create_web_app(settings, services=services, access_log=access_log, metrics=metrics)
 
 
 def _announce(server: Any) -> None:
@@ -87,9 +88,13 @@ def serve(args: argparse.Namespace) -> int:
     os.environ["KV_DATA_DIR"] = str(data)
     os.environ.setdefault("KV_SECURE_COOKIES", "0")
     try:
-        Settings.from_env()  # validate, and make the secret once before workers start
+        settings = Settings.from_env()  # validate, and make the secret before workers start
     except ValueError as exc:
         print(f"kv-storage: {exc}", file=sys.stderr)
+        return 2
+    problem = tables.table_problem(settings)
+    if problem is not None:
+        print(f"kv-storage: {problem}", file=sys.stderr)
         return 2
     print(f"KV Storage data in {data}", flush=True)
     options = server_options(
@@ -98,9 +103,14 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         pin=args.pin_workers,
-        access_log=args.access_log,
     )
-    Server(options, _web_app).run()
+    factory = functools.partial(_web_app, access_log=args.access_log, metrics=args.metrics)
+    try:
+        with data_lock.serving(data), observe.prometheus_multiprocess_dir():
+            Server(options, factory).run()
+    except data_lock.DataDirBusy as exc:
+        print(f"kv-storage: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -119,7 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="keep each worker on a core of its own when every core has one (default on)",
     )
-    run.add_argument("--access-log", action="store_true", help="log every request")
+    run.add_argument(
+        "--access-log", action="store_true", help="log every request, as a JSON line on stdout"
+    )
+    run.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Prometheus metrics at /metrics (default on)",
+    )
     run.set_defaults(handler=serve)
     upgrade = commands.add_parser(
         "migrate", help="bring the store's data up to this version (safe to run again)"
@@ -129,10 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("send-alerts", help="email this month's usage alerts once")
     alerts.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     alerts.set_defaults(handler=send_alerts)
-    admin = commands.add_parser("admin", help="operator commands").add_subparsers(
-        dest="admin_command", required=True
-    )
-    add_recount(admin)
+    admin.add_parser(commands)
+    backups.add_parsers(commands)
+    tables.add_parser(commands)
     return parser
 
 

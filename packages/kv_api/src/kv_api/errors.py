@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from kv_api.observe import mark_error
 from kv_core.errors import (
     Conflict,
     Forbidden,
@@ -30,6 +31,9 @@ from kv_core.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+# The modules whose exceptions mean the store failed, not our code.
+STORE_LIBRARIES = frozenset({"sqlite3", "pynamodb", "botocore"})
 
 STATUS: dict[type[KVError], int] = {
     InvalidInput: 400,
@@ -68,10 +72,19 @@ def status_of(error: KVError) -> int:
     return 400
 
 
+def failure_code(error: Exception) -> str:
+    """``store_error`` for a failure of the store's libraries, else ``internal_error``
+    (for the metrics; the answer says the same either way)."""
+    library = type(error).__module__.partition(".")[0]
+    return "store_error" if library in STORE_LIBRARIES else "internal_error"
+
+
 def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Response:
     if isinstance(error, StoreUnavailable):
         # Not the client's doing and not a bug: a line for the operator, no traceback.
         log.warning("the store failed: %s", error.__cause__ or error)
+    if has_request_context():  # the fast path marks its own
+        mark_error(request.environ, error.code)
     response = error_response(status_of(error), error.message, error.code, json)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
@@ -96,6 +109,8 @@ def handle_http_error(error: HTTPException, json: JSONProvider | None = None) ->
 
 def handle_unexpected(error: Exception, json: JSONProvider | None = None) -> Response:
     log.exception("unhandled error", exc_info=error)
+    if has_request_context():
+        mark_error(request.environ, failure_code(error))
     return error_response(500, "Something went wrong on our side.", "internal_error", json)
 
 

@@ -24,8 +24,9 @@ from werkzeug.wsgi import get_path_info
 from kv_api.answers import item_response, written_response
 from kv_api.blueprints.kv import bp
 from kv_api.bodies import parse_json, read_body
-from kv_api.errors import handle_http_error, handle_kv_error, handle_unexpected
+from kv_api.errors import failure_code, handle_http_error, handle_kv_error, handle_unexpected
 from kv_api.headers import quota_headers, request_id
+from kv_api.observe import mark_error, mark_route
 from kv_api.raw_path import require_utf8_path
 from kv_core.errors import KVError
 from kv_core.names import RESERVED_NAMESPACES
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 PREFIX = f"{bp.url_prefix}/"  # the kv blueprint's, whose GET and PUT this serves
+ROUTE = f"{PREFIX}<namespace>/<key:key>"  # as Flask names the route
 CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class FastPath:
         if address is None:
             return self.wsgi_app(environ, start_response)
         namespace, key = address
+        mark_route(environ, ROUTE, namespace)
         services: Services = self.app.extensions["kv_services"]
         write = environ["REQUEST_METHOD"] == "PUT"
         principal: Principal | None = None
@@ -78,10 +81,12 @@ class FastPath:
             else:
                 response = self._get(services, principal, key)
         except KVError as error:
+            mark_error(environ, error.code)
             response = handle_kv_error(error, self.app.json)
         except HTTPException as error:
             response = handle_http_error(error, self.app.json)
         except Exception as error:
+            mark_error(environ, failure_code(error))
             response = handle_unexpected(error, self.app.json)
         # Written out here rather than through ``response(environ, start_response)``:
         # these answers are complete (JSON with its length, no streaming, no redirect),

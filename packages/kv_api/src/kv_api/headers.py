@@ -3,6 +3,7 @@ the fast path (:mod:`kv_api.fast_path`)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -13,11 +14,30 @@ from kv_core.services import Principal
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
+class _Ids:
+    """Request ids unique across processes: a random prefix per process (made anew
+    after a fork) and a counter, cheaper than random bytes per request."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix = os.urandom(12).hex()
+        self.counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):08x}"
+
+
+_IDS = _Ids()
+
+
 def request_id(given: str | None) -> str:
     """Echo a well-formed incoming id (from a proxy), or make one."""
     if given is not None and REQUEST_ID.fullmatch(given):
         return given
-    return os.urandom(16).hex()
+    return _IDS.next()
 
 
 def quota_headers(principal: Principal | None) -> dict[str, str]:

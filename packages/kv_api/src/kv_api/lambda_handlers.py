@@ -1,18 +1,24 @@
 """AWS Lambda entry points, named as serverless.yml names them.
 
 The API and the dashboard are WSGI apps behind an HTTP API (payload format 2.0),
-translated by serverless-wsgi; each is built once per warm instance.
+translated by serverless-wsgi; each is built once per warm instance. Each request
+writes one JSON line to the function's log: its access-log fields and, in CloudWatch's
+embedded metric format, the metrics that the alarms in serverless.yml watch.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import serverless_wsgi
 from flask import Flask
 
+from kv_api.observe import EmbeddedMetrics, Observed
 from kv_api.secrets import load_secrets
+
+METRICS_NAMESPACE = "KV_METRICS_NAMESPACE"
 
 _apps: dict[str, Flask] = {}
 
@@ -26,7 +32,16 @@ def _app(name: str) -> Flask:
             _apps[name] = create_app()
         else:
             _apps[name] = importlib.import_module("kv_dashboard").create_app()
+        observed(_apps[name], name)
     return _apps[name]
+
+
+def observed(app: Flask, service: str) -> Flask:
+    """Log each request of ``app`` as one line of embedded metrics (``Service``:
+    ``service``, in the ``KV_METRICS_NAMESPACE`` namespace)."""
+    namespace = os.environ.get(METRICS_NAMESPACE, "KVStorage")
+    app.wsgi_app = Observed(app.wsgi_app, [EmbeddedMetrics(namespace, service)])  # type: ignore[method-assign]
+    return app
 
 
 def _handle(app: Flask, event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from flask import current_app, g, request
 from kv_api.context import services
 from kv_core.errors import Unauthorized
 from kv_core.model import User
+from kv_core.services.accounts import account_disabled
 
 TOKEN_LIFETIME = timedelta(days=7)
 ISSUER = "kv-storage"
@@ -38,6 +39,8 @@ def user_from_token(token: str) -> User:
     user = services().store.get_user(str(claims["sub"]))
     if user is None:
         raise Unauthorized(SIGN_IN_AGAIN, code="invalid_token")
+    if user.disabled:
+        raise account_disabled()
     return user
 
 

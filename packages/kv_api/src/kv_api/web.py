@@ -15,10 +15,12 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
 from kv_api.app import create_app
+from kv_api.observe import AccessLog, Observed, Sink
+from kv_core.services import Services
 from kv_core.settings import Settings, build_services
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def find_site_dir() -> Path | None:
@@ -58,10 +60,33 @@ def site_app(site_dir: Path | None) -> Flask:
     return app
 
 
-def create_web_app(settings: Settings | None = None) -> WebApp:
-    """The whole product as one WSGI app."""
+def create_web_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    access_log: bool = False,
+    metrics: bool = False,
+) -> WSGIApplication:
+    """The whole product as one WSGI app, over ``services`` (built from the settings
+    when not given); with ``access_log`` a JSON line per request on stdout, with
+    ``metrics`` Prometheus counters at ``/metrics``."""
+    web = _web_app(settings, services)
+    if not (access_log or metrics):
+        return web
+    sinks: list[Sink] = [AccessLog()] if access_log else []
+    pages: dict[str, WSGIApplication] = {}
+    if metrics:
+        from kv_api import prometheus
+
+        counted = prometheus.PrometheusSink()
+        sinks.append(counted)
+        pages["/metrics"] = counted.page
+    return Observed(web, sinks, pages=pages, request_ids=access_log)
+
+
+def _web_app(settings: Settings | None, services: Services | None) -> WebApp:
     settings = settings or Settings.from_env()
-    services = build_services(settings)
+    services = services or build_services(settings)
     api = create_app(settings=settings, services=services)
     mounts: dict[str, Any] = {}
     if importlib.util.find_spec("kv_dashboard") is not None:

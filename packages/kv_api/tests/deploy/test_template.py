@@ -224,6 +224,15 @@ def test_alarms_cover_5xx_errors_throttles_and_p99_latency(resources):
     assert errors == set(HANDLERS)
 
 
+def test_requests_log_embedded_metrics_that_an_alarm_watches(resources):
+    for name in ("ApiLambdaFunction", "DashboardLambdaFunction"):
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert env["KV_METRICS_NAMESPACE"] == "KVStorage/dev"
+    alarm = resources["ApiStoreErrorsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("KVStorage/dev", "StoreErrors")
+    assert alarm["Dimensions"] == [{"Name": "Service", "Value": "api"}]
+
+
 def test_alarms_reach_an_email_subscription(resources):
     subscription = resources["AlarmEmailSubscription"]
     assert subscription["Properties"]["Protocol"] == "email"
@@ -304,7 +313,14 @@ def test_the_zip_alone_runs_the_handlers(archive, tmp_path):
         [python, "-S", "-c", SMOKE], env=env, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
-    answers = json.loads(run.stdout)
+    *logged, last = run.stdout.splitlines()  # the functions log a line per request
+    answers = json.loads(last)
+    lines = [json.loads(line) for line in logged]
+    assert [(line["Service"], line["status"]) for line in lines] == [
+        ("api", 200),
+        ("dashboard", 200),
+    ]
+    assert lines[0]["route"] == "/v1/health"
     if "KV_LAMBDA_PYTHON" in os.environ:
         assert answers["version"] == [3, 12]
     assert answers["api"]["statusCode"] == 200

@@ -27,7 +27,13 @@ def parse_iso(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """An account holder."""
+    """An account holder.
+
+    ``requests_limit`` and ``storage_limit`` are the account's own limits, agreed for
+    it (the business plan's custom limits), in place of its plan's when set;
+    :func:`kv_core.plans.account_plan` is where they take effect. ``disabled_at`` is
+    when an operator disabled the account (``None``: it is enabled).
+    """
 
     id: str
     email: str
@@ -35,6 +41,13 @@ class User:
     plan: str
     created_at: str
     updated_at: str
+    requests_limit: int | None = None
+    storage_limit: int | None = None
+    disabled_at: str | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ over by that name, so no reset job is needed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from kv_core.errors import InvalidInput
 from kv_core.limits import LIMITS
+from kv_core.model import User
 
 Status = Literal["ok", "warning", "exceeded"]
 
@@ -54,6 +55,25 @@ def get_plan(name: str) -> Plan:
         return PLANS[name]
     except KeyError:
         raise InvalidInput(f"There is no plan called '{name}'.", code="invalid_plan") from None
+
+
+def account_plan(user: User) -> Plan:
+    """The plan as it applies to ``user``: the account's own limits in place of the
+    plan's where it has them (:attr:`User.requests_limit`, :attr:`User.storage_limit`).
+
+    The one place that decides an account's limits: quotas, usage reports, the
+    dashboard and the rate-limit headers all read the plan this returns.
+    """
+    plan = get_plan(user.plan)
+    if user.requests_limit is None and user.storage_limit is None:
+        return plan
+    return replace(
+        plan,
+        requests_per_month=(
+            plan.requests_per_month if user.requests_limit is None else user.requests_limit
+        ),
+        storage_bytes=plan.storage_bytes if user.storage_limit is None else user.storage_limit,
+    )
 
 
 def format_bytes(size: int) -> str:

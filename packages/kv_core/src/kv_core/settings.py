@@ -18,6 +18,7 @@ from kv_core.services import CoreConfig, Services
 from kv_core.store import Store
 
 GENERATED_KEY_FILE = "secret.key"
+DATABASE_FILE = "kv.sqlite3"  # the embedded engine's, in the data directory
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class Settings:
     reconcile_settle_seconds: float = 30.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, secret_required: bool = True
+    ) -> Settings:
         """Read ``KV_*`` variables.
 
         ``KV_STORE`` (sqlite|dynamodb), ``KV_DATA_DIR``, ``KV_TABLE``, ``AWS_REGION``,
@@ -71,7 +74,8 @@ class Settings:
         ``KV_DYNAMODB_CONNECT_TIMEOUT`` and ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per
         attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
         to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS`` and
-        ``KV_RECONCILE_SETTLE_SECONDS``.
+        ``KV_RECONCILE_SETTLE_SECONDS``. The operator's commands,
+        which sign nothing, pass ``secret_required=False`` (and no secret is made).
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -79,9 +83,9 @@ class Settings:
             raise ValueError(f"KV_STORE is 'sqlite' or 'dynamodb', not {store!r}")
         data_dir = Path(env.get("KV_DATA_DIR", ".kv-data"))
         secret = env.get("KV_JWT_SECRET") or (
-            load_or_create_secret(data_dir) if store == "sqlite" else ""
+            load_or_create_secret(data_dir) if store == "sqlite" and secret_required else ""
         )
-        if not secret:
+        if not secret and secret_required:
             raise ValueError("KV_JWT_SECRET must be set when the store is DynamoDB")
         origins = tuple(o.strip() for o in env.get("KV_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
@@ -184,7 +188,7 @@ def open_store(settings: Settings) -> Store:
     from kv_core.engines.sqlite import SqliteStore
 
     return SqliteStore(
-        settings.data_dir / "kv.sqlite3", busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.data_dir / DATABASE_FILE, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
 
 

@@ -54,9 +54,9 @@ def init_login(app: Flask) -> LoginManager:
 
 def load_account(session_id: str) -> Account | None:
     """The account a session names, or ``None`` once the session or the account is
-    gone."""
+    gone, or an operator disabled it."""
     user = services().sessions.resolve(session_id)
-    return Account(user, session_id) if user is not None else None
+    return Account(user, session_id) if user is not None and not user.disabled else None
 
 
 def sign_in(user: User, *, remember: bool = False) -> None:

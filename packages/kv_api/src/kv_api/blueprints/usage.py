@@ -15,5 +15,5 @@ bp = Blueprint("usage", __name__, url_prefix="/v1/usage")
 @bp.get("")
 @signed_in
 def usage() -> ResponseReturnValue:
-    report = services().usage.report(g.user.id, g.user.plan)
+    report = services().usage.report(g.user)
     return jsonify(usage_json(report))

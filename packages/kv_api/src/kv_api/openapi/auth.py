@@ -74,6 +74,7 @@ PATHS: dict[str, Schema] = {
                 "200": ok("A session token.", ref("Session"), NO_STORE),
                 "400": error(f"The body is not a JSON object with string fields. {BAD_JSON}"),
                 "401": error("Wrong email or password (one message for both)."),
+                "403": error("The account is disabled (`account_disabled`)."),
                 "413": TOO_LARGE,
                 "429": {
                     "description": "Too many failed logins for this email; wait.",

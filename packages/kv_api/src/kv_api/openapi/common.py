@@ -83,6 +83,7 @@ RETRY_AFTER: Schema = {
     "Retry-After": {"description": "Seconds until the next month.", "schema": INTEGER}
 }
 TOKEN_401: Schema = error("The session token is missing, invalid or expired.")
+DISABLED_403: Schema = error("The account is disabled (`account_disabled`).")
 ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 ERROR_SCHEMAS: dict[str, Schema] = {
@@ -95,9 +96,11 @@ ERROR_SCHEMAS: dict[str, Schema] = {
 
 
 def account(operation: Schema) -> Schema:
-    """An account operation: a session token, the Account tag, its 401."""
+    """An account operation: a session token, the Account tag, its 401 and the 403 of a
+    disabled account."""
     operation = deepcopy(operation)
     operation["security"] = ACCOUNT_SECURITY
     operation.setdefault("tags", ["Account"])
     operation["responses"].setdefault("401", TOKEN_401)
+    operation["responses"].setdefault("403", DISABLED_403)
     return operation

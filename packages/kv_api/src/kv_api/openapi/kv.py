@@ -45,8 +45,8 @@ UNAUTHORIZED: Schema = error(
 )
 FORBIDDEN: Schema = error(
     "The key belongs to another namespace (`wrong_namespace`), is read-only and this is a"
-    " write (`read_only_key`), or is confined to a key prefix that this key or list prefix"
-    " is outside (`outside_key_prefix`)."
+    " write (`read_only_key`), is confined to a key prefix that this key or list prefix is"
+    " outside (`outside_key_prefix`), or its account is disabled (`account_disabled`)."
 )
 QUOTA: Schema = {
     "description": "The month's request quota (`request_quota_exceeded`, with `Retry-After`)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kv_api.openapi.common import STRING, Schema, obj, ok
+from kv_api.openapi.common import STRING, Schema, error, obj, ok
 
 SCHEMAS: dict[str, Schema] = {}
 
@@ -10,9 +10,24 @@ PATHS: dict[str, Schema] = {
     "/v1/health": {
         "get": {
             "tags": ["Meta"],
-            "summary": "Liveness",
+            "summary": "Liveness, and with deep=1 whether the store answers",
             "operationId": "health",
-            "responses": {"200": ok("Up.", obj(["status"], status=STRING))},
+            "parameters": [
+                {
+                    "name": "deep",
+                    "in": "query",
+                    "required": False,
+                    "description": "1: also read from the store (costs a store call).",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                }
+            ],
+            "responses": {
+                "200": ok(
+                    "Up (and with deep=1 the store answers, named in `store`).",
+                    obj(["status"], status=STRING, store={"enum": ["sqlite", "dynamodb"]}),
+                ),
+                "503": error("deep=1: the store does not answer (`store_unavailable`)."),
+            },
         }
     },
     "/v1/openapi.json": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from kv_core.notify import LogNotifier, Notifier
 from kv_core.services.accounts import Accounts
+from kv_core.services.admin import AccountSummary, Admin
 from kv_core.services.alerts import Alert, UsageAlerts
 from kv_core.services.api_keys import ApiKeys, CreatedKey
 from kv_core.services.billing import Billing, BillingEvent
@@ -35,10 +36,13 @@ class Services:
         self.browse = Browse(store, config)
         self.sessions = Sessions(store, config)
         self.passwords = Passwords(store, config, self.notifier)
+        self.admin = Admin(store, config, self.api_keys, self.usage)
 
 
 __all__ = [
+    "AccountSummary",
     "Accounts",
+    "Admin",
     "Alert",
     "ApiKeys",
     "Billing",

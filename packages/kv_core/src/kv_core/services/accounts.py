@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from kv_core.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
+from kv_core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from kv_core.hashing import hash_password, new_id, verify_password
 from kv_core.model import User, isoformat
 from kv_core.names import normalize_email
@@ -16,6 +16,14 @@ from kv_core.store import Store
 PASSWORD_MIN_CHARS = 8
 PASSWORD_MAX_CHARS = 1024
 WRONG_CREDENTIALS = "The email or the password is wrong."
+
+
+def account_disabled() -> Forbidden:
+    """The refusal of a disabled account, to its API keys and at login."""
+    return Forbidden(
+        "This account is disabled. Contact the operator of this service.",
+        code="account_disabled",
+    )
 
 
 @functools.cache
@@ -46,7 +54,8 @@ class Accounts:
         return user
 
     def login(self, email: str, password: str, client: str = "") -> User:
-        """The account for these credentials.
+        """The account for these credentials; ``Forbidden`` (``account_disabled``)
+        when they are right but an operator disabled the account.
 
         Attempts are throttled per email and client address: each is counted before its
         password is checked (so racing attempts check no more than the limit), and a
@@ -67,6 +76,8 @@ class Accounts:
         if user is None or not matches:
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
         self.store.clear_login_attempts(subject)
+        if user.disabled_at is not None:
+            raise account_disabled()
         return user
 
     def get(self, user_id: str) -> User:

@@ -35,7 +35,7 @@ class UsageAlerts:
         sent: list[Alert] = []
         now = isoformat(self.config.clock())
         for user in self.store.iter_users():
-            report = self.reports.report(user.id, user.plan)
+            report = self.reports.report(user)
             quotas = {
                 "requests": (
                     report.requests_used,

@@ -23,7 +23,8 @@ from kv_core.hashing import new_etag
 from kv_core.limits import LIMITS
 from kv_core.model import ApiKey, Item, User, isoformat
 from kv_core.names import validate_key
-from kv_core.plans import Plan, admits_request, get_plan, month_of, seconds_until_next_month
+from kv_core.plans import Plan, account_plan, admits_request, month_of, seconds_until_next_month
+from kv_core.services.accounts import account_disabled
 from kv_core.services.api_keys import ApiKeys
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor, encode_cursor
@@ -34,7 +35,8 @@ from kv_core.store import DeleteItem, PutItem, RequestBatch, Store, Written
 
 @dataclass(slots=True)
 class Principal:
-    """Who is calling the data plane: a key, its owner, and their plan.
+    """Who is calling the data plane: a key, its owner, and their plan as it applies
+    to them (:func:`~kv_core.plans.account_plan`).
 
     ``requests_used`` is the month's count once this request was admitted, for the
     rate-limit headers.
@@ -82,8 +84,11 @@ class Items:
         )
 
     def authorize(self, raw_key: str | None, namespace: str, *, write: bool) -> Principal:
-        """Check a raw key against the namespace in the URL and the operation."""
+        """Check a raw key against the namespace in the URL and the operation, and
+        that its account is not disabled."""
         key, user = self.api_keys.resolve(raw_key)
+        if user.disabled_at is not None:
+            raise account_disabled()
         if key.namespace != namespace:
             raise Forbidden(
                 f"This API key belongs to namespace '{key.namespace}', not '{namespace}'.",
@@ -91,7 +96,7 @@ class Items:
             )
         if write and not key.can_write:
             raise Forbidden("This API key is read-only.", code="read_only_key")
-        return Principal(key, user, get_plan(user.plan))
+        return Principal(key, user, account_plan(user))
 
     def admit(self, principal: Principal, *, carry: bool = False) -> str:
         """Count one request, or refuse it when the month's quota is reached; returns

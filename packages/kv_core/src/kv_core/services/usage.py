@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kv_core.plans import Plan, Status, get_plan, last_months, month_of, usage_status, worst_status
+from kv_core.model import User
+from kv_core.plans import (
+    Plan,
+    Status,
+    account_plan,
+    last_months,
+    month_of,
+    usage_status,
+    worst_status,
+)
 from kv_core.services.config import CoreConfig
 from kv_core.services.metering import RequestMeter
 from kv_core.store import Store
@@ -12,6 +21,9 @@ from kv_core.store import Store
 
 @dataclass(frozen=True, slots=True)
 class UsageReport:
+    """A month's usage against the account's limits (``plan`` as it applies to the
+    account: :func:`~kv_core.plans.account_plan`)."""
+
     plan: Plan
     month: str
     requests_used: int
@@ -47,11 +59,11 @@ class UsageReports:
         self.config = config
         self.meter = meter
 
-    def report(self, user_id: str, plan: str) -> UsageReport:
+    def report(self, user: User) -> UsageReport:
         month = month_of(self.config.clock())
-        usage = self.store.get_usage(user_id, month)
-        requests = usage.requests + self._pending(user_id, month)
-        return UsageReport(get_plan(plan), month, requests, usage.storage_bytes)
+        usage = self.store.get_usage(user.id, month)
+        requests = usage.requests + self._pending(user.id, month)
+        return UsageReport(account_plan(user), month, requests, usage.storage_bytes)
 
     def history(self, user_id: str, months: int = 6) -> dict[str, int]:
         """Requests per month for the last ``months`` months, oldest first."""

@@ -34,8 +34,22 @@ class UserStore(Protocol):
 
     def get_user_by_email(self, email: str) -> User | None: ...
 
-    def set_plan(self, user_id: str, plan: str, now: str) -> None:
-        """Change a user's plan; ``NotFound`` (``user_not_found``) if no such user."""
+    def set_plan(
+        self,
+        user_id: str,
+        plan: str,
+        now: str,
+        *,
+        requests_limit: int | None = None,
+        storage_limit: int | None = None,
+    ) -> None:
+        """Change a user's plan and, with it, the account's own limits (``None``: the
+        plan's); ``NotFound`` (``user_not_found``) if no such user."""
+        ...
+
+    def set_disabled(self, user_id: str, disabled_at: str | None, now: str) -> None:
+        """Disable an account (``disabled_at``: when) or enable it again (``None``);
+        ``NotFound`` (``user_not_found``) if no such user."""
         ...
 
     def iter_users(self) -> Iterator[User]:
@@ -222,5 +236,10 @@ class Store(
     # batches: the engine pays per call (DynamoDB). If False (SQLite), every request
     # sees revocations at once and counts are exact.
     remote: bool
+
+    def ping(self) -> None:
+        """One cheap read that reaches the data (the deep health check); raises what
+        the engine raises when it cannot."""
+        ...
 
     def close(self) -> None: ...

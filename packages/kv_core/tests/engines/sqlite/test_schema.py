@@ -97,3 +97,22 @@ def test_login_attempts_of_a_first_round_file_carry_over(tmp_path: Path):
     store = SqliteStore(path)
     assert store.count_login_attempt("ann@example.com", NOW, 600) == 4
     store.close()
+
+
+def test_a_file_of_the_second_step_gets_account_limits_and_keeps_its_users(tmp_path: Path):
+    path = tmp_path / "kv.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    migrate(db, MIGRATIONS[:2])
+    db.execute(
+        "INSERT INTO users (id, email, password_hash, plan, created_at, updated_at)"
+        " VALUES ('u1', 'ann@example.com', 'h', 'business', ?, ?)",
+        (NOW, NOW),
+    )
+    db.close()
+    store = SqliteStore(path)
+    assert store.get_user("u1") == User("u1", "ann@example.com", "h", "business", NOW, NOW)
+    store.set_plan("u1", "business", NOW, requests_limit=5, storage_limit=6)
+    assert store.get_user("u1") == User(
+        "u1", "ann@example.com", "h", "business", NOW, NOW, requests_limit=5, storage_limit=6
+    )
+    store.close()

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from kv_core.errors import Conflict, InvalidInput, TooManyAttempts, Unauthorized
+from kv_core.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthorized
 from kv_core.services.passwords import RESET_LIFETIME
 from kv_dashboard.accounts import sign_in, sign_out
 from kv_dashboard.context import login_required, services
@@ -67,6 +67,9 @@ def login() -> ResponseReturnValue:
         except Unauthorized as exc:
             add_error(form.password, exc.message)
             status = 401
+        except Forbidden as exc:  # a disabled account
+            add_error(form.email, exc.message)
+            status = 403
         else:
             sign_in(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))

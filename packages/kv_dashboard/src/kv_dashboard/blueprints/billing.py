@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from kv_core.plans import PLANS
+from kv_core.plans import PLANS, account_plan
 from kv_dashboard.context import login_required
 
 bp = Blueprint("billing", __name__)
@@ -23,10 +23,11 @@ def price_ids() -> dict[str, str]:
 def index() -> ResponseReturnValue:
     token = current_app.config.get("PADDLE_CLIENT_TOKEN")
     prices = price_ids() if token else {}
+    current = account_plan(current_user.user)  # with the account's own limits, if any
     return render_template(
         "billing.html",
-        plans=list(PLANS.values()),
-        current=PLANS.get(current_user.plan),
+        plans=[current if plan.name == current.name else plan for plan in PLANS.values()],
+        current=current,
         prices=prices,
         paddle_token=token,
         paddle_environment=current_app.config.get("PADDLE_ENVIRONMENT", "sandbox"),

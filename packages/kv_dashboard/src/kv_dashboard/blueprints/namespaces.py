@@ -43,7 +43,7 @@ def badge(namespace: Namespace, storage: Status) -> tuple[str, str]:
 
 def render_index(form: NamespaceForm, status: int = 200) -> ResponseReturnValue:
     core = services()
-    storage = core.usage.report(user_id(), current_user.plan).storage_status
+    storage = core.usage.report(current_user.user).storage_status
     cards = [(ns, *badge(ns, storage)) for ns in core.namespaces.list(user_id())]
     return (
         render_template(

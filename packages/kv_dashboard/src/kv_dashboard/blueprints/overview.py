@@ -26,7 +26,7 @@ def api_url() -> str:
 @login_required
 def home() -> ResponseReturnValue:
     core = services()
-    report = core.usage.report(user_id(), current_user.plan)
+    report = core.usage.report(current_user.user)
     chart = requests_chart(core.usage.history(user_id(), months=6))
     namespaces = core.namespaces.list(user_id())
     example_ns = namespaces[0].name if namespaces else EXAMPLE_NAMESPACE

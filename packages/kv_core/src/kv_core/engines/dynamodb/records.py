@@ -30,6 +30,9 @@ def user(entry: Entry) -> User:
         entry.plan or "",
         entry.created_at or "",
         entry.updated_at or "",
+        requests_limit=None if entry.requests_limit is None else int(entry.requests_limit),
+        storage_limit=None if entry.storage_limit is None else int(entry.storage_limit),
+        disabled_at=entry.disabled_at,
     )
 
 

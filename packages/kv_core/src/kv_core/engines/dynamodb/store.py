@@ -38,11 +38,27 @@ class DynamoStore(
 
     remote = True
 
-    def create_table(self) -> None:
-        """Create the table with GSI1 and its TTL, on demand (for local and moto use;
-        on AWS, serverless.yml creates it)."""
-        if not self.Entry.exists():
-            self.Entry.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+    def create_table(self, *, point_in_time_recovery: bool = False) -> bool:
+        """Create the table as serverless.yml makes it: ``PK``/``SK``, GSI1 projecting
+        everything, the ``expiresAt`` TTL, on demand, and with
+        ``point_in_time_recovery`` its continuous backups. Returns False, changing
+        nothing, when the table exists already."""
+        if self.table_exists():
+            return False
+        self.Entry.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+        if point_in_time_recovery:
+            self._connection.client.update_continuous_backups(
+                TableName=self.table,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        return True
+
+    def ping(self) -> None:
+        """A consistent read of a key that holds nothing: the table answers reads."""
+        self._get("HEALTH", "CHECK")
+
+    def table_exists(self) -> bool:
+        return bool(self.Entry.exists())
 
     def close(self) -> None:
         """Nothing to release: botocore's connection pool lives with the process."""

@@ -4,7 +4,8 @@ concern module shares (reads, raw calls, transactions).
 The table is the seed's single-table design (keys.py)::
 
     PK                 SK                 what
-    USER#<id>          PROFILE            user, stored bytes, per-namespace counters,
+    USER#<id>          PROFILE            user (with its own limits, if any),
+                                          stored bytes, per-namespace counters,
                                           request counts per month
     USER#<id>          NAMESPACE#<name>   namespace (GSI1: NAMESPACE#<id> / METADATA)
     USER#<id>          APIKEY#<key id>    API key (GSI1: APIKEY#<sha256> / METADATA)
@@ -68,6 +69,9 @@ class Entry(Model):
     storage_bytes = NumberAttribute(null=True, attr_name="storageBytes")
     ns_items = MapAttribute[str, Any](null=True, attr_name="nsItems")
     ns_bytes = MapAttribute[str, Any](null=True, attr_name="nsBytes")
+    requests_limit = NumberAttribute(null=True, attr_name="requestsLimit")
+    storage_limit = NumberAttribute(null=True, attr_name="storageLimit")
+    disabled_at = UnicodeAttribute(null=True, attr_name="disabledAt")
 
     user_id = UnicodeAttribute(null=True, attr_name="userId")
     namespace_id = UnicodeAttribute(null=True, attr_name="namespaceId")

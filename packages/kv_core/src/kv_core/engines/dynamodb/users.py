@@ -4,8 +4,11 @@ tokens, and the deletion of everything that is a user's."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from kv_core.engines.dynamodb import keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
@@ -27,6 +30,9 @@ class Users(ProfileCounters):
             plan=user.plan,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            requests_limit=user.requests_limit,
+            storage_limit=user.storage_limit,
+            disabled_at=user.disabled_at,
             storage_bytes=0,
             ns_items={},
             ns_bytes={},
@@ -50,11 +56,32 @@ class Users(ProfileCounters):
         marker = self._get(keys.email_pk(email), keys.METADATA)
         return self.get_user(marker.user_id) if marker and marker.user_id else None
 
-    def set_plan(self, user_id: str, plan: str, now: str) -> None:
+    def set_plan(
+        self,
+        user_id: str,
+        plan: str,
+        now: str,
+        *,
+        requests_limit: int | None = None,
+        storage_limit: int | None = None,
+    ) -> None:
+        entry = self.Entry
+        self._change_user(
+            user_id,
+            now,
+            [
+                entry.plan.set(plan),
+                _set_or_remove(entry.requests_limit, requests_limit),
+                _set_or_remove(entry.storage_limit, storage_limit),
+            ],
+        )
+
+    def set_disabled(self, user_id: str, disabled_at: str | None, now: str) -> None:
+        self._change_user(user_id, now, [_set_or_remove(self.Entry.disabled_at, disabled_at)])
+
+    def _change_user(self, user_id: str, now: str, actions: list[Action]) -> None:
         try:
-            self._update_profile(
-                user_id, [self.Entry.plan.set(plan), self.Entry.updated_at.set(now)]
-            )
+            self._update_profile(user_id, [*actions, self.Entry.updated_at.set(now)])
         except UpdateError as error:
             if failed_condition(error):
                 raise refusals.user_not_found() from None
@@ -124,3 +151,8 @@ class Users(ProfileCounters):
         if self._get(*self._profile_key(entry.user_id)) is None:
             return None
         return entry.user_id
+
+
+def _set_or_remove(attribute: Attribute[Any], value: Any) -> Action:
+    """Set an optional attribute, or remove it for ``None``."""
+    return attribute.remove() if value is None else attribute.set(value)

@@ -158,6 +158,14 @@ ALTER TABLE api_keys ADD COLUMN key_prefix TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 """
 
+# An account's own limits beside its plan (NULL: the plan's), and whether an operator
+# disabled it.
+_ACCOUNT_LIMITS_AND_DISABLING = """
+ALTER TABLE users ADD COLUMN requests_limit INTEGER;
+ALTER TABLE users ADD COLUMN storage_limit INTEGER;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
@@ -166,6 +174,7 @@ MIGRATIONS: tuple[str, ...] = (
     _SUBSCRIPTIONS,
     _RESET_TOKENS,
     _SCOPED_KEYS,
+    _ACCOUNT_LIMITS_AND_DISABLING,
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from kv_core.engines.sqlite.api_keys import ApiKeys
+from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.billing import Billing
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
@@ -30,7 +31,16 @@ from kv_core.engines.sqlite.users import Users
 
 @faults_translated
 class SqliteStore(
-    Users, Sessions, Namespaces, ApiKeys, Items, UsageCounts, Billing, Throttling, Recounts
+    Users,
+    Sessions,
+    Namespaces,
+    ApiKeys,
+    Items,
+    UsageCounts,
+    Billing,
+    Throttling,
+    Recounts,
+    Backups,
 ):
     """The embedded engine: revocations are seen at once and counts are exact."""
 
@@ -45,6 +55,9 @@ class SqliteStore(
         self._resolved_generation = -1
         with self._writer.held():
             migrate(self._connection())
+
+    def ping(self) -> None:
+        self._read_one("SELECT 1 FROM users LIMIT 1", ())
 
     def schema_version(self) -> int:
         """How many of the schema's steps the file has been through (schema.py)."""

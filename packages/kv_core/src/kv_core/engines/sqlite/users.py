@@ -33,10 +33,33 @@ class Users(Database):
         row = self._read_one(f"SELECT {USER_COLUMNS} FROM users WHERE email = ?", (email,))
         return rows.record(User, row) if row else None
 
-    def set_plan(self, user_id: str, plan: str, now: str) -> None:
+    def set_plan(
+        self,
+        user_id: str,
+        plan: str,
+        now: str,
+        *,
+        requests_limit: int | None = None,
+        storage_limit: int | None = None,
+    ) -> None:
+        self._change_user(
+            "plan = ?, requests_limit = ?, storage_limit = ?",
+            (plan, requests_limit, storage_limit),
+            user_id,
+            now,
+        )
+
+    def set_disabled(self, user_id: str, disabled_at: str | None, now: str) -> None:
+        self._change_user("disabled_at = ?", (disabled_at,), user_id, now)
+
+    def _change_user(
+        self, assignments: str, values: tuple[object, ...], user_id: str, now: str
+    ) -> None:
+        """Update the user's row; every process's key cache sees the change at once."""
         with self._write() as db:
             changed = db.execute(
-                "UPDATE users SET plan = ?, updated_at = ? WHERE id = ?", (plan, now, user_id)
+                f"UPDATE users SET {assignments}, updated_at = ? WHERE id = ?",
+                (*values, now, user_id),
             ).rowcount
         if not changed:
             raise refusals.user_not_found()
