@@ -16,6 +16,7 @@ from kv_api.admin import refuse, settings_for
 from kv_api.data_lock import DataDirBusy, alone
 from kv_core.engines.sqlite import SqliteStore
 from kv_core.engines.sqlite.backup import NotADatabase, check, restore
+from kv_core.errors import StoreUnavailable
 from kv_core.settings import DATABASE_FILE
 
 ON_DYNAMODB = (
@@ -47,6 +48,8 @@ def backup(args: argparse.Namespace) -> int:
     store = SqliteStore(database)
     try:
         contents = store.backup(target)
+    except StoreUnavailable as error:  # the store's own words for SQLite's failure
+        return refuse(f"the backup failed: {error.__cause__ or error}")
     except (OSError, sqlite3.Error, NotADatabase) as error:
         return refuse(f"the backup failed: {error}")
     finally:

@@ -21,9 +21,8 @@ from kv_core.engines.sqlite.connection import Database
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.schema import MIGRATIONS, version
 
-TABLES = frozenset(
-    {"users", "namespaces", "api_keys", "items", "usage", "markers", "login_failures"}
-)
+# What every version of the schema has (later steps add tables and rename one).
+TABLES = frozenset({"users", "namespaces", "api_keys", "items", "usage", "markers"})
 # Side files that belong to one database's contents and must not outlive it.
 _CONTENT_SIDE_FILES = ("-wal", "-shm", ".counters", ".generation")
 
