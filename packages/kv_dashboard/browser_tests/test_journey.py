@@ -21,6 +21,7 @@ WIDEST = """[...document.querySelectorAll('body *')]
   .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
   .slice(0, 15)"""
 PASSWORD = "journey-pass-1"  # noqa: S105 (a test account's)
+NEW_PASSWORD = "journey-pass-2"  # noqa: S105
 
 
 def test_the_account_holders_journey(server, browser, screenshots):
@@ -158,13 +159,30 @@ def test_the_account_holders_journey(server, browser, screenshots):
     assert page.get_by_text("Current plan").is_visible()
     shot("12-billing")
 
-    # Log out, and back in.
+    # A new password in the settings; the old one stops working.
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Your password is changed.").wait_for()
+    shot("13-settings")
+
+    # Log out, see the way back for a forgotten password, and log in again.
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r".*/dashboard/login"))
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_text("a link to reset its password is on its way").wait_for()
+    shot("14-forgot-password")
     page.goto(f"{dashboard}/namespaces")
     assert "/dashboard/login" in page.url
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("The email or the password is wrong.").wait_for()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{dashboard}/namespaces")
     assert page.get_by_role("list", name="Your namespaces").get_by_text("app").is_visible()
