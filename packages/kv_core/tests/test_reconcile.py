@@ -3,6 +3,8 @@ counters are left alone, and a write under way is never mistaken for a drift."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from kv_core.engines.dynamodb import recount as dynamo_recount
@@ -103,10 +105,10 @@ def test_a_write_under_way_is_not_mistaken_for_a_drift(dynamo, monkeypatch):
     dynamo.Entry("NAMESPACE#n1", "KEY#late", size=6, etag="e", version=1, value='"x"').save()
 
     def counters_land(seconds):
-        monkeypatch.setattr(dynamo_recount.time, "sleep", lambda s: None)
+        monkeypatch.setattr(dynamo_recount, "time", SimpleNamespace(sleep=lambda s: None))
         dynamo._move_counters("u1", "n1", items=1, size=6, storage_limit=None)
 
-    monkeypatch.setattr(dynamo_recount.time, "sleep", counters_land)
+    monkeypatch.setattr(dynamo_recount, "time", SimpleNamespace(sleep=counters_land))
     assert dynamo.recount_namespace("u1", "n1", settle_seconds=30) == Recount("n1", 2, 10)
     assert counters(dynamo) == (10, 2, 10)
 
@@ -129,7 +131,9 @@ def test_a_write_that_lands_before_the_correction_is_not_overwritten(dynamo, mon
 def test_counters_that_keep_moving_are_left_for_the_next_pass(dynamo, monkeypatch):
     drift(dynamo, 1, 5)
     sizes = iter(range(10, 100))
-    monkeypatch.setattr(dynamo_recount.time, "sleep", lambda s: put(dynamo, f"k{next(sizes)}", "v"))
+    monkeypatch.setattr(
+        dynamo_recount, "time", SimpleNamespace(sleep=lambda s: put(dynamo, f"k{next(sizes)}", "v"))
+    )
     recount = dynamo.recount_namespace("u1", "n1", settle_seconds=30)
     assert not recount.settled
     assert not recount.corrected
