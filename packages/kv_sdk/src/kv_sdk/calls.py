@@ -2,20 +2,19 @@
 path template, query, body, and how its answer is read.
 
 The sync clients (requests) and the async ones (httpx) build their requests with the
-functions here and read the answers with the same readers, so the two cannot drift; a
-test holds these records to the server's OpenAPI document.
+functions here and read the answers with the same readers (`kv_sdk.readers`), so
+the two cannot drift; a test holds these records to the server's OpenAPI document.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
-from urllib.parse import quote
 
+from kv_sdk import readers
 from kv_sdk.answer import Answer
+from kv_sdk.encoding import encode_json, etag_header, fill, same_json
 from kv_sdk.errors import AuthenticationError, PreconditionFailed
 from kv_sdk.models import ApiKey, Item, Namespace, NewApiKey, Page, Session, Usage, WriteResult
 
@@ -24,8 +23,6 @@ Method: TypeAlias = Literal["GET", "PUT", "POST", "DELETE"]
 Access: TypeAlias = Literal["read-write", "read-only"]
 # A JSON object with these fields, any JSON value ("any"), or no body (None).
 Body: TypeAlias = tuple[str, ...] | Literal["any"] | None
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,71 +81,23 @@ class Request(Generic[T]):
         return replace(self, headers={**self.headers, "Authorization": f"Bearer {token}"})
 
 
-def _nothing(answer: Answer) -> None:
-    return None
-
-
-def _message(answer: Answer) -> str:
-    return str(answer.json()["message"])
-
-
-def _item(answer: Answer) -> Item:
-    data = answer.json()
-    return Item(
-        key=data["key"],
-        value=data["value"],
-        etag=answer.headers["ETag"],
-        version=data.get("version"),
-        updated_at=data.get("updatedAt"),
-    )
-
-
-def _written(answer: Answer) -> WriteResult:
-    data = answer.json()
-    return WriteResult(
-        key=data["key"],
-        etag=answer.headers["ETag"],
-        created=answer.status_code == 201,
-        version=data.get("version"),
-        updated_at=data.get("updatedAt"),
-    )
-
-
-def _page(answer: Answer) -> Page:
-    data = answer.json()
-    return Page(keys=list(data["keys"]), cursor=data.get("cursor"))
-
-
-def _session(answer: Answer) -> Session:
-    return Session.from_json(answer.json())
-
-
-def _namespace(answer: Answer) -> Namespace:
-    return Namespace.from_json(answer.json()["namespace"])
-
-
-def _namespaces(answer: Answer) -> list[Namespace]:
-    return [Namespace.from_json(n) for n in answer.json()["namespaces"]]
-
-
-def _new_api_key(answer: Answer) -> NewApiKey:
-    data = answer.json()
-    return NewApiKey(secret=str(data["apiKey"]), key=ApiKey.from_json(data["key"]))
-
-
-def _api_keys(answer: Answer) -> list[ApiKey]:
-    return [ApiKey.from_json(k) for k in answer.json()["apiKeys"]]
-
-
-def _usage(answer: Answer) -> Usage:
-    return Usage.from_json(answer.json())
-
-
 SIGNUP = Call(
-    "signup", "account", "signup", "POST", "/v1/auth/signup", _session, body=("email", "password")
+    "signup",
+    "account",
+    "signup",
+    "POST",
+    "/v1/auth/signup",
+    readers.session,
+    body=("email", "password"),
 )
 LOGIN = Call(
-    "login", "account", "login", "POST", "/v1/auth/login", _session, body=("email", "password")
+    "login",
+    "account",
+    "login",
+    "POST",
+    "/v1/auth/login",
+    readers.session,
+    body=("email", "password"),
 )
 CREATE_NAMESPACE = Call(
     "createNamespace",
@@ -156,14 +105,19 @@ CREATE_NAMESPACE = Call(
     "create_namespace",
     "POST",
     "/v1/namespaces",
-    _namespace,
+    readers.namespace,
     body=("name",),
 )
 LIST_NAMESPACES = Call(
-    "listNamespaces", "account", "list_namespaces", "GET", "/v1/namespaces", _namespaces
+    "listNamespaces", "account", "list_namespaces", "GET", "/v1/namespaces", readers.namespaces
 )
 DELETE_NAMESPACE = Call(
-    "deleteNamespace", "account", "delete_namespace", "DELETE", "/v1/namespaces/{name}", _nothing
+    "deleteNamespace",
+    "account",
+    "delete_namespace",
+    "DELETE",
+    "/v1/namespaces/{name}",
+    readers.nothing,
 )
 CREATE_API_KEY = Call(
     "createApiKey",
@@ -171,7 +125,7 @@ CREATE_API_KEY = Call(
     "create_api_key",
     "POST",
     "/v1/api-keys",
-    _new_api_key,
+    readers.new_api_key,
     body=("namespace", "name", "access", "keyPrefix", "expiresAt"),
 )
 LIST_API_KEYS = Call(
@@ -180,20 +134,20 @@ LIST_API_KEYS = Call(
     "list_api_keys",
     "GET",
     "/v1/api-keys",
-    _api_keys,
+    readers.api_keys,
     query=("namespace",),
 )
 REVOKE_API_KEY = Call(
-    "revokeApiKey", "account", "revoke_api_key", "DELETE", "/v1/api-keys/{key_id}", _nothing
+    "revokeApiKey", "account", "revoke_api_key", "DELETE", "/v1/api-keys/{key_id}", readers.nothing
 )
-GET_USAGE = Call("getUsage", "account", "usage", "GET", "/v1/usage", _usage)
+GET_USAGE = Call("getUsage", "account", "usage", "GET", "/v1/usage", readers.usage)
 REQUEST_PASSWORD_RESET = Call(
     "requestPasswordReset",
     "account",
     "request_password_reset",
     "POST",
     "/v1/auth/password-reset",
-    _message,
+    readers.message,
     body=("email",),
 )
 RESET_PASSWORD = Call(
@@ -202,7 +156,7 @@ RESET_PASSWORD = Call(
     "reset_password",
     "POST",
     "/v1/auth/password-reset/confirm",
-    _nothing,
+    readers.nothing,
     body=("token", "password"),
 )
 CHANGE_PASSWORD = Call(
@@ -211,22 +165,26 @@ CHANGE_PASSWORD = Call(
     "change_password",
     "POST",
     "/v1/auth/password",
-    _nothing,
+    readers.nothing,
     body=("currentPassword", "newPassword"),
 )
 DELETE_ACCOUNT = Call(
-    "deleteAccount", "account", "delete_account", "DELETE", "/v1/account", _nothing
+    "deleteAccount", "account", "delete_account", "DELETE", "/v1/account", readers.nothing
 )
-GET_ITEM = Call("getItem", "data", "get", "GET", "/v1/{namespace}/{key}", _item)
-PUT_ITEM = Call("putItem", "data", "put", "PUT", "/v1/{namespace}/{key}", _written, body="any")
-DELETE_ITEM = Call("deleteItem", "data", "delete", "DELETE", "/v1/{namespace}/{key}", _nothing)
+GET_ITEM = Call("getItem", "data", "get", "GET", "/v1/{namespace}/{key}", readers.item)
+PUT_ITEM = Call(
+    "putItem", "data", "put", "PUT", "/v1/{namespace}/{key}", readers.written, body="any"
+)
+DELETE_ITEM = Call(
+    "deleteItem", "data", "delete", "DELETE", "/v1/{namespace}/{key}", readers.nothing
+)
 LIST_KEYS = Call(
     "listKeys",
     "data",
     "list",
     "GET",
     "/v1/{namespace}",
-    _page,
+    readers.page,
     query=("prefix", "limit", "cursor"),
 )
 
@@ -390,31 +348,6 @@ def write_found(
     )
 
 
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with each ``{name}`` replaced by ``values[name]`` quoted as one path
-    segment; ``ValueError`` for an empty value, which would address another resource."""
-
-    def segment(match: re.Match[str]) -> str:
-        name = match.group(1)
-        value = values[name]
-        if not value:
-            raise ValueError(f"The {name.replace('_', ' ')} must not be empty.")
-        return quote_segment(value)
-
-    return _PLACEHOLDER.sub(segment, template)
-
-
-def quote_segment(value: str) -> str:
-    """``value`` as one path segment, every reserved character quoted (``/`` too), so
-    ``a/b``, ``?``, ``#``, ``%`` and spaces reach the server intact.
-
-    A value of only dots is quoted whole, since ``.`` and ``..`` path segments would
-    otherwise be resolved away by URL normalisation.
-    """
-    quoted = quote(value, safe="")
-    return quoted.replace(".", "%2E") if quoted.strip(".") == "" else quoted
-
-
 def namespace_path(namespace: str) -> str:
     """``/v1/{namespace}``, quoted."""
     return fill(LIST_KEYS.path, {"namespace": namespace})
@@ -423,23 +356,3 @@ def namespace_path(namespace: str) -> str:
 def item_path(namespace: str, key: str) -> str:
     """``/v1/{namespace}/{key}`` with the key quoted whole (see `quote_segment`)."""
     return fill(GET_ITEM.path, {"namespace": namespace, "key": key})
-
-
-def etag_header(etag: str) -> str:
-    """An ETag as ``If-Match`` wants it: quoted, unless already quoted, weak or ``*``."""
-    if etag == "*" or etag.startswith(('"', "W/")):
-        return etag
-    return f'"{etag}"'
-
-
-def same_json(left: Any, right: Any) -> bool:
-    """Whether two values are the same JSON document (key order aside)."""
-    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
-
-
-def encode_json(value: Any) -> bytes:
-    """``value`` as compact UTF-8 JSON, the form the service measures and stores.
-
-    Raises ``ValueError`` for NaN or infinities and ``TypeError`` for what JSON cannot hold.
-    """
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

@@ -9,10 +9,10 @@ import requests
 
 from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
-from kv_sdk.calls import etag_header as etag_header
 from kv_sdk.calls import item_path as item_path
 from kv_sdk.calls import namespace_path as namespace_path
-from kv_sdk.calls import same_json as same_json
+from kv_sdk.encoding import etag_header as etag_header
+from kv_sdk.encoding import same_json as same_json
 from kv_sdk.models import Item, Page, WriteResult
 from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PooledClient, Transport
 
