@@ -26,6 +26,21 @@ def account_disabled() -> Forbidden:
     )
 
 
+def check_password(password: str) -> str:
+    """``password`` if its length is within the rule, else ``InvalidInput``."""
+    if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
+        raise InvalidInput(
+            f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long.",
+            code="invalid_password",
+        )
+    return password
+
+
+def login_subject(email: str, client: str) -> str:
+    """What logins (and password changes) are throttled by: an email and an address."""
+    return f"{email} {client}"
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A real hash to verify against for unknown emails, so that login takes as long
@@ -43,11 +58,7 @@ class Accounts:
     def signup(self, email: str, password: str) -> User:
         """Create an account on the free plan; ``Conflict`` if the email is taken."""
         email = normalize_email(email)
-        if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
-            raise InvalidInput(
-                f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long.",
-                code="invalid_password",
-            )
+        check_password(password)
         now = isoformat(self.config.clock())
         user = User(new_id(), email, hash_password(password), DEFAULT_PLAN, now, now)
         self.store.create_user(user)
@@ -66,7 +77,7 @@ class Accounts:
         email = email.strip().lower()
         now = isoformat(self.config.clock())
         window = self.config.login_window_seconds
-        subject = f"{email} {client}"
+        subject = login_subject(email, client)
         if self.store.count_login_attempt(subject, now, window) > self.config.login_max_failures:
             raise TooManyAttempts(
                 "Too many failed logins. Wait a few minutes and try again.", retry_after=window

@@ -18,7 +18,7 @@ from kv_core.hashing import digest, hash_password, verify_password
 from kv_core.model import ResetToken, User, isoformat
 from kv_core.names import normalize_email
 from kv_core.notify import Notifier
-from kv_core.services.accounts import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
+from kv_core.services.accounts import check_password, login_subject
 from kv_core.services.config import CoreConfig
 from kv_core.store import Store
 
@@ -26,15 +26,6 @@ RESET_LIFETIME = timedelta(hours=1)
 RESETS_PER_HOUR = 3
 _TOKEN_BYTES = 32
 UNUSABLE_RESET_LINK = "This reset link is not valid: it was used already, has expired, or is wrong."
-
-
-def check_password(password: str) -> str:
-    if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
-        raise InvalidInput(
-            f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters long.",
-            code="invalid_password",
-        )
-    return password
 
 
 class Passwords:
@@ -96,7 +87,7 @@ class Passwords:
         session id (:mod:`kv_core.services.sessions`) of the browser that asked."""
         check_password(new)
         now = isoformat(self.config.clock())
-        subject = f"{user.email} {client}"
+        subject = login_subject(user.email, client)
         window = self.config.login_window_seconds
         if self.store.count_login_attempt(subject, now, window) > self.config.login_max_failures:
             raise TooManyAttempts(
