@@ -14,6 +14,12 @@ class Limits:
     list_limit_max: int = 1000
     list_limit_default: int = 100
     json_max_depth: int = 64
+    metadata_max_bytes: int = 1024
+    ttl_min_seconds: int = 1
+    ttl_max_seconds: int = 315_360_000  # ten years; also the furthest expiresAt ahead
+    bulk_get_max_keys: int = 100
+    bulk_write_max_items: int = 1000
+    bulk_body_max_bytes: int = 10 * 1024 * 1024
     warning_ratio: float = 0.8
 
 

@@ -98,7 +98,12 @@ class ApiKey:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """A stored JSON value. ``version`` counts writes; ``etag`` changes on every write."""
+    """A stored JSON value. ``version`` counts writes; ``etag`` changes on every write.
+
+    ``expires_at`` is the unix second from which the item is gone for every reader
+    (``None``: permanent); ``metadata`` is the JSON object kept beside the value. The
+    stored ``size`` counts the key, the value and the metadata (:mod:`kv_core.sizing`).
+    """
 
     namespace_id: str
     key: str
@@ -108,6 +113,23 @@ class Item:
     size: int
     created_at: str
     updated_at: str
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
+
+    def live(self, at: int) -> bool:
+        """Whether the item is still there at unix second ``at``."""
+        return self.expires_at is None or self.expires_at > at
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What a detailed list says of each key: everything but the value."""
+
+    key: str
+    version: int
+    updated_at: str
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,16 @@ from typing import Protocol
 
 from kv_core.model import ApiKey, Item, Namespace, ResetToken, Session, Usage, User
 from kv_core.store.requests import (
+    BulkWritten,
     DeleteItem,
+    DeleteItems,
+    IncrementItem,
+    KeyListing,
+    ListKeys,
     PlanEvent,
     PlanOutcome,
     PutItem,
+    PutItems,
     Recount,
     Written,
 )
@@ -142,10 +148,24 @@ class ApiKeyStore(Protocol):
 
 
 class ItemStore(Protocol):
-    def get_item(self, namespace_id: str, key: str) -> Item | None: ...
+    """Items, their expiry and the counters they move.
+
+    An item whose ``expires_at`` is at or before the unix second ``at`` is gone for
+    every read and condition made in that second: reads leave it out, ``if_match``
+    fails on it and ``if_absent`` holds, a put over it creates (version 1). Until the
+    sweep removes it, it still counts toward its namespace's and owner's storage.
+    """
+
+    def get_item(self, namespace_id: str, key: str, *, at: int | None = None) -> Item | None:
+        """The live item, judged at unix second ``at`` (``None``: the current second)."""
+        ...
+
+    def get_items(self, namespace_id: str, keys: list[str], *, at: int) -> dict[str, Item]:
+        """The live items among ``keys`` (at most 100, distinct), by key."""
+        ...
 
     def put_item(self, put: PutItem) -> Written:
-        """Create or replace an item.
+        """Create or replace an item, with its expiry and metadata.
 
         Atomically with the write: ``if_match`` and ``if_absent`` hold (else
         ``PreconditionFailed``); the user's stored bytes plus the growth stay within
@@ -156,17 +176,35 @@ class ItemStore(Protocol):
         """
         ...
 
+    def increment_item(self, increment: IncrementItem) -> Written:
+        """Add to a number item in one atomic step (see :class:`IncrementItem`):
+        concurrent increments never lose one. Quota and counters as for a put."""
+        ...
+
+    def put_items(self, put: PutItems) -> BulkWritten:
+        """Write a batch of items (see :class:`PutItems` for its atomicity)."""
+        ...
+
     def delete_item(self, delete: DeleteItem) -> Written:
-        """Delete an item and release its bytes; ``NotFound`` if absent,
+        """Delete an item and release its bytes; ``NotFound`` if absent or expired,
         ``PreconditionFailed`` if ``if_match`` is not its etag. The carried ``requests``
         may be counted along."""
         ...
 
-    def list_keys(
-        self, namespace_id: str, *, prefix: str = "", after: str | None = None, limit: int
-    ) -> tuple[list[str], bool]:
-        """Up to ``limit`` keys starting with ``prefix`` and greater than ``after``, in
-        key (UTF-8 byte) order, and whether more follow."""
+    def delete_items(self, delete: DeleteItems) -> BulkWritten:
+        """Delete a batch of items, releasing their bytes exactly; the count is of the
+        live items deleted."""
+        ...
+
+    def list_keys(self, listing: ListKeys) -> KeyListing:
+        """One page of live keys (see :class:`ListKeys`)."""
+        ...
+
+    def sweep_expired(self, at: int, *, limit: int = 1000) -> int:
+        """Remove up to ``limit`` items that expired at or before ``at``, in every
+        namespace, releasing their bytes exactly once however many sweeps run at
+        once; how many were removed (fewer than ``limit``: none are left). It reads
+        only expired items."""
         ...
 
 

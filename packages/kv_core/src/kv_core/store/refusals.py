@@ -22,6 +22,11 @@ def item_not_found(key: str) -> NotFound:
     return NotFound(f"There is no item '{key}'.", code="item_not_found")
 
 
+def not_a_number(key: str) -> Conflict:
+    """An increment of an item whose value is not a number."""
+    return Conflict(f"The value of '{key}' is not a number.", code="not_a_number")
+
+
 def namespace_gone() -> NotFound:
     """A write that raced the deletion of its namespace."""
     return NotFound("This namespace was deleted.", code="namespace_not_found")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kv_core.model import Item
+from kv_core.model import Item, KeyInfo, parse_iso
 
 ANY_ETAG = "*"  # an ``if_match`` that any current item satisfies
 
@@ -51,10 +51,145 @@ class PutItem:
     if_absent: bool = False
     storage_limit: int | None = None
     requests: RequestBatch | None = None
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
 
     @property
     def conditional(self) -> bool:
         return self.if_match is not None or self.if_absent
+
+    @property
+    def at(self) -> int:
+        """The unix second the write happens in, by which an item there is judged
+        expired (then it counts as absent: ``if_absent`` holds, the put creates)."""
+        return unix_second(self.now)
+
+
+def unix_second(now: str) -> int:
+    """The whole unix second of an ISO-8601 timestamp (:func:`kv_core.model.isoformat`)."""
+    return int(parse_iso(now).timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementItem:
+    """Add ``by`` to a number item, atomically: a missing (or expired) item starts at
+    0; a stored value that is not a number is ``Conflict`` (``not_a_number``).
+
+    Numbers add as decimals (``0.1 + 0.2`` is ``0.3``), exactly on both engines: the
+    sum is an ``int`` when both are, else a ``float``. The engine sizes the new value
+    itself (:func:`kv_core.sizing.stored_size`, metadata kept) and the storage quota
+    applies as for a put. ``expires_at`` sets the expiry; ``None`` keeps the item's.
+    """
+
+    user_id: str
+    namespace_id: str
+    key: str
+    by: int | float
+    etag: str
+    now: str
+    storage_limit: int | None = None
+    requests: RequestBatch | None = None
+    expires_at: int | None = None
+
+    @property
+    def at(self) -> int:
+        return unix_second(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class PutEntry:
+    """One item of a bulk put, checked and sized by the service as a single put."""
+
+    key: str
+    value: Any
+    size: int
+    etag: str
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PutItems:
+    """Create or replace many items of one namespace (keys distinct; the service keeps
+    the last of repeated keys).
+
+    The storage quota applies to the whole batch: if the user's stored bytes plus the
+    batch's growth would pass ``storage_limit``, ``QuotaExceeded`` and nothing is
+    written. Otherwise every item is written and counted exactly; an engine that must
+    split the batch (DynamoDB's transaction limits) writes each part all or nothing,
+    so a failure part-way (an outage, a concurrent writer refilling the quota) leaves
+    whole parts written and counted, never an item written without its bytes.
+    """
+
+    user_id: str
+    namespace_id: str
+    entries: tuple[PutEntry, ...]
+    now: str
+    storage_limit: int | None = None
+    requests: RequestBatch | None = None
+
+    @property
+    def at(self) -> int:
+        return unix_second(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteItems:
+    """Delete many items of one namespace (keys distinct); absent or expired ones are
+    not counted as deleted."""
+
+    user_id: str
+    namespace_id: str
+    keys: tuple[str, ...]
+    now: str
+    requests: RequestBatch | None = None
+
+    @property
+    def at(self) -> int:
+        return unix_second(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkWritten:
+    """A bulk write's outcome: how many items it wrote (or deleted), and the month's
+    request total as for :class:`Written`."""
+
+    count: int
+    requests_total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeys:
+    """One page of a namespace's live keys in key (UTF-8 byte) order.
+
+    Keys start with ``prefix`` and are greater than ``after`` (the last key of the
+    previous page). ``start`` (inclusive) and ``end`` (exclusive) bound the range, and
+    ``reverse`` walks it from the end (then ``after`` is the smallest key seen so far
+    and the page holds keys below it): both are the third round's, and engines honour
+    them from the start so that the port does not change again. ``at`` is the unix
+    second by which expired items are left out. ``details``: the page's entries carry
+    :class:`~kv_core.model.KeyInfo` rather than bare keys.
+    """
+
+    namespace_id: str
+    limit: int
+    at: int
+    prefix: str = ""
+    after: str | None = None
+    start: str | None = None
+    end: str | None = None
+    reverse: bool = False
+    details: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyListing:
+    """A page of keys (always) and, when details were asked for, their
+    :class:`~kv_core.model.KeyInfo` in the same order; ``more``: keys follow."""
+
+    keys: list[str]
+    more: bool
+    details: list[KeyInfo] | None = None
 
 
 @dataclass(frozen=True, slots=True)
