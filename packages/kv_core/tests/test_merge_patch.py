@@ -45,8 +45,10 @@ json_values = st.recursive(
 # What merge patches can produce: no null inside an object.
 no_null_members = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(names, inner.filter(lambda v: v is not None), max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(names, inner.filter(lambda v: v is not None), max_size=3)
+    ),
     max_leaves=12,
 )
 
