@@ -180,4 +180,3 @@ class ItemAccess:
 
 def read_only() -> Forbidden:
     return Forbidden("This API key is read-only.", code="read_only_key")
-
