@@ -17,6 +17,7 @@ from kv_core.engines.sqlite import SqliteStore
 from kv_core.engines.sqlite.schema import MIGRATIONS, migrate
 from kv_core.model import Namespace, User
 from kv_core.store import PutItem
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 WRITERS = 3
@@ -122,7 +123,7 @@ def fill(data: Path, *keys: str) -> None:
 def keys_in(data: Path) -> list[str]:
     store = SqliteStore(data / "kv.sqlite3")
     try:
-        return store.list_keys("n1", limit=100)[0]
+        return listed(store, "n1", limit=100)[0]
     finally:
         store.close()
 

@@ -10,6 +10,7 @@ import pytest
 from kv_core.errors import QuotaExceeded
 from kv_core.model import Namespace, User
 from kv_core.store import DeleteItem, PutItem
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 THREADS = 8
@@ -68,7 +69,7 @@ def test_racing_writes_give_exact_counters(ann):
                 )
 
     race(write)
-    keys, _ = ann.list_keys("n1", limit=1000)
+    keys, _ = listed(ann, "n1", limit=1000)
     live = [ann.get_item("n1", key) for key in keys]
     namespace = ann.get_namespace("u1", "app")
     assert namespace.item_count == len(live) == THREADS * (100 - 20) + 25

@@ -10,6 +10,7 @@ from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, ResetToken, Session, User
 from kv_core.store import DeleteItem, PlanEvent, PutItem, RequestBatch
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 LATER = "2026-11-25T10:05:00.000Z"
@@ -144,8 +145,8 @@ def test_namespaces_are_per_user_and_unique_by_name(ann):
 def test_namespaces_carry_live_counts(ann):
     put(ann, "a", 1, size=10)
     put(ann, "b", 2, size=5)
-    listed = ann.list_namespaces("u1")
-    assert [(n.item_count, n.size_bytes) for n in listed] == [(2, 15)]
+    spaces = ann.list_namespaces("u1")
+    assert [(n.item_count, n.size_bytes) for n in spaces] == [(2, 15)]
     assert counters(ann) == (15, 2, 15)
 
 
@@ -165,7 +166,7 @@ def test_delete_namespace_cascades_and_releases_bytes(ann):
     assert (deleted.id, deleted.item_count, deleted.size_bytes) == ("n1", 31, 100)
     assert ann.get_namespace("u1", "app") is None
     assert ann.get_item("n1", "a") is None
-    assert ann.list_keys("n1", limit=100) == ([], False)
+    assert listed(ann, "n1", limit=100) == ([], False)
     assert ann.resolve_api_key(digest("raw1")) is None
     assert [k.id for k in ann.list_api_keys("u1")] == ["k2"]
     assert ann.get_usage("u1", "2026-11").storage_bytes == 7
@@ -333,7 +334,7 @@ def test_items_are_kept_per_namespace(ann):
     )
     assert ann.get_item("n1", "same").value == "one"
     assert ann.get_item("n2", "same").value == "two"
-    assert ann.list_keys("n2", limit=10) == (["same"], False)
+    assert listed(ann, "n2", limit=10) == (["same"], False)
 
 
 # --- listing ---------------------------------------------------------------------------
@@ -342,7 +343,7 @@ def test_items_are_kept_per_namespace(ann):
 def all_pages(store, prefix="", limit=7):
     keys, after = [], None
     while True:
-        page, more = store.list_keys("n1", prefix=prefix, after=after, limit=limit)
+        page, more = listed(store, "n1", prefix=prefix, after=after, limit=limit)
         assert len(page) <= limit
         keys.extend(page)
         if not more:
@@ -355,8 +356,8 @@ def test_pagination_across_many_pages(ann):
     for key in reversed(written):
         put(ann, key, 0, size=1)
     assert all_pages(ann) == written
-    assert ann.list_keys("n1", limit=50) == (written, False)
-    assert ann.list_keys("n1", limit=49) == (written[:49], True)
+    assert listed(ann, "n1", limit=50) == (written, False)
+    assert listed(ann, "n1", limit=49) == (written[:49], True)
 
 
 AWKWARD = [
@@ -385,15 +386,15 @@ def test_prefix_edge_cases(ann, prefix):
         put(ann, key, 0, size=1)
     expected = sorted((k for k in stored if k.startswith(prefix)), key=lambda k: k.encode())
     assert all_pages(ann, prefix=prefix, limit=2) == expected
-    assert ann.list_keys("n1", prefix=prefix, limit=1000) == (expected, False)
+    assert listed(ann, "n1", prefix=prefix, limit=1000) == (expected, False)
 
 
 def test_a_cursor_key_that_was_deleted_still_continues(ann):
     for key in ["a", "b", "c", "d"]:
         put(ann, key, 0, size=1)
-    page, _ = ann.list_keys("n1", limit=2)
+    page, _ = listed(ann, "n1", limit=2)
     delete(ann, page[-1])
-    assert ann.list_keys("n1", after=page[-1], limit=2) == (["c", "d"], False)
+    assert listed(ann, "n1", after=page[-1], limit=2) == (["c", "d"], False)
 
 
 # --- usage -----------------------------------------------------------------------------
@@ -609,7 +610,7 @@ def test_deleting_a_user_leaves_nothing_of_theirs(ann):
     assert ann.get_user("u1") is None
     assert ann.get_user_by_email("user1@example.com") is None
     assert ann.list_namespaces("u1") == []
-    assert ann.list_keys("n1", limit=100) == ([], False)
+    assert listed(ann, "n1", limit=100) == ([], False)
     assert ann.resolve_api_key(digest("raw1")) is None
     assert ann.list_api_keys("u1") == []
     assert ann.get_session("u1", digest("t1")) is None

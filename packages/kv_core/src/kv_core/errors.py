@@ -10,6 +10,8 @@ class KVError(Exception):
     """Base of every error the services raise on purpose."""
 
     code: str = "error"
+    # The position of the bad entry in a bulk request, when one entry is to blame.
+    index: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -19,9 +21,17 @@ class KVError(Exception):
 
 
 class InvalidInput(KVError):
-    """The caller sent something that breaks a rule (a key, a name, a body, a limit)."""
+    """The caller sent something that breaks a rule (a key, a name, a body, a limit).
+
+    ``index`` names the entry of a bulk request that broke it (its message starts with
+    where, such as ``put[3]: ``), so that an answer can point at it.
+    """
 
     code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, index: int | None = None):
+        super().__init__(message, code=code)
+        self.index = index
 
 
 class NotFound(KVError):

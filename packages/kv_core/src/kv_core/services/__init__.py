@@ -17,6 +17,7 @@ from kv_core.services.items import Items, KeyPage, Principal
 from kv_core.services.namespaces import Namespaces
 from kv_core.services.passwords import Passwords
 from kv_core.services.sessions import Sessions
+from kv_core.services.sweep import Sweeper
 from kv_core.services.usage import UsageReport, UsageReports
 from kv_core.store import Store
 
@@ -37,6 +38,7 @@ class Services:
         self.sessions = Sessions(store, config)
         self.passwords = Passwords(store, config, self.notifier)
         self.admin = Admin(store, config, self.api_keys, self.usage)
+        self.sweeper = Sweeper(store, config)
 
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "Principal",
     "Services",
     "Sessions",
+    "Sweeper",
     "UsageAlerts",
     "UsageReport",
     "UsageReports",

@@ -7,29 +7,14 @@ scoped by ``user_id``, so another user's namespace is ``NotFound`` like a missin
 
 from __future__ import annotations
 
-from kv_core.errors import InvalidInput, NotFound
-from kv_core.limits import LIMITS
-from kv_core.model import Item, Namespace
+from kv_core.errors import NotFound
+from kv_core.model import Item, Namespace, isoformat
 from kv_core.names import validate_key
 from kv_core.services.config import CoreConfig
-from kv_core.services.cursors import decode_cursor, encode_cursor
-from kv_core.services.items import KeyPage
-from kv_core.store import DeleteItem, Store
-
-
-def check_page_request(prefix: str, limit: int | None) -> int:
-    """The page size to use for a listing, after checking ``limit`` and ``prefix``."""
-    limit = LIMITS.list_limit_default if limit is None else limit
-    if not LIMITS.list_limit_min <= limit <= LIMITS.list_limit_max:
-        raise InvalidInput(
-            f"limit is {LIMITS.list_limit_min} to {LIMITS.list_limit_max}.",
-            code="invalid_limit",
-        )
-    if len(prefix.encode("utf-8", "surrogatepass")) > LIMITS.key_max_bytes:
-        raise InvalidInput(
-            f"A prefix is at most {LIMITS.key_max_bytes} bytes.", code="invalid_prefix"
-        )
-    return limit
+from kv_core.services.cursors import decode_cursor
+from kv_core.services.item_access import KeyPage, item_not_found
+from kv_core.services.items import check_page_request, list_page
+from kv_core.store import DeleteItem, Store, unix_second
 
 
 class Browse:
@@ -53,29 +38,35 @@ class Browse:
         prefix: str = "",
         limit: int | None = None,
         cursor: str | None = None,
+        details: bool = False,
     ) -> KeyPage:
-        """One page of keys in key order; ``cursor`` is ``None`` on the last page.
+        """One page of live keys in key order; ``cursor`` is ``None`` on the last page.
+        ``details``: each key's version, update time, expiry (``expires_at``) and
+        metadata too (:class:`~kv_core.model.KeyInfo`, in ``KeyPage.details``).
 
         Cursors are the data plane's: signed and bound to the namespace and prefix.
         """
         size = check_page_request(prefix, limit)
         namespace_id = self.namespace(user_id, namespace).id
         after = decode_cursor(self.config.secret, cursor, namespace_id, prefix) if cursor else None
-        keys, more = self.store.list_keys(namespace_id, prefix=prefix, after=after, limit=size)
-        next_cursor = (
-            encode_cursor(self.config.secret, namespace_id, prefix, keys[-1]) if more else None
+        return list_page(
+            self.store, self.config.secret, namespace_id, prefix, after, size, self._at(), details
         )
-        return KeyPage(keys, next_cursor)
 
     def get(self, user_id: str, namespace: str, key: str) -> Item:
+        """The live item, with its ``expires_at`` and ``metadata``."""
         validate_key(key)
-        item = self.store.get_item(self.namespace(user_id, namespace).id, key)
-        if item is None:
-            raise NotFound(f"There is no item '{key}'.", code="item_not_found")
+        at = self._at()
+        item = self.store.get_item(self.namespace(user_id, namespace).id, key, at=at)
+        if item is None or not item.live(at):
+            raise item_not_found(key)
         return item
 
     def delete(self, user_id: str, namespace: str, key: str) -> Item:
         """Delete an item and release its bytes; ``NotFound`` if there is none."""
         validate_key(key)
         namespace_id = self.namespace(user_id, namespace).id
-        return self.store.delete_item(DeleteItem(user_id, namespace_id, key)).item
+        return self.store.delete_item(DeleteItem(user_id, namespace_id, key, at=self._at())).item
+
+    def _at(self) -> int:
+        return unix_second(isoformat(self.config.clock()))

@@ -1,149 +1,55 @@
-"""The data plane: get, put, delete and list items with an API key.
+"""The data plane: get, put, increment, patch, delete and list items with an API key,
+one at a time or in bulk (:mod:`kv_core.services.bulk`).
 
-Every operation that reaches a namespace counts one request against the owner's
-monthly quota (before it runs, so a 404 counts); refusals for bad keys, wrong
-namespaces and read-only keys do not.
+An item past its expiry is gone for every read and condition in that second, judged
+at the second of the services' clock (:class:`~kv_core.services.item_access.Moment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from kv_core.errors import (
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    QuotaExceeded,
-)
+from kv_core.errors import Forbidden, InvalidInput
+from kv_core.expiry import expiry
 from kv_core.hashing import new_etag
 from kv_core.limits import LIMITS
-from kv_core.model import ApiKey, Item, User, isoformat
+from kv_core.metadata import validate_metadata
+from kv_core.model import Item
 from kv_core.names import validate_key
-from kv_core.plans import Plan, account_plan, admits_request, month_of, seconds_until_next_month
-from kv_core.services.accounts import account_disabled
-from kv_core.services.api_keys import ApiKeys
-from kv_core.services.config import CoreConfig
+from kv_core.numbers import is_number
+from kv_core.services.bulk import BulkItems
 from kv_core.services.cursors import decode_cursor, encode_cursor
-from kv_core.services.metering import RequestMeter
-from kv_core.sizing import stored_size, value_size
-from kv_core.store import DeleteItem, PutItem, RequestBatch, Store, Written
+from kv_core.services.item_access import (
+    Carried,
+    ItemAccess,
+    KeyPage,
+    Principal,
+    checked_value_size,
+    item_not_found,
+)
+from kv_core.services.patch import PatchItems
+from kv_core.sizing import metadata_size, stored_size
+from kv_core.store import DeleteItem, IncrementItem, ListKeys, PutItem, Store
+
+__all__ = ["Carried", "Items", "KeyPage", "Principal"]
 
 
-@dataclass(slots=True)
-class Principal:
-    """Who is calling the data plane: a key, its owner, and their plan as it applies
-    to them (:func:`~kv_core.plans.account_plan`).
-
-    ``requests_used`` is the month's count once this request was admitted, for the
-    rate-limit headers.
-    """
-
-    key: ApiKey
-    user: User
-    plan: Plan
-    requests_used: int | None = None
-
-    @property
-    def requests_remaining(self) -> int | None:
-        if self.requests_used is None:
-            return None
-        return max(0, self.plan.requests_per_month - self.requests_used)
+def check_increment(by: Any) -> int | float:
+    """An increment is a JSON number: an int, or a finite float (not a boolean)."""
+    if not is_number(by) or (isinstance(by, float) and by - by != 0):
+        raise InvalidInput("increment is a number, such as 1 or -2.5.", code="invalid_increment")
+    return by  # type: ignore[no-any-return]
 
 
-@dataclass(slots=True)
-class _Carried:
-    """The request counts a write carries, and the month's total it answered."""
-
-    batch: RequestBatch | None
-    total: int | None = None
-
-    def note(self, written: Written) -> Written:
-        self.total = written.requests_total
-        return written
-
-
-@dataclass(frozen=True, slots=True)
-class KeyPage:
-    keys: list[str]
-    cursor: str | None
-
-
-class Items:
-    def __init__(self, store: Store, config: CoreConfig, api_keys: ApiKeys) -> None:
-        self.store = store
-        self.config = config
-        self.api_keys = api_keys
-        self.meter = RequestMeter(
-            store,
-            batch=config.request_batch if store.remote else 1,
-            interval=config.request_flush_seconds,
-        )
-
-    def authorize(self, raw_key: str | None, namespace: str, *, write: bool) -> Principal:
-        """Check a raw key against the namespace in the URL and the operation, and
-        that its account is not disabled."""
-        key, user = self.api_keys.resolve(raw_key)
-        if user.disabled_at is not None:
-            raise account_disabled()
-        if key.namespace != namespace:
-            raise Forbidden(
-                f"This API key belongs to namespace '{key.namespace}', not '{namespace}'.",
-                code="wrong_namespace",
-            )
-        if write and not key.can_write:
-            raise Forbidden("This API key is read-only.", code="read_only_key")
-        return Principal(key, user, account_plan(user))
-
-    def admit(self, principal: Principal, *, carry: bool = False) -> str:
-        """Count one request, or refuse it when the month's quota is reached; returns
-        the month it counts in. ``carry``: see :meth:`RequestMeter.admit`."""
-        now = self.config.clock()
-        month = month_of(now)
-        limit = principal.plan.requests_per_month
-        used = self.meter.admit(principal.user.id, month, limit, carry=carry)
-        if used is None or not admits_request(used - 1, limit):
-            principal.requests_used = limit
-            raise QuotaExceeded(
-                f"You have used this month's {limit:,} requests. Upgrade, or wait for the"
-                " next month.",
-                code="request_quota_exceeded",
-                retry_after=seconds_until_next_month(now),
-            )
-        principal.requests_used = used
-        return month
-
-    @contextmanager
-    def _admit_write(self, principal: Principal) -> Iterator[_Carried]:
-        """Admit a write, and give it the pending request counts to carry to the store
-        in the counters update it makes anyway: a write costs no call for counting."""
-        month = self.admit(principal, carry=True)
-        carried = _Carried(self.meter.take(principal.user.id, month))
-        try:
-            yield carried
-        finally:
-            if carried.batch is not None:
-                self.meter.settle(principal.user.id, carried.batch, carried.total)
-
-    @staticmethod
-    def _in_scope(principal: Principal, key: str) -> None:
-        """A prefix-scoped API key touches only the keys under its prefix."""
-        if not principal.key.covers(key):
-            raise Forbidden(
-                f"This API key may only touch keys that start with '{principal.key.key_prefix}'.",
-                code="outside_key_prefix",
-            )
-
+class Items(BulkItems, PatchItems, ItemAccess):
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
-        self._in_scope(principal, key)
+        self.in_scope(principal, key)
+        at = self.moment().at
         self.admit(principal)
-        item = self.store.get_item(principal.key.namespace_id, key)
-        if item is None:
-            raise NotFound(f"There is no item '{key}'.", code="item_not_found")
+        item = self.store.get_item(principal.key.namespace_id, key, at=at)
+        if item is None or not item.live(at):
+            raise item_not_found(key)
         return item
 
     def put(
@@ -154,27 +60,24 @@ class Items:
         *,
         if_match: str | None = None,
         if_absent: bool = False,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> tuple[Item, bool]:
         """Create or replace an item; returns it and whether it was created.
 
         ``if_match`` is an etag the current item must have, or ``*`` for any current
-        item; ``if_absent`` requires that there is none.
+        item; ``if_absent`` requires that there is none. ``ttl`` (seconds) or
+        ``expires_at`` (a unix second) make it expire; without either it is permanent.
+        ``metadata`` (a JSON object) is kept beside the value and counts in its size.
         """
         validate_key(key)
-        try:
-            size = value_size(value)
-        except ValueError:
-            raise InvalidInput(
-                "The value is not JSON (NaN and Infinity are not allowed).", code="invalid_json"
-            ) from None
-        if size > LIMITS.value_max_bytes:
-            raise PayloadTooLarge(
-                f"The value is {size:,} bytes; values are at most {LIMITS.value_max_bytes:,}"
-                " bytes as compact JSON.",
-                code="value_too_large",
-            )
-        self._in_scope(principal, key)
-        with self._admit_write(principal) as carried:
+        size = checked_value_size(value)
+        metadata = validate_metadata(metadata)
+        moment = self.moment()
+        expires = expiry(ttl, expires_at, now=moment.at)
+        self.in_scope(principal, key)
+        with self.admit_write(principal) as carried:
             written = carried.note(
                 self.store.put_item(
                     PutItem(
@@ -182,13 +85,50 @@ class Items:
                         namespace_id=principal.key.namespace_id,
                         key=key,
                         value=value,
-                        size=stored_size(key, size),
+                        size=stored_size(key, size, metadata_size(metadata)),
                         etag=new_etag(),
-                        now=isoformat(self.config.clock()),
+                        now=moment.now,
                         if_match=if_match,
                         if_absent=if_absent,
                         storage_limit=principal.plan.storage_bytes,
                         requests=carried.batch,
+                        expires_at=expires,
+                        metadata=metadata,
+                    )
+                )
+            )
+        return written.item, written.created
+
+    def increment(
+        self,
+        principal: Principal,
+        key: str,
+        by: int | float,
+        *,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+    ) -> tuple[Item, bool]:
+        """Add ``by`` to a number item atomically (a missing item starts at 0); returns
+        it and whether it was created. It keeps its expiry unless ``ttl`` or
+        ``expires_at`` names one, and its metadata."""
+        validate_key(key)
+        by = check_increment(by)
+        moment = self.moment()
+        expires = expiry(ttl, expires_at, now=moment.at)
+        self.in_scope(principal, key)
+        with self.admit_write(principal) as carried:
+            written = carried.note(
+                self.store.increment_item(
+                    IncrementItem(
+                        user_id=principal.user.id,
+                        namespace_id=principal.key.namespace_id,
+                        key=key,
+                        by=by,
+                        etag=new_etag(),
+                        now=moment.now,
+                        storage_limit=principal.plan.storage_bytes,
+                        requests=carried.batch,
+                        expires_at=expires,
                     )
                 )
             )
@@ -197,8 +137,9 @@ class Items:
     def delete(self, principal: Principal, key: str, *, if_match: str | None = None) -> Item:
         """Delete an item; ``if_match`` as for :meth:`put` (``*``: any current item)."""
         validate_key(key)
-        self._in_scope(principal, key)
-        with self._admit_write(principal) as carried:
+        self.in_scope(principal, key)
+        at = self.moment().at
+        with self.admit_write(principal) as carried:
             written = carried.note(
                 self.store.delete_item(
                     DeleteItem(
@@ -207,6 +148,7 @@ class Items:
                         key=key,
                         if_match=if_match,
                         requests=carried.batch,
+                        at=at,
                     )
                 )
             )
@@ -219,8 +161,10 @@ class Items:
         prefix: str = "",
         limit: int | None = None,
         cursor: str | None = None,
+        details: bool = False,
     ) -> KeyPage:
-        """One page of keys in key order; ``cursor`` is ``None`` on the last page. A
+        """One page of live keys in key order; ``cursor`` is ``None`` on the last page;
+        ``details``: each key's version, update time, expiry and metadata too. A
         prefix-scoped API key lists under its prefix (a narrower ``prefix`` is fine, a
         wider one is ``outside_key_prefix``)."""
         prefix = prefix or principal.key.key_prefix
@@ -229,21 +173,54 @@ class Items:
                 f"This API key may only list keys that start with '{principal.key.key_prefix}'.",
                 code="outside_key_prefix",
             )
-        limit = LIMITS.list_limit_default if limit is None else limit
-        if not LIMITS.list_limit_min <= limit <= LIMITS.list_limit_max:
-            raise InvalidInput(
-                f"limit is {LIMITS.list_limit_min} to {LIMITS.list_limit_max}.",
-                code="invalid_limit",
-            )
-        if len(prefix.encode("utf-8", "surrogatepass")) > LIMITS.key_max_bytes:
-            raise InvalidInput(
-                f"A prefix is at most {LIMITS.key_max_bytes} bytes.", code="invalid_prefix"
-            )
+        size = check_page_request(prefix, limit)
         namespace_id = principal.key.namespace_id
         after = decode_cursor(self.config.secret, cursor, namespace_id, prefix) if cursor else None
+        at = self.moment().at
         self.admit(principal)
-        keys, more = self.store.list_keys(namespace_id, prefix=prefix, after=after, limit=limit)
-        next_cursor = (
-            encode_cursor(self.config.secret, namespace_id, prefix, keys[-1]) if more else None
+        return list_page(
+            self.store, self.config.secret, namespace_id, prefix, after, size, at, details
         )
-        return KeyPage(keys, next_cursor)
+
+
+def check_page_request(prefix: str, limit: int | None) -> int:
+    """The page size to use for a listing, after checking ``limit`` and ``prefix``."""
+    limit = LIMITS.list_limit_default if limit is None else limit
+    if not LIMITS.list_limit_min <= limit <= LIMITS.list_limit_max:
+        raise InvalidInput(
+            f"limit is {LIMITS.list_limit_min} to {LIMITS.list_limit_max}.",
+            code="invalid_limit",
+        )
+    if len(prefix.encode("utf-8", "surrogatepass")) > LIMITS.key_max_bytes:
+        raise InvalidInput(
+            f"A prefix is at most {LIMITS.key_max_bytes} bytes.", code="invalid_prefix"
+        )
+    return limit
+
+
+def list_page(
+    store: Store,
+    secret: bytes,
+    namespace_id: str,
+    prefix: str,
+    after: str | None,
+    limit: int,
+    at: int,
+    details: bool,
+) -> KeyPage:
+    """One page from the store, with the signed cursor of the next."""
+    listing = store.list_keys(
+        ListKeys(
+            namespace_id=namespace_id,
+            limit=limit,
+            at=at,
+            prefix=prefix,
+            after=after,
+            details=details,
+        )
+    )
+    keys = listing.keys
+    next_cursor = (
+        encode_cursor(secret, namespace_id, prefix, keys[-1]) if listing.more and keys else None
+    )
+    return KeyPage(keys, next_cursor, listing.details if details else None)

@@ -54,29 +54,36 @@ class RequestMeter:
     def exact(self) -> bool:
         return self.batch == 1
 
-    def admit(self, user_id: str, month: str, limit: int, *, carry: bool = False) -> int | None:
-        """Count one request; the month's total including it, or ``None`` if the quota
-        is reached (and nothing counted).
+    def admit(
+        self, user_id: str, month: str, limit: int, *, count: int = 1, carry: bool = False
+    ) -> int | None:
+        """Count ``count`` requests (a bulk request's keys) at once; the month's total
+        including them, or ``None`` if they would pass the quota (and nothing counted).
 
         With ``carry`` the caller is a write that will carry the pending count
         (:meth:`take`), so a batch that is due is not flushed here.
         """
         if self.exact:
-            return self.store.admit_requests(user_id, month, 1, limit)
+            return self.store.admit_requests(user_id, month, count, limit)
         with self._lock:
             tally = self._tallies.setdefault((user_id, month), _Tally())
             if not tally.seen:
-                total = self.store.admit_requests(user_id, month, 1, limit)
+                total = self.store.admit_requests(user_id, month, count, limit)
                 tally.seen = True
-                tally.known = limit if total is None else total
+                if total is not None:
+                    tally.known = total
+                elif count == 1:
+                    tally.known = limit  # refused one: the month is full
+                else:  # refused several: how many fit is worth one read
+                    tally.known = self.store.get_usage(user_id, month).requests
                 return total
-            if tally.known + tally.pending + tally.carried >= limit:
+            if tally.known + tally.pending + tally.carried + count > limit:
                 if tally.pending:
                     self._flush(user_id, month, tally)
                 return None
             if not tally.pending and not tally.carried:
                 tally.since = time.monotonic()
-            tally.pending += 1
+            tally.pending += count
             used = tally.known + tally.pending + tally.carried
             if not carry and self._due(tally):
                 self._flush(user_id, month, tally)

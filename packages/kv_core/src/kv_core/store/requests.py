@@ -194,13 +194,16 @@ class KeyListing:
 
 @dataclass(frozen=True, slots=True)
 class DeleteItem:
-    """Delete one item; ``if_match`` as for :class:`PutItem`."""
+    """Delete one item; ``if_match`` as for :class:`PutItem`. ``at`` is the unix second
+    by which an item there is judged expired (then it counts as absent: ``NotFound``);
+    ``None``: the current second."""
 
     user_id: str
     namespace_id: str
     key: str
     if_match: str | None = None
     requests: RequestBatch | None = None
+    at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from kv_core.engines.sqlite import SqliteStore
 from kv_core.engines.sqlite.checkpoints import Checkpointer
 from kv_core.model import Namespace, User
 from kv_core.store import PutItem
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 
@@ -60,7 +61,7 @@ def test_every_so_many_commits_the_log_is_copied_into_the_database(store):
         assert time.monotonic() < deadline, f"{in_database_file(store)} items checkpointed"
         time.sleep(0.01)
     assert store._checkpoints._done >= 1
-    assert store.list_keys("n1", limit=100)[0] == sorted(f"k{i}" for i in range(25))
+    assert listed(store, "n1", limit=100)[0] == sorted(f"k{i}" for i in range(25))
 
 
 def test_a_checkpoint_does_not_wait_for_the_write_lock(store):

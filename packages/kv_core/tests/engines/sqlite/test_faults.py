@@ -12,6 +12,7 @@ from kv_core.engines.sqlite import SqliteStore
 from kv_core.engines.sqlite.faults import translate
 from kv_core.errors import StorageFull, StoreUnavailable
 from kv_core.services import CoreConfig, Services
+from kv_core.store.testing import listed
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def counters_and_items(services, principal):
     """Namespace ``app``'s counters and its user's, next to what its items add up to."""
     store = services.store
     namespace = store.get_namespace(principal.user.id, "app")
-    keys, _ = store.list_keys(namespace.id, limit=1000)
+    keys, _ = listed(store, namespace.id, limit=1000)
     sizes = [store.get_item(namespace.id, key).size for key in keys]
     storage = store.get_usage(principal.user.id, "2026-01").storage_bytes
     return (namespace.item_count, namespace.size_bytes, storage), (

@@ -17,6 +17,7 @@ from kv_core.errors import NotFound, QuotaExceeded
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
 from kv_core.store import DeleteItem, PutItem
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 
@@ -137,8 +138,8 @@ def test_waiting_writes_are_committed_together_and_a_refused_one_alone(one_proce
     assert isinstance(outcomes["too big"], QuotaExceeded)
     assert outcomes["deleted"].item.key == "old"
     assert isinstance(outcomes["missing"], NotFound)
-    assert store.list_keys("n1", limit=10) == (["a", "b"], False)
-    assert store.list_keys("n2", limit=10) == ([], False)
+    assert listed(store, "n1", limit=10) == (["a", "b"], False)
+    assert listed(store, "n2", limit=10) == ([], False)
     assert store.get_usage("u1", "2026-11").storage_bytes == 12
     assert store.get_namespace("u1", "app").item_count == 2
 
@@ -161,7 +162,7 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes.values())
     assert not failing.in_transaction
     monkeypatch.undo()
-    assert store.list_keys("n1", limit=10) == (["old"], False)
+    assert listed(store, "n1", limit=10) == (["old"], False)
     assert store.get_usage("u1", "2026-11").storage_bytes == 10
     failing.close()
 

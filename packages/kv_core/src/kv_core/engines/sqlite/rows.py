@@ -58,4 +58,6 @@ def item(row: sqlite3.Row) -> Item:
         size=row["size"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        expires_at=row["expires_at"],
+        metadata=None if row["metadata"] is None else json.loads(row["metadata"]),
     )

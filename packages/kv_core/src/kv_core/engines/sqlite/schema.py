@@ -166,6 +166,15 @@ ALTER TABLE users ADD COLUMN storage_limit INTEGER;
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
 """
 
+# Items may expire (a unix second) and carry metadata (compact JSON, counted in their
+# size, so the resize trigger still moves the counters); the sweep finds the expired
+# ones by the partial index, which holds only items that expire.
+_EXPIRY_AND_METADATA = """
+ALTER TABLE items ADD COLUMN expires_at INTEGER;
+ALTER TABLE items ADD COLUMN metadata TEXT;
+CREATE INDEX items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
@@ -175,6 +184,7 @@ MIGRATIONS: tuple[str, ...] = (
     _RESET_TOKENS,
     _SCOPED_KEYS,
     _ACCOUNT_LIMITS_AND_DISABLING,
+    _EXPIRY_AND_METADATA,
 )
 
 

@@ -1,0 +1,31 @@
+"""Helpers for tests of any engine (not used by the product itself)."""
+
+from __future__ import annotations
+
+import time
+
+from kv_core.store.port import ItemStore
+from kv_core.store.requests import ListKeys
+
+
+def listed(
+    store: ItemStore,
+    namespace_id: str,
+    *,
+    limit: int,
+    prefix: str = "",
+    after: str | None = None,
+    at: int | None = None,
+) -> tuple[list[str], bool]:
+    """One page of live keys and whether more follow, judged at ``at`` (``None``: the
+    current second): :meth:`ItemStore.list_keys` as a pair."""
+    listing = store.list_keys(
+        ListKeys(
+            namespace_id=namespace_id,
+            limit=limit,
+            at=int(time.time()) if at is None else at,
+            prefix=prefix,
+            after=after,
+        )
+    )
+    return listing.keys, listing.more
