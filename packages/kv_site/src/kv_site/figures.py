@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, fields
+from typing import TypeGuard
 
 from kv_core.limits import LIMITS
 from kv_core.numbers import SIGNIFICANT_DIGITS
@@ -38,7 +39,8 @@ def years(seconds: int) -> str:
     return f"{seconds / YEAR_SECONDS:g}"
 
 
-def whole(value: object) -> bool:
+def whole(value: object) -> TypeGuard[int | float]:
+    """Whether a default is a number with a whole value (``3600.0`` is; ``0.8`` is not)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
 
 
@@ -47,11 +49,11 @@ def figures() -> dict[str, dict[str, int]]:
     under ``limits``, the numeric settings' defaults under ``settings``."""
     limits = {name: int(value) for name, value in asdict(LIMITS).items() if whole(value)}
     limits["significant_digits"] = SIGNIFICANT_DIGITS
-    settings = {
-        spec.name: int(spec.default)  # type: ignore[call-overload]
-        for spec in fields(Settings)
-        if whole(spec.default)
-    }
+    settings: dict[str, int] = {}
+    for spec in fields(Settings):
+        default: object = spec.default
+        if whole(default):
+            settings[spec.name] = int(default)
     return {"limits": limits, "settings": settings}
 
 
