@@ -9,7 +9,8 @@ import pytest
 
 from kv_core.errors import QuotaExceeded
 from kv_core.model import Namespace, User
-from kv_core.store import DeleteItem, PutItem
+from kv_core.sizing import item_size
+from kv_core.store import DeleteItem, IncrementItem, PutItem
 from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
@@ -123,3 +124,49 @@ def test_racing_writes_never_pass_the_storage_quota(ann):
     assert refusals == ["storage_quota_exceeded"] * (THREADS * 40 - limit // 10)
     assert ann.get_usage("u1", "2026-11").storage_bytes == limit
     assert ann.get_namespace("u1", "app").item_count == limit // 10
+
+
+@pytest.mark.slow
+def test_racing_increments_never_lose_one(ann):
+    """8 threads x 500 increments of one counter end at exactly 4000."""
+    increments = 500
+
+    def add(thread: int) -> None:
+        for i in range(increments):
+            ann.increment_item(
+                IncrementItem(
+                    user_id="u1",
+                    namespace_id="n1",
+                    key="counter",
+                    by=1,
+                    etag=f"{thread}-{i}",
+                    now=NOW,
+                )
+            )
+
+    race(add)
+    counter = ann.get_item("n1", "counter")
+    assert counter.value == THREADS * increments
+    assert counter.version == THREADS * increments
+    assert ann.get_usage("u1", "2026-11").storage_bytes == item_size("counter", 4000)
+
+
+@pytest.mark.slow
+def test_racing_increments_and_sweeps_count_bytes_once(ann):
+    """Increments racing the sweep of the counter they grow: whatever wins, the
+    counters end equal to the items left."""
+
+    def work(thread: int) -> None:
+        for i in range(100):
+            if thread % 2:
+                ann.increment_item(
+                    IncrementItem("u1", "n1", f"c{i % 5}", 1, f"{thread}-{i}", NOW, expires_at=1)
+                )
+            else:
+                ann.sweep_expired(2, limit=3)
+
+    race(work)
+    ann.sweep_expired(2)
+    namespace = ann.get_namespace("u1", "app")
+    assert (namespace.item_count, namespace.size_bytes) == (0, 0)
+    assert ann.get_usage("u1", "2026-11").storage_bytes == 0
