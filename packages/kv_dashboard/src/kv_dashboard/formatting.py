@@ -50,7 +50,7 @@ def iso_seconds(seconds: int) -> str:
 
 
 # A duration's unit and its seconds, largest first; a duration shows in the largest
-# unit it holds once, rounded down ("1 h" until it is 2 h).
+# unit it holds once, to the nearest (299 s is "5 min", as it was just set to).
 _UNITS = (("day", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
 
 
@@ -58,7 +58,7 @@ def duration(seconds: int) -> str:
     """``45 s``, ``5 min``, ``3 h``, ``1 day``, ``12 days``."""
     for unit, size in _UNITS:
         if seconds >= size:
-            count = seconds // size
+            count = (seconds + size // 2) // size
             return f"{count} {unit}s" if unit == "day" and count != 1 else f"{count} {unit}"
     return "0 s"
 
