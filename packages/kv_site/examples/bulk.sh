@@ -12,20 +12,17 @@ curl -sS --fail -X POST "$BASE" -H "x-api-key: $KV_API_KEY" \
     {"key": "city:rome", "value": {"population": 2748109}, "metadata": {"country": "it"}},
     {"key": "city:oslo", "value": {"population": 717710}, "ttl": 3600}
   ]}'
-echo
 # --8<-- [end:put]
 
 # --8<-- [start:get]
 # Items in the order asked; keys that are not there are listed as missing.
 curl -sS --fail -X POST "$BASE" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"get": ["city:rome", "city:lima"]}'
-echo
 # --8<-- [end:get]
 
 # --8<-- [start:delete]
 curl -sS --fail -X POST "$BASE" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"delete": ["city:paris", "city:lima"]}'
-echo
 # --8<-- [end:delete]
 
 # --8<-- [start:bad]
@@ -33,5 +30,5 @@ echo
 curl -sS -X POST "$BASE" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" \
   -d '{"put": [{"key": "city:bern", "value": 1}, {"key": "city:kyiv", "value": 2, "ttl": 0}]}' \
-  -w '\nstatus: %{http_code}\n'
+  -w 'status: %{http_code}\n'
 # --8<-- [end:bad]

@@ -8,10 +8,8 @@ BASE="$KV_BASE_URL/v1/$KV_NAMESPACE"
 # A missing item starts at 0; concurrent increments never lose one.
 curl -sS --fail -X POST "$BASE/visits" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"increment": 1}'
-echo
 curl -sS --fail -X POST "$BASE/visits" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"increment": 41}'
-echo
 # --8<-- [end:increment]
 
 # --8<-- [start:decimal]
@@ -20,7 +18,6 @@ curl -sS --fail -X POST "$BASE/balance" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"increment": 0.1}' -o /dev/null
 curl -sS --fail -X POST "$BASE/balance" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/json" -d '{"increment": 0.2}'
-echo
 # --8<-- [end:decimal]
 
 # --8<-- [start:rate-limit]
@@ -40,7 +37,6 @@ ETAG=$(curl -sS --fail "$BASE/profile:42" -H "x-api-key: $KV_API_KEY" \
 curl -sS --fail -X PATCH "$BASE/profile:42" -H "x-api-key: $KV_API_KEY" \
   -H "content-type: application/merge-patch+json" -H "If-Match: $ETAG" \
   -d '{"theme": "light", "beta": null}'
-echo
 
 # The ETag is stale now: 412, nothing changed.
 curl -sS -X PATCH "$BASE/profile:42" -H "x-api-key: $KV_API_KEY" \

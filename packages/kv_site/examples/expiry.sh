@@ -11,7 +11,6 @@ curl -sS --fail -X PUT "$BASE/session:abc?ttl=2" -H "x-api-key: $KV_API_KEY" \
   -d '{"cart": ["tea"]}' -o /dev/null -w 'stored: %{http_code}\n'
 
 curl -sS --fail "$BASE/session:abc" -H "x-api-key: $KV_API_KEY"
-echo
 
 # In its expiry second it is gone for every reader: GET, lists, bulk gets.
 sleep 3
@@ -30,5 +29,4 @@ curl -sS --fail -X PUT "$BASE/invite:7?expiresAt=$(( $(date +%s) + 3600 ))" \
 # --8<-- [start:details]
 # A detailed list: each key's version, update time, expiry and metadata, no values.
 curl -sS --fail "$BASE?prefix=invite:&details=true" -H "x-api-key: $KV_API_KEY"
-echo
 # --8<-- [end:details]
