@@ -2,7 +2,8 @@
 
 Sign up, create a namespace, generate a key and copy it, store items with that key
 over the real API (and from the API tester), find them in stored items, search by
-prefix, open and delete one, watch usage change, log out and back in. Every page is
+prefix, open and delete one, store one with a TTL and metadata from the item form and
+see them listed, increment a counter, watch usage change, log out and back in. Every page is
 saved as a screenshot at desktop and phone widths.
 """
 
@@ -122,7 +123,7 @@ def test_the_account_holders_journey(server, browser, screenshots):
 
     # Stored items: all, then by prefix; open one and delete it.
     page.get_by_role("link", name="Stored items").click()
-    keys = page.get_by_role("list", name="Item keys")
+    keys = page.get_by_role("table", name="Item keys")
     assert keys.get_by_role("link").all_inner_texts() == ["order:1", "user:1", "user:2", "user:3"]
     shot("06-items")
     page.get_by_label("Keys starting with").fill("user:")
@@ -139,7 +140,46 @@ def test_the_account_holders_journey(server, browser, screenshots):
     assert keys.get_by_role("link").all_inner_texts() == ["user:2", "user:3"]
     assert http.get(f"{server}/v1/app/user:1", timeout=5).status_code == 404
 
-    # Usage: 3 PUTs + the tester's PUT and LIST + 2 GETs, each counted once.
+    # An item from the item form, with a TTL and metadata: a bad TTL is explained and
+    # writes nothing; then both are shown, in the item and in the list.
+    page.get_by_role("link", name="Store an item").click()
+    page.get_by_label("Key", exact=True).fill("session:1")
+    page.get_by_label("Value (JSON)").fill('{"cart": ["tea"]}')
+    page.get_by_label("Expires after (seconds)").fill("0")
+    page.get_by_label("Metadata (JSON object)").fill('{"user": 42}')
+    page.get_by_role("button", name="Store item").click()
+    page.locator("#ttl-error").wait_for()
+    assert "The TTL is a whole number of seconds" in page.locator("#ttl-error").inner_text()
+    assert page.get_by_label("Metadata (JSON object)").input_value() == '{"user": 42}'
+    shot("08a-item-form-error")
+    page.get_by_label("Expires after (seconds)").fill("300")
+    page.get_by_role("button", name="Store item").click()
+    page.get_by_text("Item 'session:1' is stored.").wait_for()
+    assert "expires in" in page.locator(".stats").inner_text()
+    assert '"user": 42' in page.locator("#item-metadata").inner_text()
+    shot("08b-item-with-expiry")
+    page.get_by_role("link", name="Stored items").click()  # all of them, not the search
+    row = keys.get_by_role("row").filter(has_text="session:1")
+    expiry = row.locator("time.expiry")
+    assert re.fullmatch(r"expires in (5|4) min", expiry.inner_text())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", expiry.get_attribute("title") or "")
+    assert row.locator("code.metadata").inner_text() == '{"user":42}'
+    assert keys.get_by_role("row").filter(has_text="user:2").locator("time").count() == 0
+    shot("08c-items-details")
+
+    # A counter from the item form, incremented from its page.
+    page.get_by_role("link", name="Store an item").click()
+    page.get_by_label("Key", exact=True).fill("visits")
+    page.get_by_label("Value (JSON)").fill("41")
+    page.get_by_role("button", name="Store item").click()
+    page.get_by_label("Increment by").fill("1")
+    page.get_by_role("button", name="Increment").click()
+    page.get_by_text("Item 'visits' is now 42.").wait_for()
+    assert page.locator("#item-value").inner_text().strip() == "42"
+    shot("08d-item-incremented")
+
+    # Usage: 3 PUTs + the tester's PUT and LIST + 2 GETs, each counted once (the
+    # dashboard's own reads and writes are not requests).
     page.get_by_role("link", name="Overview").click()
     requests_card = page.locator("#usage-requests")
     assert requests_card.locator("strong").inner_text() == "7"
@@ -153,7 +193,7 @@ def test_the_account_holders_journey(server, browser, screenshots):
     assert page.get_by_role("list", name="Your namespaces").get_by_text("app").is_visible()
     shot("10-namespaces")
     page.get_by_role("link", name="Delete app").click()
-    assert page.get_by_text("3 items").is_visible()
+    assert page.get_by_text("5 items").is_visible()
     shot("11-delete-confirmation")
     page.get_by_role("link", name="Plan & billing").click()
     assert page.get_by_text("Current plan").is_visible()

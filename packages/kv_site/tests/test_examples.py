@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,9 @@ TESTED = {
     "account.sh",
     "quickstart.sh",
     "conditional.sh",
+    "expiry.sh",
+    "counters.sh",
+    "bulk.sh",
     "cli.sh",
     "requests_quickstart.py",
     "counter.py",
@@ -154,6 +158,54 @@ def test_conditional_sh_shows_compare_and_swap(space, tmp_path):
     assert lines[1:] == ["create again: 412", "replace: 200", "stale replace: 412"]
     assert space.item("settings").json()["value"] == {"theme": "light"}
     assert list(tmp_path.iterdir()) == []
+
+
+@curl
+def test_expiry_sh_expires_to_the_second_and_lists_details(space, tmp_path):
+    stored, read, later, stored_invite, listing = run("expiry.sh", data_plane(space), tmp_path)
+    assert stored == "stored: 201"
+    item = json.loads(read)
+    assert item["value"] == {"cart": ["tea"]}
+    assert item["metadata"] == {"user": 42}
+    assert isinstance(item["expiresAt"], int)
+    assert later == "three seconds later: 404"
+    assert stored_invite == "stored: 201"
+    page = json.loads(listing)
+    assert page["keys"] == ["invite:7"]
+    (details,) = page["items"]
+    assert details["metadata"] == {"email": "ada@example.com"}
+    assert details["version"] == 1
+    assert 3500 < details["expiresAt"] - int(time.time()) <= 3600
+
+
+@curl
+def test_counters_sh_increments_adds_decimals_and_patches(space, tmp_path):
+    first, second, balance, counted, patched, stale = run(
+        "counters.sh", data_plane(space), tmp_path
+    )
+    assert json.loads(first)["value"] == 1
+    assert json.loads(second)["value"] == 42
+    assert json.loads(balance)["value"] == 0.3
+    assert counted == "counted: 201"
+    assert json.loads(patched)["value"] == {"name": "Ada", "theme": "light"}
+    assert stale == "stale patch: 412"
+    assert space.item("profile:42").json()["value"] == {"name": "Ada", "theme": "light"}
+
+
+@curl
+def test_bulk_sh_puts_gets_deletes_and_refuses_a_bad_batch_whole(space, tmp_path):
+    written, got, deleted, refusal, status = run("bulk.sh", data_plane(space), tmp_path)
+    assert json.loads(written) == {"written": 3}
+    answer = json.loads(got)
+    assert [i["key"] for i in answer["items"]] == ["city:rome"]
+    assert answer["items"][0]["value"] == {"population": 2748109}
+    assert answer["missing"] == ["city:lima"]
+    assert json.loads(deleted) == {"deleted": 1}
+    assert status == "status: 400"
+    assert "1" in json.loads(refusal)["error"]
+    assert space.item("city:bern").status_code == 404
+    assert space.item("city:paris").status_code == 404
+    assert space.item("city:oslo").json()["expiresAt"] is not None
 
 
 def test_cli_sh_reads_writes_exports_and_imports(space, tmp_path):

@@ -17,6 +17,12 @@ def test_every_limit_is_in_the_table():
     assert f"default {LIMITS.list_limit_default}" in table
     assert f"{LIMITS.warning_ratio:.0%}" in table
     assert f"at most {LIMITS.json_max_depth} levels" in table
+    assert f"({LIMITS.metadata_max_bytes} bytes)" in table
+    assert f"`ttl` {LIMITS.ttl_min_seconds} to {LIMITS.ttl_max_seconds:,} seconds" in table
+    assert f"| Bulk get | 1 to {LIMITS.bulk_get_max_keys} keys |" in table
+    assert f"1 to {LIMITS.bulk_write_max_items:,} items or keys" in table
+    assert "10 MiB" in table  # LIMITS.bulk_body_max_bytes
+    assert "compact JSON metadata" in table
     for name in RESERVED_NAMESPACES:
         assert f"`{name}`" in table
 

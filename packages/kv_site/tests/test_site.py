@@ -20,6 +20,7 @@ from kv_api.cli import build_parser as serve_parser
 from kv_api.openapi import openapi_document
 from kv_core.limits import LIMITS
 from kv_core.names import RESERVED_NAMESPACES
+from kv_core.numbers import SIGNIFICANT_DIGITS
 from kv_core.plans import PLANS, format_bytes, format_count
 from kv_sdk.cli.commands import build_parser
 from kv_site.clidoc import subcommands
@@ -74,8 +75,9 @@ def text_of(page: Path) -> str:
 def test_the_pages_are_all_there(site):
     for page in ["index.html", "pricing/index.html", "404.html", "docs/index.html"]:
         assert (site / page).is_file(), page
-    for name in ["quickstart", "concepts", "examples", "limits", "api-reference", "sdk",
-                 "cli", "self-hosting", "deploying", "performance"]:  # fmt: skip
+    for name in ["quickstart", "concepts", "expiry-counters-bulk", "examples", "limits",
+                 "api-reference", "sdk", "cli", "self-hosting", "deploying",
+                 "performance"]:  # fmt: skip
         assert (site / "docs" / name / "index.html").is_file(), name
 
 
@@ -143,6 +145,24 @@ def test_the_limits_page_shows_every_limit(site):
     for plan in PLANS.values():
         assert format_count(plan.requests_per_month) in text
         assert format_bytes(plan.storage_bytes) in text
+
+
+def test_the_expiry_page_says_what_no_peer_offers_with_the_limits_filled_in(site):
+    text = " ".join(text_of(site / "docs" / "expiry-counters-bulk" / "index.html").split())
+    assert "{{" not in text
+    assert "No peer offers this: Workers KV's shortest TTL is 60 seconds" in text
+    assert "DynamoDB's own TTL deletes expired items within a few days" in text
+    assert "within 10 minutes" in text
+    assert "KV_SWEEP_INTERVAL_SECONDS" in text
+    assert f"{LIMITS.ttl_min_seconds} to {LIMITS.ttl_max_seconds:,}" in text
+    assert f"at most 1 KiB ({LIMITS.metadata_max_bytes:,} bytes)" in text
+    assert f"{LIMITS.bulk_get_max_keys} keys" in text
+    assert f"{LIMITS.bulk_write_max_items:,} items" in text
+    assert "A bulk body is at most 10 MiB" in text
+    assert "0.1 + 0.2 is 0.3" in text
+    assert "RFC 7396" in text
+    assert f"{SIGNIFICANT_DIGITS} significant digits" in text
+    assert 'href="expiry-counters-bulk/"' in (site / "docs" / "index.html").read_text()
 
 
 def test_the_api_reference_shows_every_path_and_operation(site):

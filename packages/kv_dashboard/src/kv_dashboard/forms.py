@@ -14,6 +14,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -131,3 +132,56 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
     """Deleting the account: the person types its email to confirm."""
 
     confirm = StringField("Type your email to confirm")
+
+
+def _size(size: int) -> str:
+    """``256 KiB``, ``1 KiB``, ``900 bytes``: sizes as the limits are set."""
+    return f"{size // 1024} KiB" if size >= 1024 and size % 1024 == 0 else f"{size:,} bytes"
+
+
+class ItemForm(FlaskForm):  # type: ignore[misc]
+    """Store an item from the dashboard: a key, a JSON value, and optionally when it
+    expires (a TTL or a time, not both) and its metadata. The value, the metadata and
+    the expiry are checked by kv_core; the form only reads the text."""
+
+    key = StringField(
+        "Key",
+        validators=[DataRequired("Give the item a key.")],
+        description=f"1 to {LIMITS.key_max_bytes} bytes of UTF-8, e.g. 'user:42'.",
+    )
+    value = TextAreaField(
+        "Value (JSON)",
+        validators=[DataRequired('Give the item a value in JSON, e.g. "text", 42 or {"a": 1}.')],
+        description=f"Any JSON, at most {_size(LIMITS.value_max_bytes)} as compact JSON.",
+    )
+    ttl = StringField(
+        "Expires after (seconds)",
+        validators=[Optional()],
+        description=(
+            f"A TTL: {LIMITS.ttl_min_seconds} to {LIMITS.ttl_max_seconds:,} seconds after it is"
+            " stored. Leave this and the time empty for an item that never expires."
+        ),
+    )
+    expires_at = StringField(
+        "Or expires at (UTC)",
+        validators=[Optional()],
+        description="A date and time in UTC, to the second. Not with a TTL.",
+    )
+    metadata = TextAreaField(
+        "Metadata (JSON object)",
+        validators=[Optional()],
+        description=(
+            f'Optional, e.g. {{"owner": "ann"}}: at most {_size(LIMITS.metadata_max_bytes)}'
+            " as compact JSON, shown in the items list."
+        ),
+    )
+
+
+class IncrementForm(FlaskForm):  # type: ignore[misc]
+    """Add a number to a number item, atomically."""
+
+    by = StringField(
+        "Increment by",
+        default="1",
+        validators=[DataRequired("Give a number to add, such as 1 or -2.5.")],
+    )

@@ -5,7 +5,9 @@ own sources, and the data the home page template shows.
 - ``docs/limits.md`` from ``kv_core.limits``,
 - ``docs/api-reference.md`` from ``kv_api.openapi``,
 - in ``docs/cli.md``, the ``kv`` command's help from ``kv_sdk.cli``, where the page says
-  :data:`CLI_MARKER`.
+  :data:`CLI_MARKER`;
+- in every hand-written page, the figures it names as ``{{ limits.NAME }}``
+  (:mod:`kv_site.figures`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kv_sdk.cli.commands import build_parser
 from kv_site import site_dir
 from kv_site.apiref import api_reference_page
 from kv_site.clidoc import command_reference
+from kv_site.figures import UnknownFigure, fill
 from kv_site.limits import limits_page
 from kv_site.pricing import plan_cards, pricing_page
 
@@ -65,6 +68,10 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    try:
+        markdown = fill(markdown)
+    except UnknownFigure as exc:
+        raise PluginError(f"{page.file.src_uri}: {exc.args[0]}") from None
     if page.file.src_uri != CLI_PAGE:
         return markdown
     if CLI_MARKER not in markdown:

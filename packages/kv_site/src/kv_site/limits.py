@@ -6,6 +6,7 @@ from kv_core.errors import StorageFull, StoreUnavailable
 from kv_core.limits import LIMITS
 from kv_core.names import RESERVED_NAMESPACES
 from kv_core.settings import Settings
+from kv_site.figures import binary_size, years
 from kv_site.pricing import plan_cards
 
 
@@ -28,7 +29,28 @@ def limits_table() -> str:
             f"{LIMITS.list_limit_min} to {LIMITS.list_limit_max},"
             f" default {LIMITS.list_limit_default}",
         ),
-        ("Stored size of an item", "bytes of the key + bytes of the compact JSON value"),
+        (
+            "Metadata (`KV-Metadata`)",
+            f"a JSON object, at most {binary_size(LIMITS.metadata_max_bytes)}"
+            f" ({LIMITS.metadata_max_bytes} bytes) as compact UTF-8 JSON",
+        ),
+        (
+            "Expiry (`ttl`, `expiresAt`)",
+            f"`ttl` {LIMITS.ttl_min_seconds} to {LIMITS.ttl_max_seconds:,} seconds"
+            f" ({years(LIMITS.ttl_max_seconds)} years); `expiresAt` a unix second in the"
+            f" future, at most {years(LIMITS.ttl_max_seconds)} years ahead",
+        ),
+        ("Bulk get", f"1 to {LIMITS.bulk_get_max_keys} keys"),
+        (
+            "Bulk put and bulk delete",
+            f"1 to {LIMITS.bulk_write_max_items:,} items or keys; a bulk body at most"
+            f" {binary_size(LIMITS.bulk_body_max_bytes)}",
+        ),
+        (
+            "Stored size of an item",
+            "bytes of the key + bytes of the compact JSON value + bytes of the compact"
+            " JSON metadata",
+        ),
         (
             "JSON nesting",
             f"at most {LIMITS.json_max_depth} levels in any body: `400` with `too_deep`",

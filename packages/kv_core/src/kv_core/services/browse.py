@@ -1,24 +1,33 @@
 """The owner's own view of their items, for the dashboard.
 
 An account holder browsing their namespace is not a client of the data plane: no API
-key is involved and no request is counted against the monthly quota. Every call is
-scoped by ``user_id``, so another user's namespace is ``NotFound`` like a missing one.
+key is involved and no request is counted against the monthly quota (the storage quota
+still holds for what they write). Every call is scoped by ``user_id``, so another
+user's namespace is ``NotFound`` like a missing one.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from kv_core.errors import NotFound
+from kv_core.expiry import expiry
+from kv_core.hashing import new_etag
+from kv_core.limits import LIMITS
+from kv_core.metadata import nesting, too_deep, validate_metadata
 from kv_core.model import Item, Namespace, isoformat
 from kv_core.names import validate_key
+from kv_core.plans import account_plan
 from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor
-from kv_core.services.item_access import KeyPage, item_not_found
-from kv_core.services.items import check_page_request, list_page
-from kv_core.store import DeleteItem, Store, unix_second
+from kv_core.services.item_access import KeyPage, checked_value_size, item_not_found
+from kv_core.services.items import check_increment, check_page_request, list_page
+from kv_core.sizing import metadata_size, stored_size
+from kv_core.store import DeleteItem, IncrementItem, PutItem, Store, unix_second
 
 
 class Browse:
-    """List, read and delete the items of one of the caller's own namespaces."""
+    """List, read, write and delete the items of one of the caller's own namespaces."""
 
     def __init__(self, store: Store, config: CoreConfig) -> None:
         self.store = store
@@ -67,6 +76,64 @@ class Browse:
         validate_key(key)
         namespace_id = self.namespace(user_id, namespace).id
         return self.store.delete_item(DeleteItem(user_id, namespace_id, key, at=self._at())).item
+
+    def put(
+        self,
+        user_id: str,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[Item, bool]:
+        """Create or replace an item as a PUT does (the same checks, expiry and
+        metadata, within the storage quota); returns it and whether it was created."""
+        validate_key(key)
+        if nesting(value) > LIMITS.json_max_depth:
+            raise too_deep()
+        size = checked_value_size(value)
+        metadata = validate_metadata(metadata)
+        now = isoformat(self.config.clock())
+        expires = expiry(ttl, expires_at, now=unix_second(now))
+        namespace_id = self.namespace(user_id, namespace).id
+        written = self.store.put_item(
+            PutItem(
+                user_id=user_id,
+                namespace_id=namespace_id,
+                key=key,
+                value=value,
+                size=stored_size(key, size, metadata_size(metadata)),
+                etag=new_etag(),
+                now=now,
+                storage_limit=self._storage_limit(user_id),
+                expires_at=expires,
+                metadata=metadata,
+            )
+        )
+        return written.item, written.created
+
+    def increment(self, user_id: str, namespace: str, key: str, by: Any) -> Item:
+        """Add ``by`` to a number item atomically, keeping its expiry and metadata;
+        ``Conflict`` (``not_a_number``) when its value is not a number."""
+        validate_key(key)
+        by = check_increment(by)
+        namespace_id = self.namespace(user_id, namespace).id
+        increment = IncrementItem(
+            user_id=user_id,
+            namespace_id=namespace_id,
+            key=key,
+            by=by,
+            etag=new_etag(),
+            now=isoformat(self.config.clock()),
+            storage_limit=self._storage_limit(user_id),
+        )
+        return self.store.increment_item(increment).item
+
+    def _storage_limit(self, user_id: str) -> int | None:
+        user = self.store.get_user(user_id)
+        return account_plan(user).storage_bytes if user is not None else None
 
     def _at(self) -> int:
         return unix_second(isoformat(self.config.clock()))

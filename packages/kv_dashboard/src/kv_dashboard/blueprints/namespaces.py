@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,14 +19,26 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from kv_core.errors import Conflict, InvalidInput, NotFound
+from kv_core.errors import Conflict, InvalidInput, KVError, NotFound, PayloadTooLarge, QuotaExceeded
 from kv_core.limits import LIMITS
-from kv_core.model import Namespace
+from kv_core.metadata import nesting
+from kv_core.model import Item, Namespace
 from kv_core.names import NAMESPACE_PATTERN
+from kv_core.numbers import is_number
 from kv_core.plans import Status
 from kv_dashboard.blueprints.accounts import add_error
 from kv_dashboard.context import login_required, services, user_id
-from kv_dashboard.forms import ApiKeyForm, ConfirmDeleteForm, NamespaceForm
+from kv_dashboard.formatting import pretty_json
+from kv_dashboard.forms import ApiKeyForm, ConfirmDeleteForm, IncrementForm, ItemForm, NamespaceForm
+from kv_dashboard.item_input import (
+    FIELD_OF_CODE,
+    Unreadable,
+    read_json,
+    read_number,
+    read_time,
+    read_ttl,
+    time_field,
+)
 
 bp = Blueprint("namespaces", __name__, url_prefix="/namespaces")
 ITEMS_PER_PAGE = 20
@@ -166,7 +179,12 @@ def items(name: str) -> ResponseReturnValue:
     error = None
     try:
         page = services().browse.list(
-            user_id(), namespace.name, prefix=prefix, cursor=cursor, limit=ITEMS_PER_PAGE
+            user_id(),
+            namespace.name,
+            prefix=prefix,
+            cursor=cursor,
+            limit=ITEMS_PER_PAGE,
+            details=True,
         )
     except InvalidInput as exc:
         error, page = exc.message, None
@@ -178,10 +196,33 @@ def items(name: str) -> ResponseReturnValue:
             page=page,
             first_page=cursor is None,
             error=error,
+            now=services().config.clock(),
             nav="namespaces",
             tab="items",
         ),
         400 if error else 200,
+    )
+
+
+def render_item(
+    namespace: Namespace,
+    found: Item,
+    prefix: str,
+    increment: IncrementForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "namespaces/item.html",
+            namespace=namespace,
+            item=found,
+            prefix=prefix,
+            now=services().config.clock(),
+            increment=(increment or IncrementForm()) if is_number(found.value) else None,
+            nav="namespaces",
+            tab="items",
+        ),
+        status,
     )
 
 
@@ -194,14 +235,137 @@ def item(name: str) -> ResponseReturnValue:
         found = services().browse.get(user_id(), namespace.name, key)
     except InvalidInput:
         abort(404)
-    return render_template(
-        "namespaces/item.html",
-        namespace=namespace,
-        item=found,
-        prefix=request.args.get("prefix", ""),
-        nav="namespaces",
-        tab="items",
+    return render_item(namespace, found, request.args.get("prefix", ""))
+
+
+# Refusals of kv_core said as the item form puts them: the form asks for a TTL and a
+# time, where the API takes ``ttl`` and ``expiresAt``.
+FORM_MESSAGES = {
+    "invalid_ttl": (
+        f"The TTL is a whole number of seconds, {LIMITS.ttl_min_seconds} to"
+        f" {LIMITS.ttl_max_seconds:,}."
+    ),
+    "invalid_expires_at": (
+        "The expiry time is in the past, or further ahead than"
+        f" {LIMITS.ttl_max_seconds:,} seconds from now."
+    ),
+    "ttl_and_expires_at": "Give a TTL or an expiry time, not both.",
+}
+
+
+def fill_item_form(form: ItemForm, found: Item) -> None:
+    """The form as the stored item is, so that saving it unchanged keeps it so."""
+    form.key.data = found.key
+    form.value.data = pretty_json(found.value)
+    form.metadata.data = pretty_json(found.metadata) if found.metadata is not None else ""
+    form.expires_at.data = time_field(found.expires_at) if found.expires_at else ""
+
+
+def store_from_form(namespace: Namespace, form: ItemForm) -> Item | None:
+    """Write what the form says; ``None`` when it was refused (the errors are on its
+    fields, and nothing was written)."""
+    read: dict[str, Any] = {}
+    readers = (
+        ("value", lambda text: read_json(text, "value")),
+        ("metadata", lambda text: read_json(text, "metadata")),
+        ("ttl", read_ttl),
+        ("expires_at", read_time),
     )
+    for name, reader in readers:
+        text = form[name].data
+        if text is None or not text.strip():
+            read[name] = None
+            continue
+        try:
+            read[name] = reader(text)
+        except Unreadable as exc:
+            add_error(form[name], str(exc))
+    if form.errors:
+        return None
+    try:
+        written, created = services().browse.put(
+            user_id(),
+            namespace.name,
+            form.key.data,
+            read["value"],
+            ttl=read["ttl"],
+            expires_at=read["expires_at"],
+            metadata=read["metadata"],
+        )
+    except (InvalidInput, PayloadTooLarge, QuotaExceeded) as exc:
+        field = FIELD_OF_CODE.get(exc.code, "value")
+        if exc.code == "too_deep" and nesting(read["value"]) <= LIMITS.json_max_depth:
+            field = "metadata"
+        add_error(form[field], FORM_MESSAGES.get(exc.code, exc.message))
+        return None
+    flash(f"Item '{written.key}' is {'stored' if created else 'replaced'}.", "success")
+    return written
+
+
+@bp.route("/<name>/item/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(name: str) -> ResponseReturnValue:
+    """Store a new item, or replace one (``?key=``: the form starts as it is)."""
+    namespace = owned(name)
+    prefix = request.values.get("prefix", "")
+    form = ItemForm()
+    editing = request.args.get("key")
+    if request.method == "GET" and editing:
+        try:
+            fill_item_form(form, services().browse.get(user_id(), namespace.name, editing))
+        except (InvalidInput, NotFound):
+            abort(404)
+    if form.validate_on_submit():
+        written = store_from_form(namespace, form)
+        if written is not None:
+            return redirect(
+                url_for(
+                    "namespaces.item", name=namespace.name, key=written.key, prefix=prefix or None
+                )
+            )
+    return (
+        render_template(
+            "namespaces/edit_item.html",
+            namespace=namespace,
+            form=form,
+            editing=editing,
+            prefix=prefix,
+            nav="namespaces",
+            tab="items",
+        ),
+        400 if form.errors else 200,
+    )
+
+
+@bp.post("/<name>/item/increment")
+@login_required
+def increment_item(name: str) -> ResponseReturnValue:
+    """Add a number to a number item, atomically."""
+    namespace = owned(name)
+    key = request.form.get("key", "")
+    prefix = request.form.get("prefix", "")
+    try:
+        found = services().browse.get(user_id(), namespace.name, key)
+    except (InvalidInput, NotFound):
+        flash(f"There is no item '{key}' any more.", "error")
+        return redirect(url_for("namespaces.items", name=namespace.name, prefix=prefix or None))
+    form = IncrementForm()
+    if form.validate_on_submit():
+        try:
+            found = services().browse.increment(
+                user_id(), namespace.name, key, read_number(form.by.data)
+            )
+        except Unreadable as exc:
+            add_error(form.by, str(exc))
+        except KVError as exc:  # not a number any more, a sum out of range, storage full
+            flash(exc.message, "error")
+        else:
+            flash(f"Item '{key}' is now {found.value}.", "success")
+        if not form.errors:
+            return redirect(
+                url_for("namespaces.item", name=namespace.name, key=key, prefix=prefix or None)
+            )
+    return render_item(namespace, found, prefix, increment=form, status=400)
 
 
 @bp.post("/<name>/item/delete")
