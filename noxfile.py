@@ -48,6 +48,8 @@ TEST_TOOLS = [
     "requests>=2.31",
     # A real SMTP server in the mail tests.
     "aiosmtpd>=1.4",
+    # A real OpenID Connect provider on loopback, for the sign-in tests.
+    "oidc-provider-mock>=0.3.4",
 ]
 
 
