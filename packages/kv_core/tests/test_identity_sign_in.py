@@ -73,9 +73,7 @@ def test_a_malformed_email_is_refused(services):
         services.accounts.sign_in_with_identity("not an address", True)
 
 
-def test_no_password_opens_an_account_made_by_a_provider_until_a_reset_sets_one(
-    services, mail
-):
+def test_no_password_opens_an_account_made_by_a_provider_until_a_reset_sets_one(services, mail):
     user, _ = services.accounts.sign_in_with_identity("new@example.com", True)
     for guess in ("", "!", NO_PASSWORD, "s3cret-pass"):
         with pytest.raises(Unauthorized):

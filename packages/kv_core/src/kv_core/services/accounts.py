@@ -26,7 +26,7 @@ PASSWORD_MAX_CHARS = 1024
 WRONG_CREDENTIALS = "The email or the password is wrong."
 # The password hash of an account made through an identity provider: no password
 # matches it (it is not a hash), until its owner sets one through a reset.
-NO_PASSWORD = "!"
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
 
 
 def account_disabled() -> Forbidden:
