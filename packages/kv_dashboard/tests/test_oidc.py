@@ -18,6 +18,8 @@ from authlib.oidc.core import CodeIDToken
 from joserfc.errors import JoseError
 
 with warnings.catch_warnings():  # the provider's own use of Authlib's older modules
+    import authlib.deprecate  # noqa: F401 (its "always" filter first, then ours over it)
+
     warnings.simplefilter("ignore", DeprecationWarning)
     from oidc_provider_mock import run_server_in_thread
 
