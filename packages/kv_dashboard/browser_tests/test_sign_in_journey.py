@@ -162,7 +162,13 @@ def test_signing_in_through_a_provider_and_back_in_by_a_reset_link(
     assert page.get_by_text(EMAIL).first.is_visible()
     shot("27-signed-in-through-provider")
 
-    # That account has no password; the emailed reset link gives it one.
+    # That account has no password: the settings say how to get one.
+    page.get_by_role("link", name="Settings").click()
+    assert page.get_by_role("heading", name="Set a password").is_visible()
+    assert page.get_by_label("Current password").count() == 0
+    shot("28-settings-without-password")
+
+    # No password opens it; the emailed reset link gives it one.
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r".*/dashboard/login"))
     page.get_by_label("Email").fill(EMAIL)
@@ -179,7 +185,7 @@ def test_signing_in_through_a_provider_and_back_in_by_a_reset_link(
     link = RESET_LINK.search(body)
     assert link, body
     page.goto(link.group(0))
-    shot("28-reset-password")
+    shot("29-reset-password")
     page.get_by_label("New password").fill(PASSWORD)
     page.get_by_role("button", name="Set the new password").click()
     page.get_by_text("Your password is changed. Log in with it.").wait_for()
@@ -193,7 +199,7 @@ def test_signing_in_through_a_provider_and_back_in_by_a_reset_link(
     page.get_by_label("New password").fill("another-pass-1")
     page.get_by_role("button", name="Set the new password").click()
     assert page.get_by_text("This reset link is not valid").is_visible()
-    shot("29-reset-link-used")
+    shot("30-reset-link-used")
 
     # And the provider still signs the same account in.
     page.goto(f"{dashboard}/namespaces")

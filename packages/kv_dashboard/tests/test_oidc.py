@@ -143,6 +143,10 @@ def test_a_verified_email_without_an_account_makes_one_without_a_password(
     stranger = browser.__class__(browser.client.application.test_client())
     assert stranger.login("new@example.com", NO_PASSWORD).status_code == 401
     assert not stranger.logged_in()
+    # The settings offer a link to set one, not a form that asks for the current one.
+    settings_page = browser.get("/settings").text
+    assert "Set a password" in settings_page
+    assert "Current password" not in settings_page
 
 
 def test_an_existing_account_is_found_by_its_verified_email(browser, new_browser, services, issuer):
