@@ -48,6 +48,8 @@ TEST_TOOLS = [
     "requests>=2.31",
     # A real SMTP server in the mail tests.
     "aiosmtpd>=1.4",
+    # A real OpenID Connect provider on loopback, for the sign-in tests.
+    "oidc-provider-mock>=0.3.4",
 ]
 
 
@@ -156,7 +158,15 @@ def browser(session: nox.Session) -> None:
     """The dashboard and the site in Debian's Chromium (Playwright) against a real
     ``kv-storage serve``; screenshots go to artifacts/screenshots/."""
     ensure_debian_package(session, "chromium")
-    install_project(session, "pytest>=8", "pytest-playwright>=0.5", "requests>=2.31")
+    # The sign-in journey's OpenID provider and SMTP server run on loopback too.
+    install_project(
+        session,
+        "pytest>=8",
+        "pytest-playwright>=0.5",
+        "requests>=2.31",
+        "aiosmtpd>=1.4",
+        "oidc-provider-mock>=0.3.4",
+    )
     build_site(session)
     # One run each: Playwright's sync API drives one browser per process at a time.
     for suite in ("packages/kv_dashboard/browser_tests", "packages/kv_site/browser_tests"):

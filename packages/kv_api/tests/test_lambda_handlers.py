@@ -150,6 +150,24 @@ def test_secrets_come_from_ssm_parameters(fake_aws):
     assert given["KV_JWT_SECRET"] == "given"
 
 
+def test_sign_in_providers_client_secrets_come_from_ssm_when_named(fake_aws):
+    import boto3
+
+    from kv_api.secrets import load_secrets
+
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/kv/dev/cognito", Value="cognito-secret", Type="SecureString")
+    env = {
+        "KV_OIDC_PROVIDERS": "cognito",
+        "KV_OIDC_COGNITO_CLIENT_SECRET_PARAMETER": "/kv/dev/cognito",
+        # Not named in KV_OIDC_PROVIDERS: its parameter need not exist, nor is it read.
+        "KV_OIDC_GOOGLE_CLIENT_SECRET_PARAMETER": "/kv/dev/missing",
+    }
+    load_secrets(env)
+    assert env["KV_OIDC_COGNITO_CLIENT_SECRET"] == "cognito-secret"
+    assert "KV_OIDC_GOOGLE_CLIENT_SECRET" not in env
+
+
 def test_each_request_is_one_line_of_embedded_metrics(monkeypatch, app, account, capsys):
     monkeypatch.setenv("STRIP_STAGE_PATH", "true")
     monkeypatch.setenv("KV_METRICS_NAMESPACE", "KVStorage/test")

@@ -5,6 +5,7 @@ what they make on disk, a secret that only its owner can read."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -127,3 +128,106 @@ def test_the_sweep_runs_every_minute_unless_told_otherwise():
         ).sweep_interval_seconds
         == 0
     )
+def provider_env(tmp_path, **extra):
+    return {"KV_DATA_DIR": str(tmp_path), "KV_JWT_SECRET": "s" * 40, **extra}
+
+
+def test_no_sign_in_provider_unless_one_is_named(tmp_path):
+    assert Settings.from_env(provider_env(tmp_path)).oidc_providers == ()
+    assert Settings().oidc_providers == ()
+
+
+def test_each_named_provider_is_read_from_its_own_variables(tmp_path):
+    env = provider_env(
+        tmp_path,
+        KV_OIDC_PROVIDERS="google, corp",
+        KV_OIDC_GOOGLE_ISSUER="https://accounts.google.com",
+        KV_OIDC_GOOGLE_CLIENT_ID="123.apps.googleusercontent.com",
+        KV_OIDC_GOOGLE_CLIENT_SECRET="google-secret",
+        KV_OIDC_CORP_ISSUER="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc/",
+        KV_OIDC_CORP_CLIENT_ID="corp-client",
+        KV_OIDC_CORP_CLIENT_SECRET="corp-secret",
+        KV_OIDC_CORP_LABEL="Acme SSO",
+    )
+    google, corp = Settings.from_env(env).oidc_providers
+    assert (google.name, google.client_id, google.client_secret) == (
+        "google",
+        "123.apps.googleusercontent.com",
+        "google-secret",
+    )
+    assert google.is_google
+    assert google.title == "Google"
+    assert google.metadata_url == "https://accounts.google.com/.well-known/openid-configuration"
+    assert not corp.is_google
+    assert corp.title == "Acme SSO"
+    # A trailing slash is not part of the issuer that ID tokens name.
+    assert corp.issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc"
+    assert "corp-secret" not in repr(corp)
+
+
+def test_a_provider_without_a_label_is_called_by_its_name(tmp_path):
+    env = provider_env(
+        tmp_path,
+        KV_OIDC_PROVIDERS="cognito",
+        KV_OIDC_COGNITO_ISSUER="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X",
+        KV_OIDC_COGNITO_CLIENT_ID="id",
+        KV_OIDC_COGNITO_CLIENT_SECRET="secret",
+    )
+    (cognito,) = Settings.from_env(env).oidc_providers
+    assert cognito.title == "Cognito"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"KV_OIDC_CORP_ISSUER": "https://id.example"},
+            "'corp' needs KV_OIDC_CORP_CLIENT_ID, KV_OIDC_CORP_CLIENT_SECRET",
+        ),
+        ({}, "needs KV_OIDC_CORP_ISSUER, KV_OIDC_CORP_CLIENT_ID, KV_OIDC_CORP_CLIENT_SECRET"),
+        (
+            {
+                "KV_OIDC_CORP_ISSUER": "http://id.example",
+                "KV_OIDC_CORP_CLIENT_ID": "id",
+                "KV_OIDC_CORP_CLIENT_SECRET": "secret",
+            },
+            "KV_OIDC_CORP_ISSUER is an https:// URL",
+        ),
+        (
+            {
+                "KV_OIDC_CORP_ISSUER": "id.example",
+                "KV_OIDC_CORP_CLIENT_ID": "id",
+                "KV_OIDC_CORP_CLIENT_SECRET": "secret",
+            },
+            "KV_OIDC_CORP_ISSUER is an https:// URL",
+        ),
+    ],
+)
+def test_an_incomplete_provider_stops_the_start(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_env(provider_env(tmp_path, KV_OIDC_PROVIDERS="corp", **extra))
+
+
+@pytest.mark.parametrize(
+    ("names", "message"), [("Corp", "not a provider name"), ("a,a", "names 'a' twice")]
+)
+def test_provider_names_are_path_segments_named_once(tmp_path, names, message):
+    complete = {
+        f"KV_OIDC_{n.upper()}_{part}": "https://id.example"
+        for n in names.split(",")
+        for part in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")
+    }
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(provider_env(tmp_path, KV_OIDC_PROVIDERS=names, **complete))
+
+
+def test_a_provider_on_this_machine_may_speak_plain_http(tmp_path):
+    env = provider_env(
+        tmp_path,
+        KV_OIDC_PROVIDERS="local",
+        KV_OIDC_LOCAL_ISSUER="http://127.0.0.1:9000",
+        KV_OIDC_LOCAL_CLIENT_ID="id",
+        KV_OIDC_LOCAL_CLIENT_SECRET="secret",
+    )
+    (local,) = Settings.from_env(env).oidc_providers
+    assert local.issuer == "http://127.0.0.1:9000"

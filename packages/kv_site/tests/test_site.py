@@ -76,7 +76,7 @@ def test_the_pages_are_all_there(site):
     for page in ["index.html", "pricing/index.html", "404.html", "docs/index.html"]:
         assert (site / page).is_file(), page
     for name in ["quickstart", "concepts", "expiry-counters-bulk", "examples", "limits",
-                 "api-reference", "sdk", "cli", "self-hosting", "deploying",
+                 "api-reference", "sdk", "cli", "self-hosting", "deploying", "sign-in",
                  "performance"]:  # fmt: skip
         assert (site / "docs" / name / "index.html").is_file(), name
 

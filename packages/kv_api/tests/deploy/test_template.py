@@ -157,7 +157,10 @@ def test_email_is_sent_only_from_the_configured_sender(resources):
     assert "ses:FromAddress" in ses["Condition"]["StringEquals"]
 
 
-def test_secrets_are_read_from_their_two_parameters_only(resources):
+SIGN_IN_SECRETS = {"oidc-cognito-client-secret", "oidc-google-client-secret"}
+
+
+def test_secrets_are_read_from_their_own_parameters_only(resources):
     (ssm,) = [
         s
         for s in policy_statements(resources)
@@ -165,11 +168,28 @@ def test_secrets_are_read_from_their_two_parameters_only(resources):
     ]
     assert ssm["Action"] == ["ssm:GetParameter"]
     arns = [r["Fn::Sub"] for r in ssm["Resource"]]
-    assert len(arns) == 2
-    assert {arn.rsplit("/", 1)[1] for arn in arns} == {"jwt-secret", "paddle-webhook-secret"}
+    assert len(arns) == 4
+    assert {arn.rsplit("/", 1)[1] for arn in arns} == {
+        "jwt-secret",
+        "paddle-webhook-secret",
+        *SIGN_IN_SECRETS,
+    }
     env = resources["ApiLambdaFunction"]["Properties"]["Environment"]["Variables"]
     for name in ("KV_JWT_SECRET_PARAMETER", "KV_PADDLE_WEBHOOK_SECRET_PARAMETER"):
         assert any(arn.endswith(f":parameter{env[name]}") for arn in arns)
+    dashboard = resources["DashboardLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    for name in ("COGNITO", "GOOGLE"):
+        parameter = dashboard[f"KV_OIDC_{name}_CLIENT_SECRET_PARAMETER"]
+        assert any(arn.endswith(f":parameter{parameter}") for arn in arns)
+
+
+def test_sign_in_providers_are_off_by_default_and_on_the_dashboard_only(resources):
+    dashboard = resources["DashboardLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert dashboard["KV_OIDC_PROVIDERS"] == ""
+    assert dashboard["KV_OIDC_GOOGLE_ISSUER"] == "https://accounts.google.com"
+    assert "KV_OIDC_COGNITO_CLIENT_SECRET" not in dashboard
+    api = resources["ApiLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert not [name for name in api if name.startswith("KV_OIDC_")]
 
 
 # --- the site ----------------------------------------------------------------------------

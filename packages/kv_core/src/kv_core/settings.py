@@ -6,12 +6,15 @@ serves both web apps shares one store and one secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kv_core.notify import Notifier, make_notifier
 from kv_core.services import CoreConfig, Services
@@ -19,6 +22,94 @@ from kv_core.store import Store
 
 GENERATED_KEY_FILE = "secret.key"
 DATABASE_FILE = "kv.sqlite3"  # the embedded engine's, in the data directory
+GOOGLE_ISSUER = "https://accounts.google.com"
+# A provider's name is a path segment (``/login/<name>``) and, upper-cased, a part of
+# its variables' names.
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_PROVIDER_PARTS = ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """An OpenID Connect provider the dashboard offers to sign in with.
+
+    ``issuer`` is the provider's issuer identifier: its discovery document is at
+    ``issuer + "/.well-known/openid-configuration"`` and every ID token it signs names
+    it as ``iss``.
+    """
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)  # out of logs and tracebacks
+    label: str = ""
+
+    @property
+    def is_google(self) -> bool:
+        return self.issuer == GOOGLE_ISSUER
+
+    @property
+    def title(self) -> str:
+        """How the sign-in buttons name it: the label, or "Google" for Google's issuer."""
+        return self.label or ("Google" if self.is_google else self.name.replace("_", " ").title())
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_oidc_providers(env: Mapping[str, str]) -> tuple[OidcProvider, ...]:
+    """The providers ``KV_OIDC_PROVIDERS`` names (comma-separated), each from its own
+    ``KV_OIDC_<NAME>_ISSUER``, ``_CLIENT_ID``, ``_CLIENT_SECRET`` and optional
+    ``_LABEL``; ``ValueError`` naming what is missing or wrong, so that a server with
+    a half-configured provider does not start."""
+    names = [n.strip() for n in env.get("KV_OIDC_PROVIDERS", "").split(",") if n.strip()]
+    providers: list[OidcProvider] = []
+    for name in names:
+        if not _PROVIDER_NAME.fullmatch(name):
+            raise ValueError(
+                f"KV_OIDC_PROVIDERS: {name!r} is not a provider name (a lower-case letter,"
+                " then up to 31 lower-case letters, digits or underscores)"
+            )
+        if name in {p.name for p in providers}:
+            raise ValueError(f"KV_OIDC_PROVIDERS names {name!r} twice")
+        prefix = f"KV_OIDC_{name.upper()}_"
+        values = {part: env.get(prefix + part, "").strip() for part in _PROVIDER_PARTS}
+        missing = [prefix + part for part, value in values.items() if not value]
+        if missing:
+            raise ValueError(
+                f"The sign-in provider {name!r} needs {', '.join(missing)}"
+                " (or remove it from KV_OIDC_PROVIDERS)"
+            )
+        issuer = values["ISSUER"].rstrip("/")
+        parts = urlsplit(issuer)
+        secure = parts.scheme == "https" or (
+            parts.scheme == "http" and _loopback(parts.hostname or "")
+        )
+        if not parts.hostname or not secure or parts.query or parts.fragment:
+            raise ValueError(
+                f"{prefix}ISSUER is an https:// URL (http:// only on this machine's"
+                f" loopback), not {values['ISSUER']!r}"
+            )
+        providers.append(
+            OidcProvider(
+                name=name,
+                issuer=issuer,
+                client_id=values["CLIENT_ID"],
+                client_secret=values["CLIENT_SECRET"],
+                label=env.get(prefix + "LABEL", "").strip(),
+            )
+        )
+    return tuple(providers)
 
 
 @dataclass(frozen=True)
@@ -56,6 +147,8 @@ class Settings:
     # How often ``serve`` sweeps expired items out of the store, releasing their
     # bytes (0: never; readers stop seeing them in the second they expire anyway).
     sweep_interval_seconds: float = 60.0
+    # Sign-in with OpenID Connect (the dashboard's "Continue with ..." buttons).
+    oidc_providers: tuple[OidcProvider, ...] = ()
 
     @classmethod
     def from_env(
@@ -77,9 +170,10 @@ class Settings:
         ``KV_DYNAMODB_CONNECT_TIMEOUT`` and ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per
         attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
         to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS``,
-        ``KV_RECONCILE_SETTLE_SECONDS`` and ``KV_SWEEP_INTERVAL_SECONDS`` (how often
-        ``serve`` sweeps expired items, default 60). The operator's commands,
-        which sign nothing, pass ``secret_required=False`` (and no secret is made).
+        ``KV_RECONCILE_SETTLE_SECONDS``, ``KV_SWEEP_INTERVAL_SECONDS`` (how often
+        ``serve`` sweeps expired items, default 60), ``KV_OIDC_PROVIDERS`` and each
+        provider's ``KV_OIDC_<NAME>_*`` (see :func:`read_oidc_providers`). The
+        operator's commands, which sign nothing, pass ``secret_required=False`` (and no secret is made).
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
@@ -133,6 +227,7 @@ class Settings:
             sweep_interval_seconds=float(
                 env.get("KV_SWEEP_INTERVAL_SECONDS", cls.sweep_interval_seconds)
             ),
+            oidc_providers=read_oidc_providers(env),
         )
 
     def core_config(self) -> CoreConfig:

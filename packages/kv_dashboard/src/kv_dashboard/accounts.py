@@ -12,6 +12,7 @@ from flask import Flask
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
 from kv_core.model import User
+from kv_core.services.accounts import NO_PASSWORD
 from kv_dashboard.context import services
 
 
@@ -37,6 +38,12 @@ class Account(UserMixin):  # type: ignore[misc]
     @property
     def plan(self) -> str:
         return self.user.plan
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account made through a sign-in provider, until a reset sets
+        its first password."""
+        return self.user.password_hash != NO_PASSWORD
 
 
 def init_login(app: Flask) -> LoginManager:

@@ -20,6 +20,7 @@ from kv_dashboard import formatting
 from kv_dashboard.accounts import init_login
 from kv_dashboard.blueprints import accounts, billing, namespaces, overview
 from kv_dashboard.blueprints import settings as account_settings
+from kv_dashboard.blueprints.oidc import init_oidc
 
 PADDLE_HOSTS = "https://*.paddle.com"
 
@@ -65,6 +66,7 @@ def create_app(
     init_login(app)
     for module in (accounts, overview, namespaces, billing, account_settings):
         app.register_blueprint(module.bp)
+    init_oidc(app)
     formatting.register(app)
     register_error_pages(app)
     app.after_request(security_headers)

@@ -1,10 +1,18 @@
-"""Signing up, logging in (throttled), changing plans, and leaving."""
+"""Signing up, logging in (throttled) by password or through an identity provider,
+changing plans, and leaving."""
 
 from __future__ import annotations
 
 import functools
 
-from kv_core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthorized
+from kv_core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+)
 from kv_core.hashing import hash_password, new_id, verify_password
 from kv_core.model import User, isoformat
 from kv_core.names import normalize_email
@@ -16,6 +24,9 @@ from kv_core.store import Store
 PASSWORD_MIN_CHARS = 8
 PASSWORD_MAX_CHARS = 1024
 WRONG_CREDENTIALS = "The email or the password is wrong."
+# The password hash of an account made through an identity provider: no password
+# matches it (it is not a hash), until its owner sets one through a reset.
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
 
 
 def account_disabled() -> Forbidden:
@@ -90,6 +101,40 @@ class Accounts:
         if user.disabled_at is not None:
             raise account_disabled()
         return user
+
+    def sign_in_with_identity(self, email: str, email_verified: bool) -> tuple[User, bool]:
+        """The account of an identity an OpenID Connect provider vouched for, and
+        whether it was made just now.
+
+        Accounts are matched by email, and only by an address the provider says it
+        verified (``Forbidden``, ``email_not_verified``, otherwise: anyone may claim an
+        unverified address). An existing account signs in, unless an operator disabled
+        it (``Forbidden``, ``account_disabled``, as at login); otherwise a new account
+        is made on the free plan with no password (:data:`NO_PASSWORD`), which its
+        owner may set later through a password reset.
+        """
+        if not email_verified:
+            raise Forbidden(
+                "Your sign-in provider has not verified this email address, so it cannot"
+                " sign you in here. Verify it with the provider, or sign up with a password.",
+                code="email_not_verified",
+            )
+        email = normalize_email(email)
+        user = self.store.get_user_by_email(email)
+        created = False
+        if user is None:
+            now = isoformat(self.config.clock())
+            try:
+                user = User(new_id(), email, NO_PASSWORD, DEFAULT_PLAN, now, now)
+                self.store.create_user(user)
+                created = True
+            except Conflict:  # made by a racing sign-in (or sign-up) meanwhile
+                user = self.store.get_user_by_email(email)
+                if user is None:  # made and deleted again: nothing to sign in to
+                    raise
+        if user.disabled_at is not None:
+            raise account_disabled()
+        return user, created
 
     def get(self, user_id: str) -> User:
         user = self.store.get_user(user_id)
