@@ -173,7 +173,8 @@ class Settings:
         ``KV_RECONCILE_SETTLE_SECONDS``, ``KV_SWEEP_INTERVAL_SECONDS`` (how often
         ``serve`` sweeps expired items, default 60), ``KV_OIDC_PROVIDERS`` and each
         provider's ``KV_OIDC_<NAME>_*`` (see :func:`read_oidc_providers`). The
-        operator's commands, which sign nothing, pass ``secret_required=False`` (and no secret is made).
+        operator's commands, which sign nothing, pass ``secret_required=False`` (and no
+        secret is made).
         """
         env = os.environ if env is None else env
         store = env.get("KV_STORE", "sqlite")
