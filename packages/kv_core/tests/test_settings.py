@@ -128,6 +128,8 @@ def test_the_sweep_runs_every_minute_unless_told_otherwise():
         ).sweep_interval_seconds
         == 0
     )
+
+
 def provider_env(tmp_path, **extra):
     return {"KV_DATA_DIR": str(tmp_path), "KV_JWT_SECRET": "s" * 40, **extra}
 
