@@ -73,7 +73,22 @@ class NotFound(KVError):
 
 
 class Conflict(KVError):
-    """409: the name or email is already taken."""
+    """409: the name or email is already taken, or the item's value does not allow the
+    operation (see the subclasses)."""
+
+
+class NotANumber(Conflict):
+    """409 ``not_a_number``: ``increment`` met a stored value that is not a number."""
+
+
+class NumberOutOfRange(Conflict):
+    """409 ``number_out_of_range``: the sum of an ``increment`` has more digits than a
+    stored number may have."""
+
+
+class PatchContended(Conflict):
+    """409 ``patch_contended``: other writes to the item won every attempt of a
+    ``patch``; nothing was changed, and trying again is safe."""
 
 
 class PreconditionFailed(KVError):
@@ -83,6 +98,11 @@ class PreconditionFailed(KVError):
 
 class PayloadTooLarge(KVError):
     """413: the value is larger than the service accepts (256 KiB of compact JSON)."""
+
+
+class UnsupportedMediaType(KVError):
+    """415: the body's content type is not the one the operation takes (a patch is
+    ``application/merge-patch+json``)."""
 
 
 class RateLimited(KVError):
