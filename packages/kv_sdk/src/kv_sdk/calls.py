@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 from kv_sdk import readers
 from kv_sdk.answer import Answer
 from kv_sdk.encoding import encode_json, etag_header, fill, same_json
-from kv_sdk.errors import AuthenticationError, PreconditionFailed
+from kv_sdk.errors import AuthenticationError, KVError, PreconditionFailed
 from kv_sdk.models import (
     ApiKey,
     BulkAnswer,
@@ -541,6 +541,14 @@ def put_batches(
         size = grown
     if batch:
         yield len(batch), _PUT_OPEN + b",".join(batch) + _PUT_CLOSE
+
+
+def shifted(error: KVError, start: int) -> KVError:
+    """``error`` of a bulk request whose first entry is entry ``start`` of the whole
+    call, its ``index`` counted in the whole call."""
+    if error.index is not None:
+        error.index += start
+    return error
 
 
 def put_many(namespace: str, body: bytes) -> Request[BulkAnswer]:

@@ -140,7 +140,8 @@ class KVClient(PooledClient):
 
     def get_many(self, namespace: str, keys: Iterable[str]) -> ManyItems:
         """The items at ``keys`` (in the order asked, each key once) and the keys that
-        are missing, in one request per 100 keys."""
+        are missing, in one request per 100 keys. A bulk get's answer carries no ETags:
+        its items' ``etag`` is empty unless the server sends one (`get` reads it)."""
         wanted = calls.unique(keys)
         answers = [
             self._transport.send(calls.get_many(namespace, chunk))
@@ -158,19 +159,27 @@ class KVClient(PooledClient):
         the server before it writes any of its items; a failure raises and leaves the
         requests after it unsent.
         """
-        written = 0
-        for _, body in calls.put_batches(calls.bulk_items(items)):
-            answer = self._transport.send(calls.put_many(namespace, body))
+        written = start = 0
+        for count, body in calls.put_batches(calls.bulk_items(items)):
+            try:
+                answer = self._transport.send(calls.put_many(namespace, body))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
             written += answer.written or 0
+            start += count
         return written
 
     def delete_many(self, namespace: str, keys: Iterable[str]) -> int:
         """Delete the items at ``keys``, in one request per 1000 keys; returns how many
         there were (keys with no item are not counted)."""
-        deleted = 0
+        deleted = start = 0
         for chunk in calls.chunks(calls.unique(keys), calls.MAX_BULK_DELETE):
-            answer = self._transport.send(calls.delete_many(namespace, chunk))
+            try:
+                answer = self._transport.send(calls.delete_many(namespace, chunk))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
             deleted += answer.deleted or 0
+            start += len(chunk)
         return deleted
 
     def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
@@ -233,16 +242,13 @@ class KVClient(PooledClient):
     def iter_items(
         self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
     ) -> Iterator[Item]:
-        """Every item of the namespace in key order: each page of keys read with bulk
-        gets of 100. Items deleted (or expired) between listing and reading are
-        skipped."""
-        cursor: str | None = None
-        while True:
-            page = self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor)
-            yield from self.get_many(namespace, page.keys).items
-            if not page.cursor:
-                return
-            cursor = page.cursor
+        """Every item of the namespace in key order, with its ``etag``: one GET per key
+        (`get_many` reads a hundred keys a request, without ETags). Items deleted
+        between listing and reading are skipped."""
+        for key in self.iter_keys(namespace, prefix, page_size=page_size):
+            item = self._get_or_none(namespace, key)
+            if item is not None:
+                yield item
 
     def __repr__(self) -> str:
         return f"KVClient(base_url={self.base_url!r})"

@@ -1,9 +1,10 @@
 """One exception hierarchy for everything the SDK can raise about the service.
 
 Every error carries the HTTP ``status``, the server's ``code`` and ``message`` (from
-its ``{"error", "code"}`` body) and the ``response`` (a ``requests.Response`` from the
-sync clients, an ``httpx.Response`` from the async ones); errors that happen before any
-answer (a refused connection, a timeout, a missing API key) have ``None`` there.
+its ``{"error", "code"}`` body; ``index`` names the refused entry of a bulk call) and
+the ``response`` (a ``requests.Response`` from the sync clients, an ``httpx.Response``
+from the async ones); errors that happen before any answer (a refused connection, a
+timeout, a missing API key) have ``None`` there.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ class KVError(Exception):
         status: int | None = None,
         code: str | None = None,
         response: Answer | None = None,
+        index: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.response = response
+        # The entry of a bulk call the server refused (counted in what was passed to
+        # the SDK's method, across the requests it split the call into).
+        self.index = index
 
     @property
     def request_id(self) -> str | None:

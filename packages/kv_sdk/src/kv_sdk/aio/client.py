@@ -123,7 +123,8 @@ class AsyncKVClient(AsyncPooledClient):
 
     async def get_many(self, namespace: str, keys: Iterable[str]) -> ManyItems:
         """The items at ``keys`` (in the order asked, each key once) and the keys that
-        are missing, in one request per 100 keys."""
+        are missing, in one request per 100 keys. A bulk get's answer carries no ETags:
+        its items' ``etag`` is empty unless the server sends one (`get` reads it)."""
         wanted = calls.unique(keys)
         answers = [
             await self._transport.send(calls.get_many(namespace, chunk))
@@ -135,19 +136,27 @@ class AsyncKVClient(AsyncPooledClient):
     async def put_many(self, namespace: str, items: Mapping[str, Any] | Iterable[BulkItem]) -> int:
         """Store many items (a mapping of key to value, or `BulkItem` records) in one
         request per 1000 items or 10 MiB; returns how many were written."""
-        written = 0
-        for _, body in calls.put_batches(calls.bulk_items(items)):
-            answer = await self._transport.send(calls.put_many(namespace, body))
+        written = start = 0
+        for count, body in calls.put_batches(calls.bulk_items(items)):
+            try:
+                answer = await self._transport.send(calls.put_many(namespace, body))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
             written += answer.written or 0
+            start += count
         return written
 
     async def delete_many(self, namespace: str, keys: Iterable[str]) -> int:
         """Delete the items at ``keys``, in one request per 1000 keys; returns how many
         there were."""
-        deleted = 0
+        deleted = start = 0
         for chunk in calls.chunks(calls.unique(keys), calls.MAX_BULK_DELETE):
-            answer = await self._transport.send(calls.delete_many(namespace, chunk))
+            try:
+                answer = await self._transport.send(calls.delete_many(namespace, chunk))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
             deleted += answer.deleted or 0
+            start += len(chunk)
         return deleted
 
     async def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
@@ -214,17 +223,13 @@ class AsyncKVClient(AsyncPooledClient):
     async def iter_items(
         self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
     ) -> AsyncIterator[Item]:
-        """Every item of the namespace in key order: each page of keys read with bulk
-        gets of 100. Items deleted (or expired) between listing and reading are
-        skipped."""
-        cursor: str | None = None
-        while True:
-            page = await self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor)
-            for item in (await self.get_many(namespace, page.keys)).items:
+        """Every item of the namespace in key order, with its ``etag``: one GET per key
+        (`get_many` reads a hundred keys a request, without ETags). Items deleted
+        between listing and reading are skipped."""
+        async for key in self.iter_keys(namespace, prefix, page_size=page_size):
+            item = await self._get_or_none(namespace, key)
+            if item is not None:
                 yield item
-            if not page.cursor:
-                return
-            cursor = page.cursor
 
     def __repr__(self) -> str:
         return f"AsyncKVClient(base_url={self.base_url!r})"
