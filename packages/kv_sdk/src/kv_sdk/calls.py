@@ -8,6 +8,7 @@ the two cannot drift; a test holds these records to the server's OpenAPI documen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
@@ -378,7 +379,8 @@ def metadata_header(metadata: Mapping[str, Any]) -> str:
     (other characters escaped, which JSON reads back the same)."""
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a JSON object (a mapping), not {metadata!r}.")
-    return encode_json(dict(metadata)).decode().encode("ascii", "backslashreplace").decode()
+    encode_json(metadata := dict(metadata))  # what JSON cannot hold fails as for a value
+    return json.dumps(metadata, separators=(",", ":"), ensure_ascii=True)
 
 
 def put_item(
