@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from kv_api.item_options import METADATA_HEADER
 from kv_api.openapi.common import (
     BAD_JSON,
     INTEGER,
@@ -21,7 +22,6 @@ from kv_api.openapi.common import (
     ok,
     ref,
 )
-from kv_api.item_options import METADATA_HEADER
 from kv_core.limits import LIMITS
 
 HEADER_ETAG: Schema = {"ETag": {"description": "Changes on every write.", "schema": STRING}}
@@ -242,9 +242,7 @@ SCHEMAS: dict[str, Schema] = {
     },
     "BulkResult": {
         "type": "object",
-        "description": (
-            "`get`: `items` and `missing`; `put`: `written`; `delete`: `deleted`."
-        ),
+        "description": ("`get`: `items` and `missing`; `put`: `written`; `delete`: `deleted`."),
         "properties": {
             "items": {
                 "type": "array",
@@ -409,9 +407,7 @@ PATHS: dict[str, Schema] = {
                         " (`payload_too_large`)."
                     ),
                     "415": {
-                        **error(
-                            f"The body is not `{MERGE_PATCH}` (`unsupported_media_type`)."
-                        ),
+                        **error(f"The body is not `{MERGE_PATCH}` (`unsupported_media_type`)."),
                         "headers": {
                             "Accept-Patch": {
                                 "description": "The media type to send.",
