@@ -694,3 +694,60 @@ def test_the_document_reads_its_bounds_from_the_limits():
     )
     bulk_op = document["paths"]["/v1/{namespace}"]["post"]
     assert str(LIMITS.bulk_body_max_bytes) in bulk_op["requestBody"]["description"]
+
+
+# --- bodies and the fast path ------------------------------------------------------
+
+
+def test_a_chunked_bulk_body_is_read_to_its_own_limit(account, chunked):
+    headers = {**account.key_header, "Content-Type": "application/json"}
+    value = "x" * (LIMITS.value_max_bytes - 2)
+    count = 4 * 1024 * 1024 // len(value) + 1
+    body = json.dumps({"put": [{"key": f"k{n}", "value": value} for n in range(count)]})
+    response = chunked("POST", f"/v1/{account.namespace}", body.encode(), headers)
+    assert (response.status_code, response.json) == (200, {"written": count})
+    over = json.dumps({"put": entries(1)}).encode()
+    over += b" " * (LIMITS.bulk_body_max_bytes + 1 - len(over))
+    refused(chunked("POST", f"/v1/{account.namespace}", over, headers), 413, "payload_too_large")
+    assert len(account.list_keys()) == count
+
+
+def test_a_chunked_increment_or_patch_over_the_item_limit_is_413(account, chunked):
+    put(account, "p", {"a": 1})
+    too_big = b" " * (4 * LIMITS.value_max_bytes + 1)
+    path = f"/v1/{account.namespace}"
+    json_headers = {**account.key_header, "Content-Type": "application/json"}
+    patch_headers = {**account.key_header, "Content-Type": MERGE_PATCH}
+    refused(chunked("POST", f"{path}/c", too_big, json_headers), 413, "payload_too_large")
+    refused(chunked("PATCH", f"{path}/p", too_big, patch_headers), 413, "payload_too_large")
+    assert account.get("c").status_code == 404
+    assert account.get("p").json["value"] == {"a": 1}
+
+
+@pytest.fixture
+def handed_on(app, monkeypatch) -> list[str]:
+    """The requests the fast path handed to Flask, as ``METHOD path?query``."""
+    fast = app.wsgi_app
+    flask_app = fast.wsgi_app
+    seen: list[str] = []
+
+    def recorded(environ, start_response):
+        seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return flask_app(environ, start_response)
+
+    monkeypatch.setattr(fast, "wsgi_app", recorded)
+    return seen
+
+
+def test_the_fast_path_hands_on_expiry_and_metadata(account, handed_on, clock):
+    path = f"/v1/{account.namespace}/k"
+    assert put(account, "k", 1, "?ttl=30").json["expiresAt"] == clock.second + 30
+    assert put(account, "k", 1, f"?expiresAt={clock.second + 5}").status_code == 200
+    assert put(account, "k", 1, **{"KV-Metadata": '{"a": 1}'}).status_code == 200
+    refused(put(account, "k", 1, "?ttl=0"), 400, "invalid_ttl")
+    refused(put(account, "k", 1, **{"KV-Metadata": "[]"}), 400, "invalid_metadata")
+    assert handed_on == [f"PUT {path}"] * 5
+    assert account.get("k").json["metadata"] == {"a": 1}  # served by the fast path
+    assert put(account, "k", 2).status_code == 200
+    assert handed_on == [f"PUT {path}"] * 5
+    assert account.get("k").json["metadata"] is None
