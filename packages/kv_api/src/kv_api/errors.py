@@ -110,9 +110,7 @@ def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Respons
         log.warning("the store failed: %s", error.__cause__ or error)
     if has_request_context():  # the fast path marks its own
         mark_error(request.environ, error.code)
-    response = error_response(
-        status_of(error), error.message, error.code, json, index=error.index
-    )
+    response = error_response(status_of(error), error.message, error.code, json, index=error.index)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

@@ -9,10 +9,9 @@ at most ``LIMITS.metadata_max_bytes``) are :mod:`kv_core.expiry`'s and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import Headers, MultiDict
 
 from kv_api import strict_json
 from kv_core.errors import InvalidInput
@@ -45,7 +44,7 @@ def expiry_args(args: MultiDict[str, str]) -> dict[str, int | None]:
     }
 
 
-def metadata_header(headers: Mapping[str, str]) -> dict[str, Any] | None:
+def metadata_header(headers: Headers) -> dict[str, Any] | None:
     """The ``KV-Metadata`` header's JSON object (``None``: no header), strictly: UTF-8,
     each key once, nested no deeper than any body; ``invalid_metadata`` otherwise."""
     raw = headers.get(METADATA_HEADER)

@@ -109,9 +109,7 @@ def increment_item(namespace: str, key: str) -> ResponseReturnValue:
     expiry = expiry_args(request.args)
     body = parse_json(request_body())
     if not isinstance(body, dict) or set(body) != {"increment"}:
-        raise InvalidInput(
-            'The body is {"increment": n}, with nothing else.', code="invalid_body"
-        )
+        raise InvalidInput('The body is {"increment": n}, with nothing else.', code="invalid_body")
     item, created = services().items.increment(principal, key, body["increment"], **expiry)
     return item_response(current_app.json, item, 201 if created else 200)
 
