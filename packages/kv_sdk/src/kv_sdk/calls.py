@@ -228,7 +228,7 @@ LIST_KEYS = Call(
     query=("prefix", "limit", "cursor", "details"),
 )
 BULK = Call(
-    "bulkItems",
+    "bulk",
     "data",
     "get_many",
     "POST",
