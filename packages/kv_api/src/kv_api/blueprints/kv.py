@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from werkzeug.routing import PathConverter
+from werkzeug.routing import PathConverter, UnicodeConverter, ValidationError
 
 from kv_api.answers import (
     item_json,
@@ -46,9 +46,20 @@ class KeyConverter(PathConverter):
     part_isolating = False  # spans slashes (werkzeug would guess otherwise from regex)
 
 
+class NamespaceConverter(UnicodeConverter):
+    """A namespace name where an address of the account API could be: a reserved name
+    does not match, so that ``POST /v1/health`` stays the 405 of ``/v1/health``."""
+
+    def to_python(self, value: str) -> str:
+        if value in RESERVED_NAMESPACES:
+            raise ValidationError
+        return value
+
+
 @bp.record_once
 def _register_key_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters.setdefault("key", KeyConverter)
+    state.app.url_map.converters.setdefault("namespace", NamespaceConverter)
 
 
 def _principal(namespace: str, *, write: bool) -> Principal:
@@ -187,7 +198,7 @@ BULK_OPERATIONS: dict[str, Callable[[Principal, Any], dict[str, Any]]] = {
 }
 
 
-@bp.post("/<namespace>")
+@bp.post("/<namespace:namespace>")
 def bulk(namespace: str) -> ResponseReturnValue:
     """Many keys in one request: ``{"get": [...]}``, ``{"put": [...]}`` or
     ``{"delete": [...]}``, in a body of at most ``LIMITS.bulk_body_max_bytes``."""
