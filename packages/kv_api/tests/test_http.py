@@ -28,7 +28,7 @@ def test_unknown_routes_and_methods_answer_json(client, assert_error):
     assert_error(client.get("/v1/auth/nothing/here/x"), 404, "not_found")
     assert_error(client.get("/v1/auth/signup"), 404, "not_found")  # never a namespace
     assert_error(client.post("/v1/health"), 405, "method_not_allowed")
-    assert_error(client.patch("/v1/app/key"), 405, "method_not_allowed")
+    assert_error(client.open("/v1/app/key", method="PROPFIND"), 405, "method_not_allowed")
 
 
 def test_unexpected_errors_are_json_500(app, client, monkeypatch, assert_error, account):

@@ -58,6 +58,8 @@ def test_put_with_a_base64_body_then_get(handlers, account):
         "value": {"name": "Ann", "tags": ["a", "b"]},
         "version": 1,
         "updatedAt": body_of(got)["updatedAt"],
+        "expiresAt": None,
+        "metadata": None,
     }
     assert got["headers"]["X-RateLimit-Remaining"] == "9998"
     assert account.get("user:1").json["value"]["name"] == "Ann"

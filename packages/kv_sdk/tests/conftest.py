@@ -153,7 +153,7 @@ class FlakyServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_PUT = do_POST = do_DELETE = answer
+            do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = answer
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

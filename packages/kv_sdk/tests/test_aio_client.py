@@ -12,38 +12,26 @@ from kv_sdk.aio import AsyncAccountClient, AsyncKVClient
 
 pytestmark = pytest.mark.anyio
 
-WRITES = 1_000
+INCREMENTS = 1_000
 TASKS = 50
 
 
-async def test_1000_writes_from_50_tasks_on_one_client_are_all_read_back(server, fresh_account):
-    # The increment form (1,000 increments reading exactly 1,000) waits for the API's
-    # increment operation; until then, 1,000 distinct writes from 50 tasks.
+async def test_1000_increments_from_50_tasks_on_one_client_read_exactly_1000(server, fresh_account):
     account = fresh_account()
     account.create_namespace("load")
     secret = account.create_api_key("load").secret
-    keys = [f"k{i:04d}" for i in range(WRITES)]
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for key in keys:
-        queue.put_nowait(key)
     async with AsyncKVClient(secret, base_url=server) as kv:
 
-        async def writer() -> int:
-            done = 0
-            while not queue.empty():
-                key = queue.get_nowait()
-                await kv.put("load", key, {"key": key})
-                done += 1
-            return done
+        async def incrementer(times: int) -> list[int]:
+            return [(await kv.increment("load", "counter")).value for _ in range(times)]
 
-        counts = await asyncio.gather(*(writer() for _ in range(TASKS)))
-        assert sum(counts) == WRITES
-        assert sum(1 for c in counts if c) == TASKS
-        listed = [key async for key in kv.iter_keys("load", page_size=1000)]
-        values = await asyncio.gather(*(kv.get("load", key) for key in keys))
-    assert listed == keys
-    assert [item.value for item in values] == [{"key": key} for key in keys]
-    assert account.usage().requests.used == 2 * WRITES + 1
+        seen = await asyncio.gather(*(incrementer(INCREMENTS // TASKS) for _ in range(TASKS)))
+        counter = await kv.get("load", "counter")
+    assert counter.value == INCREMENTS
+    assert counter.version == INCREMENTS
+    # Every increment saw a count of its own: none was lost or applied twice.
+    assert sorted(v for values in seen for v in values) == list(range(1, INCREMENTS + 1))
+    assert account.usage().requests.used == INCREMENTS + 1
 
 
 async def test_async_with_closes_the_pool_it_made(server, fresh_account):

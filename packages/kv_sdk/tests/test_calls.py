@@ -13,9 +13,11 @@ import pytest
 from kv_sdk import (
     AccountClient,
     AuthenticationError,
+    BulkItem,
     Conflict,
     InvalidRequest,
     KVClient,
+    NotANumber,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
@@ -268,3 +270,93 @@ async def test_a_key_may_be_confined_to_a_prefix_and_expire(server, signed_in, f
         await done(kv.put("app", "user:8/name", "Bob"))
     assert outside.value.code == "outside_key_prefix"
     await done(kv.close())
+
+
+async def test_put_with_expiry_and_metadata(kv):
+    now = int(time.time())
+    written = await done(kv.put("app", "session", {"u": 1}, ttl=60, metadata={"owner": "ada"}))
+    assert now + 59 <= written.expires_at <= now + 61
+    item = await done(kv.get("app", "session"))
+    assert (item.expires_at, item.metadata) == (written.expires_at, {"owner": "ada"})
+    at = now + 3600
+    await done(kv.put("app", "session", 2, expires_at=at))
+    item = await done(kv.get("app", "session"))
+    assert (item.value, item.expires_at, item.metadata) == (2, at, None)
+    await done(kv.put("app", "session", 3))
+    assert (await done(kv.get("app", "session"))).expires_at is None
+    await done(kv.put("app", "brief", 1, ttl=1))
+    time.sleep(2.1)
+    with pytest.raises(NotFound):
+        await done(kv.get("app", "brief"))
+    with pytest.raises(InvalidRequest):
+        await done(kv.put("app", "k", 1, metadata={"big": "x" * 2000}))
+    with pytest.raises(InvalidRequest):
+        await done(kv.put("app", "k", 1, expires_at=now - 10))
+
+
+async def test_increment(kv):
+    first = await done(kv.increment("app", "hits"))
+    assert (first.value, first.version) == (1, 1)
+    assert first.etag
+    second = await done(kv.increment("app", "hits", 41, ttl=600))
+    assert second.value == 42
+    assert second.expires_at is not None
+    assert (await done(kv.increment("app", "hits", -2.5))).value == 39.5
+    await done(kv.put("app", "name", "Ada"))
+    with pytest.raises(NotANumber) as refused:
+        await done(kv.increment("app", "name"))
+    assert (refused.value.status, refused.value.code) == (409, "not_a_number")
+    assert isinstance(refused.value, Conflict)
+
+
+async def test_patch(kv):
+    written = await done(kv.put("app", "profile", {"name": "Ada", "theme": "dark", "x": 1}))
+    patched = await done(kv.patch("app", "profile", {"theme": "light", "x": None}))
+    assert patched.value == {"name": "Ada", "theme": "light"}
+    assert patched.version == 2
+    with pytest.raises(PreconditionFailed):
+        await done(kv.patch("app", "profile", {"a": 1}, if_match=written.etag))
+    again = await done(kv.patch("app", "profile", {"a": 1}, if_match=patched.etag))
+    assert again.value == {"name": "Ada", "theme": "light", "a": 1}
+    with pytest.raises(NotFound):
+        await done(kv.patch("app", "nobody", {"a": 1}))
+
+
+async def test_bulk_put_get_and_delete(kv):
+    now = int(time.time())
+    items = [BulkItem(f"k{i:03d}", i) for i in range(150)]
+    items.append(BulkItem("meta", "m", ttl=600, metadata={"tag": "x"}))
+    assert await done(kv.put_many("app", items)) == 151
+    assert await done(kv.put_many("app", {"plain": [1, 2]})) == 1
+    wanted = ["meta", "nope", *(f"k{i:03d}" for i in range(149, -1, -1)), "plain"]
+    many = await done(kv.get_many("app", wanted))
+    assert [item.key for item in many] == [k for k in wanted if k != "nope"]
+    assert many.missing == ["nope"]
+    meta = many.items[0]
+    assert (meta.value, meta.metadata) == ("m", {"tag": "x"})
+    assert now + 599 <= meta.expires_at <= now + 601
+    assert many.items[1].value == 149
+    with pytest.raises(InvalidRequest) as refused:
+        await done(kv.put_many("app", [BulkItem("ok", 1), BulkItem("bad", 2, ttl=0)]))
+    assert refused.value.index == 1
+    assert (await done(kv.get_many("app", ["ok"]))).missing == ["ok"]
+    keys = [f"k{i:03d}" for i in range(150)]
+    assert await done(kv.delete_many("app", [*keys, "nope"])) == 150
+    assert (await done(kv.list("app"))).keys == ["meta", "plain"]
+
+
+async def test_detailed_lists(kv):
+    await done(kv.put("app", "a", 1, metadata={"n": 1}, ttl=600))
+    await done(kv.put("app", "b", 2))
+    await done(kv.put("app", "b", 3))
+    plain = await done(kv.list("app"))
+    assert plain.items is None
+    page = await done(kv.list("app", details=True))
+    assert page.keys == ["a", "b"]
+    first, second = page.items
+    assert (first.key, first.version, first.metadata) == ("a", 1, {"n": 1})
+    assert first.expires_at is not None
+    assert (second.key, second.version, second.expires_at, second.metadata) == ("b", 2, None, None)
+    assert second.updated_at
+    infos = await collect(kv.iter_key_info("app", page_size=1))
+    assert infos == page.items

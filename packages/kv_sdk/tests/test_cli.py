@@ -8,11 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
 from kv_sdk import KVClient
-from kv_sdk.cli import main
+from kv_sdk.cli import main, transfer
 
 KV = shutil.which("kv", path=os.path.dirname(sys.executable))
 
@@ -185,23 +186,24 @@ def test_an_interrupted_import_resumes_from_its_checkpoint(
     source = tmp_path / "items.jsonl"
     source.write_text("".join(json.dumps({"key": f"k{i}", "value": i}) + "\n" for i in range(8)))
     checkpoint = tmp_path / "import.checkpoint"
-    real_put = KVClient.put
-    calls = []
+    monkeypatch.setattr(transfer, "BATCH_ITEMS", 3)
+    real_put_many = KVClient.put_many
+    batches = []
 
-    def put_then_interrupt(self, *args, **kwargs):
-        if len(calls) == 3:
+    def put_then_interrupt(self, namespace, items):
+        if len(batches) == 1:
             raise KeyboardInterrupt
-        calls.append(args)
-        return real_put(self, *args, **kwargs)
+        batches.append(list(items))
+        return real_put_many(self, namespace, items)
 
-    monkeypatch.setattr(KVClient, "put", put_then_interrupt)
+    monkeypatch.setattr(KVClient, "put_many", put_then_interrupt)
     code = main(["import", space.name, str(source), "--checkpoint", str(checkpoint)])
     assert code == 130
     assert "3 of 8 items are stored" in capsys.readouterr().err
     assert json.loads(checkpoint.read_text())["done"] == 3
     assert kv.list(space.name).keys == ["k0", "k1", "k2"]
 
-    monkeypatch.setattr(KVClient, "put", real_put)
+    monkeypatch.setattr(KVClient, "put_many", real_put_many)
     code = main(["import", space.name, str(source), "--checkpoint", str(checkpoint)])
     assert code == 0
     assert "imported 5 items" in capsys.readouterr().err
@@ -210,6 +212,93 @@ def test_an_interrupted_import_resumes_from_its_checkpoint(
     assert {k: i.value for k, i in items.items()} == {f"k{i}": i for i in range(8)}
     # The three stored before the interruption were not written again.
     assert {items[f"k{i}"].version for i in range(3)} == {1}
+
+
+def test_put_with_expiry_and_metadata_then_list_details(run, space, kv):
+    put = run("put", space.name, "s", '{"u": 1}', "--ttl", "600", "--metadata", '{"who": "ada"}')
+    assert put.returncode == 0, put.stderr
+    assert json.loads(put.stdout)["expiresAt"] > time.time() + 590
+    assert (
+        run("put", space.name, "p", "1", "--expires-at", str(int(time.time()) + 60)).returncode == 0
+    )
+    meta = json.loads(run("get", space.name, "s", "--meta").stdout)
+    assert meta["metadata"] == {"who": "ada"}
+    listed = run("list", space.name, "--details")
+    lines = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(d["key"], d["metadata"]) for d in lines] == [("p", None), ("s", {"who": "ada"})]
+    assert all(d["expiresAt"] and d["version"] == 1 for d in lines)
+    both = run("put", space.name, "x", "1", "--ttl", "5", "--expires-at", "9999999999")
+    assert both.returncode == 2
+    not_object = run("put", space.name, "x", "1", "--metadata", "[1]")
+    assert not_object.returncode == 2
+
+
+def test_incr_and_patch(run, space, kv):
+    assert run("incr", space.name, "hits").stdout == "1\n"
+    assert run("incr", space.name, "hits", "41").stdout == "42\n"
+    assert run("incr", space.name, "hits", "-0.5").stdout == "41.5\n"
+    assert run("incr", space.name, "hits", "x").returncode == 2
+    kv.put(space.name, "name", "Ada")
+    refused = run("incr", space.name, "name")
+    assert refused.returncode == 1
+    assert "not_a_number" in refused.stderr
+    kv.put(space.name, "profile", {"name": "Ada", "theme": "dark"})
+    patched = run("patch", space.name, "profile", '{"theme": null, "lang": "en"}')
+    assert json.loads(patched.stdout) == {"name": "Ada", "lang": "en"}
+    stale = run("patch", space.name, "profile", "--if-match", '"old"', stdin='{"a": 1}')
+    assert stale.returncode == 4
+    assert run("patch", space.name, "nobody", '{"a": 1}').returncode == 3
+
+
+def test_export_carries_expiry_and_metadata_and_import_restores_them(run, kv, space, new_space):
+    at = int(time.time()) + 3600
+    kv.put(space.name, "a", 1, expires_at=at, metadata={"m": "a"})
+    kv.put(space.name, "b", [2])
+    exported = run("export", space.name)
+    assert [json.loads(line) for line in exported.stdout.splitlines()] == [
+        {"key": "a", "value": 1, "expiresAt": at, "metadata": {"m": "a"}},
+        {"key": "b", "value": [2]},
+    ]
+    target = new_space()
+    imported = run("import", target.name, stdin=exported.stdout, env={"KV_API_KEY": target.secret})
+    assert imported.returncode == 0, imported.stderr
+    with KVClient(target.secret, base_url=kv.base_url) as copy:
+        item = copy.get(target.name, "a")
+        assert (item.value, item.expires_at, item.metadata) == (1, at, {"m": "a"})
+        assert copy.get(target.name, "b").expires_at is None
+
+
+def test_old_exports_import_and_expired_or_repeated_lines_are_handled(run, kv, space):
+    lines = [
+        {"key": "old", "value": {"format": 1}},
+        {"key": "gone", "value": 1, "expiresAt": int(time.time()) - 5},
+        {"key": "twice", "value": "first"},
+        {"key": "twice", "value": "last"},
+    ]
+    done = run("import", space.name, stdin="".join(json.dumps(line) + "\n" for line in lines))
+    assert done.returncode == 0, done.stderr
+    assert {i.key: i.value for i in kv.iter_items(space.name)} == {
+        "old": {"format": 1},
+        "twice": "last",
+    }
+
+
+def test_a_refused_item_is_named_by_its_line(run, space, kv):
+    lines = [{"key": "a", "value": 1}, {"key": "b", "value": 2, "metadata": {"x": "y" * 2000}}]
+    done = run("import", space.name, stdin="".join(json.dumps(line) + "\n" for line in lines))
+    assert done.returncode == 1
+    assert "line 2 (key 'b')" in done.stderr
+    assert "0 of 2 items are stored" in done.stderr
+    assert kv.list(space.name).keys == []
+
+
+def test_export_and_import_help_describe_the_formats():
+    help_text = {
+        name: subprocess.run([KV, name, "--help"], capture_output=True, text=True).stdout
+        for name in ("export", "import")
+    }
+    assert "expiresAt" in help_text["export"]
+    assert "older exports" in " ".join(help_text["import"].split())
 
 
 def test_a_checkpoint_of_another_input_is_refused(cli_env, space, tmp_path, capsys):

@@ -67,7 +67,8 @@ def test_each_call_is_the_documents_operation(document, operation_id):
     assert (call.method, call.path) == (method, path)
     query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
     assert set(call.query) == query
-    schema = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json") or content.get("application/merge-patch+json")
     if schema is None:
         assert call.body is None
     else:
@@ -80,13 +81,14 @@ def test_each_call_is_the_documents_operation(document, operation_id):
 def test_both_clients_wrap_each_call_alike(operation_id):
     call = BY_ID[operation_id]
     sync_client, async_client = CLIENTS[call.plane]
-    sync_method = getattr(sync_client, call.wrapper, None)
-    async_method = getattr(async_client, call.wrapper, None)
-    assert sync_method is not None, f"{sync_client.__name__} misses {call.wrapper}"
-    assert async_method is not None, f"{async_client.__name__} misses {call.wrapper}"
-    assert not inspect.iscoroutinefunction(sync_method)
-    assert inspect.iscoroutinefunction(async_method)
-    assert inspect.signature(sync_method) == inspect.signature(async_method)
+    for wrapper in call.wrappers:
+        sync_method = getattr(sync_client, wrapper, None)
+        async_method = getattr(async_client, wrapper, None)
+        assert sync_method is not None, f"{sync_client.__name__} misses {wrapper}"
+        assert async_method is not None, f"{async_client.__name__} misses {wrapper}"
+        assert not inspect.iscoroutinefunction(sync_method)
+        assert inspect.iscoroutinefunction(async_method)
+        assert inspect.signature(sync_method) == inspect.signature(async_method)
 
 
 def test_both_clients_offer_the_same_methods():

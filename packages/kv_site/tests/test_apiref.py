@@ -24,7 +24,7 @@ def test_every_operation_has_a_section_with_its_method_and_path(document, page):
         1
         for item in document["paths"].values()
         for m in item
-        if m in {"get", "put", "post", "delete"}
+        if m in {"get", "put", "post", "delete", "patch"}
     )
     for path, method, operation in listed:
         assert f"`{method.upper()} {path}`" in page

@@ -117,6 +117,9 @@ TESTED = {
     "sdk_quickstart_async.py",
     "sdk_account_async.py",
     "sdk_counter_async.py",
+    "sdk_data.py",
+    "sdk_data_async.py",
+    "cli_data.sh",
 }
 
 
@@ -276,3 +279,28 @@ def test_sdk_counter_async_py_loses_no_increment(space, tmp_path):
         "40 increments from 8 tasks: the counter is 40"
     ]
     assert space.item("counters/sdk-async").json()["value"] == 40
+
+
+@pytest.mark.parametrize("sample", ["sdk_data.py", "sdk_data_async.py"])
+def test_sdk_data_py_expires_counts_patches_and_bulks(space, tmp_path, sample):
+    lines = run(sample, data_plane(space), tmp_path)
+    assert lines == [
+        "True",
+        "{'ip': '10.0.0.1'}",
+        "42",
+        "{'name': 'Ada', 'theme': 'light'}",
+        "250",
+        "['city:oslo', 'city:7'] ['city:lima']",
+        "250",
+        "session:7 1 {'ip': '10.0.0.1'}",
+    ]
+    assert space.item("session:7").json()["expiresAt"] is not None
+    assert space.item("city:oslo").json()["metadata"] == {"no": 1}
+
+
+def test_cli_data_sh_expires_counts_and_patches(space, tmp_path):
+    put, listed, first, second, patched = run("cli_data.sh", data_plane(space), tmp_path)
+    assert json.loads(put)["expiresAt"] is not None
+    assert json.loads(listed)["metadata"] == {"ip": "10.0.0.1"}
+    assert (first, second) == ("1", "42")
+    assert json.loads(patched) == {"name": "Ada", "lang": "en"}

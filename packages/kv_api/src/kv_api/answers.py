@@ -4,7 +4,7 @@ two answer alike."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from flask import Response
 from flask.json.provider import JSONProvider
@@ -28,14 +28,22 @@ def parse_etag(header: str | None) -> str | None:
     return value.strip('"') if value != "*" else "*"
 
 
-def item_response(json: JSONProvider, item: Item) -> Response:
-    """A GET's answer: the item, and its ``ETag``."""
-    response = cast(
-        Response,
-        json.response(
-            key=item.key, value=item.value, version=item.version, updatedAt=item.updated_at
-        ),
-    )
+def item_json(item: Item) -> dict[str, Any]:
+    """An item as every answer shows it (GET, increment, patch, bulk get)."""
+    return {
+        "key": item.key,
+        "value": item.value,
+        "version": item.version,
+        "updatedAt": item.updated_at,
+        "expiresAt": item.expires_at,
+        "metadata": item.metadata,
+    }
+
+
+def item_response(json: JSONProvider, item: Item, status: int = 200) -> Response:
+    """A GET's answer (and an increment's or a patch's): the item, and its ``ETag``."""
+    response = cast(Response, json.response(item_json(item)))
+    response.status_code = status
     response.headers["ETag"] = quote_etag(item)
     return response
 
@@ -43,7 +51,13 @@ def item_response(json: JSONProvider, item: Item) -> Response:
 def written_response(json: JSONProvider, item: Item, created: bool) -> Response:
     """A PUT's answer: 201 when created, 200 when replaced, with the new ``ETag``."""
     response = cast(
-        Response, json.response(key=item.key, version=item.version, updatedAt=item.updated_at)
+        Response,
+        json.response(
+            key=item.key,
+            version=item.version,
+            updatedAt=item.updated_at,
+            expiresAt=item.expires_at,
+        ),
     )
     response.status_code = 201 if created else 200
     response.headers["ETag"] = quote_etag(item)

@@ -67,6 +67,7 @@ def create_app(
                 "x-api-key",
                 "If-Match",
                 "If-None-Match",
+                "KV-Metadata",
             ],
             expose_headers=[
                 "ETag",
@@ -74,8 +75,9 @@ def create_app(
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
                 "Retry-After",
+                "Accept-Patch",
             ],
-            methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"],
+            methods=["GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"],
             max_age=600,
         )
 

@@ -32,10 +32,25 @@ from kv_core.errors import (
 
 log = logging.getLogger(__name__)
 
+
+class UnsupportedMediaType(InvalidInput):
+    """A body of a media type this address does not take (a ``PATCH`` that is not a
+    JSON merge patch); ``accept`` names the types it does take, for the answer's
+    header ``header``."""
+
+    code = "unsupported_media_type"
+
+    def __init__(self, message: str, *, header: str, accept: str) -> None:
+        super().__init__(message)
+        self.header = header
+        self.accept = accept
+
+
 # The modules whose exceptions mean the store failed, not our code.
 STORE_LIBRARIES = frozenset({"sqlite3", "pynamodb", "botocore"})
 
 STATUS: dict[type[KVError], int] = {
+    UnsupportedMediaType: 415,
     InvalidInput: 400,
     Unauthorized: 401,
     Forbidden: 403,
@@ -53,14 +68,24 @@ HTTP_CODES = {
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This address does not accept that method."),
     413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "This address does not take a body of that type."),
 }
 
 
 def error_response(
-    status: int, message: str, code: str, json: JSONProvider | None = None
+    status: int,
+    message: str,
+    code: str,
+    json: JSONProvider | None = None,
+    *,
+    index: int | None = None,
 ) -> Response:
-    """The error body; ``json`` is the app's provider when there is no app context."""
-    response = cast(Response, (json or current_app.json).response(error=message, code=code))
+    """The error body; ``json`` is the app's provider when there is no app context.
+    ``index`` names the entry of a bulk request to blame, when there is one."""
+    fields: dict[str, object] = {"error": message, "code": code}
+    if index is not None:
+        fields["index"] = index
+    response = cast(Response, (json or current_app.json).response(**fields))
     response.status_code = status
     return response
 
@@ -85,10 +110,12 @@ def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Respons
         log.warning("the store failed: %s", error.__cause__ or error)
     if has_request_context():  # the fast path marks its own
         mark_error(request.environ, error.code)
-    response = error_response(status_of(error), error.message, error.code, json)
+    response = error_response(status_of(error), error.message, error.code, json, index=error.index)
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
+    if isinstance(error, UnsupportedMediaType):
+        response.headers[error.header] = error.accept
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

@@ -5,7 +5,8 @@ Flask's per-request work (contexts, URL adapter, hooks) costs about as much as a
 ``GET`` itself. This path runs the same services, body parser, error mapping and header
 helpers as the ``kv`` blueprint, and hands Flask every request it does not handle
 whole: other methods and addresses, reserved names, conditional requests
-(``If-Match``, ``If-None-Match``). Bodies are read as Flask's path reads them, to the
+(``If-Match``, ``If-None-Match``), and any request with a query string (``ttl``,
+``expiresAt``) or metadata (``KV-Metadata``). Bodies are read as Flask's path reads them, to the
 limit plus one byte whatever the transfer encoding. It is not installed when CORS is
 configured, since flask-cors adds its headers to every answer; :func:`install` says so
 in the log. A test holds the two paths to the same answers.
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 
 PREFIX = f"{bp.url_prefix}/"  # the kv blueprint's, whose GET and PUT this serves
 ROUTE = f"{PREFIX}<namespace>/<key:key>"  # as Flask names the route
-CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
+# Headers that only the blueprint reads: conditions, and a PUT's metadata.
+FLASK_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_KV_METADATA")
 log = logging.getLogger(__name__)
 
 
@@ -100,7 +102,9 @@ class FastPath:
     def _item_address(self, environ: WSGIEnvironment) -> tuple[str, str] | None:
         """The namespace and key of a plain ``GET`` or ``PUT`` of an item, else ``None``."""
         method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "PUT") or any(name in environ for name in CONDITIONS):
+        if method not in ("GET", "PUT") or any(name in environ for name in FLASK_HEADERS):
+            return None
+        if environ.get("QUERY_STRING"):  # ttl, expiresAt: options only the blueprint reads
             return None
         path = get_path_info(environ)
         if not path.startswith(PREFIX):

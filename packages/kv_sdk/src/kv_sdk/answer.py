@@ -11,13 +11,17 @@ from kv_sdk.errors import (
     Conflict,
     InvalidRequest,
     KVError,
+    NotANumber,
     NotFound,
+    NumberOutOfRange,
+    PatchContended,
     PayloadTooLarge,
     PermissionDenied,
     PreconditionFailed,
     QuotaExceeded,
     RateLimited,
     ServerError,
+    UnsupportedMediaType,
 )
 
 
@@ -53,6 +57,13 @@ _BY_STATUS: dict[int, type[KVError]] = {
     409: Conflict,
     412: PreconditionFailed,
     413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+# Errors that one status's codes narrow down.
+_BY_CODE: dict[tuple[int, str], type[KVError]] = {
+    (409, "not_a_number"): NotANumber,
+    (409, "number_out_of_range"): NumberOutOfRange,
+    (409, "patch_contended"): PatchContended,
 }
 
 
@@ -68,7 +79,7 @@ def error_from_answer(answer: Answer, fallback: str) -> KVError:
     """The SDK's exception for an error answer, with the server's ``code`` and message
     (``fallback`` when the body is not the API's JSON error, e.g. a proxy's page)."""
     status = answer.status_code
-    message, code = fallback, None
+    message, code, index = fallback, None, None
     try:
         body = answer.json()
     except ValueError:
@@ -76,6 +87,8 @@ def error_from_answer(answer: Answer, fallback: str) -> KVError:
     if isinstance(body, dict):
         message = str(body.get("error") or message)
         code = str(body["code"]) if body.get("code") else None
+        found = body.get("index")
+        index = found if isinstance(found, int) and not isinstance(found, bool) else None
     if status == 429:
         quota = bool(code and code.endswith("quota_exceeded"))
         cls = QuotaExceeded if quota else RateLimited
@@ -88,4 +101,5 @@ def error_from_answer(answer: Answer, fallback: str) -> KVError:
         )
     if status >= 500:
         return ServerError(message, status=status, code=code, response=answer)
-    return _BY_STATUS.get(status, KVError)(message, status=status, code=code, response=answer)
+    kind = _BY_CODE.get((status, code or "")) or _BY_STATUS.get(status, KVError)
+    return kind(message, status=status, code=code, response=answer, index=index)

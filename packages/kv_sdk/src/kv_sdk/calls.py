@@ -8,18 +8,30 @@ the two cannot drift; a test holds these records to the server's OpenAPI documen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 from kv_sdk import readers
 from kv_sdk.answer import Answer
 from kv_sdk.encoding import encode_json, etag_header, fill, same_json
-from kv_sdk.errors import AuthenticationError, PreconditionFailed
-from kv_sdk.models import ApiKey, Item, Namespace, NewApiKey, Page, Session, Usage, WriteResult
+from kv_sdk.errors import AuthenticationError, KVError, PreconditionFailed
+from kv_sdk.models import (
+    ApiKey,
+    BulkAnswer,
+    BulkItem,
+    Item,
+    Namespace,
+    NewApiKey,
+    Page,
+    Session,
+    Usage,
+    WriteResult,
+)
 
 T = TypeVar("T")
-Method: TypeAlias = Literal["GET", "PUT", "POST", "DELETE"]
+Method: TypeAlias = Literal["GET", "PUT", "POST", "PATCH", "DELETE"]
 Access: TypeAlias = Literal["read-write", "read-only"]
 # A JSON object with these fields, any JSON value ("any"), or no body (None).
 Body: TypeAlias = tuple[str, ...] | Literal["any"] | None
@@ -31,7 +43,9 @@ class Call(Generic[T]):
 
     ``plane`` says which pair of clients has it: ``"data"`` (``KVClient`` and
     ``AsyncKVClient``, with an API key) or ``"account"`` (``AccountClient`` and
-    ``AsyncAccountClient``, with a session token).
+    ``AsyncAccountClient``, with a session token). ``also`` names further methods
+    that wrap the same operation (the bulk operation's ``get_many``, ``put_many`` and
+    ``delete_many``).
     """
 
     operation_id: str
@@ -42,6 +56,12 @@ class Call(Generic[T]):
     read: Callable[[Answer], T]
     query: tuple[str, ...] = ()
     body: Body = None
+    also: tuple[str, ...] = ()
+
+    @property
+    def wrappers(self) -> tuple[str, ...]:
+        """Every client method that sends this call."""
+        return (self.wrapper, *self.also)
 
     def request(
         self,
@@ -173,7 +193,27 @@ DELETE_ACCOUNT = Call(
 )
 GET_ITEM = Call("getItem", "data", "get", "GET", "/v1/{namespace}/{key}", readers.item)
 PUT_ITEM = Call(
-    "putItem", "data", "put", "PUT", "/v1/{namespace}/{key}", readers.written, body="any"
+    "putItem",
+    "data",
+    "put",
+    "PUT",
+    "/v1/{namespace}/{key}",
+    readers.written,
+    query=("ttl", "expiresAt"),
+    body="any",
+)
+INCREMENT_ITEM = Call(
+    "incrementItem",
+    "data",
+    "increment",
+    "POST",
+    "/v1/{namespace}/{key}",
+    readers.item,
+    query=("ttl", "expiresAt"),
+    body=("increment",),
+)
+PATCH_ITEM = Call(
+    "patchItem", "data", "patch", "PATCH", "/v1/{namespace}/{key}", readers.item, body="any"
 )
 DELETE_ITEM = Call(
     "deleteItem", "data", "delete", "DELETE", "/v1/{namespace}/{key}", readers.nothing
@@ -185,7 +225,17 @@ LIST_KEYS = Call(
     "GET",
     "/v1/{namespace}",
     readers.page,
-    query=("prefix", "limit", "cursor"),
+    query=("prefix", "limit", "cursor", "details"),
+)
+BULK = Call(
+    "bulk",
+    "data",
+    "get_many",
+    "POST",
+    "/v1/{namespace}",
+    readers.bulk,
+    body=("get", "put", "delete"),
+    also=("put_many", "delete_many"),
 )
 
 CALLS: tuple[Call[Any], ...] = (
@@ -204,9 +254,20 @@ CALLS: tuple[Call[Any], ...] = (
     DELETE_ACCOUNT,
     GET_ITEM,
     PUT_ITEM,
+    INCREMENT_ITEM,
+    PATCH_ITEM,
     DELETE_ITEM,
     LIST_KEYS,
+    BULK,
 )
+
+# The API's bulk limits: keys of one get, items of one put, keys of one delete, and the
+# body of one put (the SDK splits larger batches into requests within them).
+MAX_BULK_GET = 100
+MAX_BULK_PUT = 1000
+MAX_BULK_DELETE = 1000
+MAX_BULK_BODY = 10 * 1024 * 1024
+MERGE_PATCH = "application/merge-patch+json"
 
 
 def signup(email: str, password: str) -> Request[Session]:
@@ -295,8 +356,43 @@ def get_item(namespace: str, key: str) -> Request[Item]:
     return GET_ITEM.request(namespace=namespace, key=key)
 
 
+def expiry(ttl: int | None, expires_at: int | None) -> dict[str, str]:
+    """The ``ttl`` or ``expiresAt`` query of a write (at most one of them)."""
+    if ttl is not None and expires_at is not None:
+        raise ValueError("Pass ttl or expires_at, not both.")
+    if ttl is not None:
+        return {"ttl": str(whole(ttl, "ttl"))}
+    if expires_at is not None:
+        return {"expiresAt": str(whole(expires_at, "expires_at"))}
+    return {}
+
+
+def whole(number: int, name: str) -> int:
+    """``number`` if it is an ``int`` (not a bool); ``TypeError`` otherwise."""
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"{name} must be a whole number of seconds, not {number!r}.")
+    return number
+
+
+def metadata_header(metadata: Mapping[str, Any]) -> str:
+    """``metadata`` as the ``KV-Metadata`` header carries it: a JSON object, ASCII only
+    (other characters escaped, which JSON reads back the same)."""
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a JSON object (a mapping), not {metadata!r}.")
+    encode_json(metadata := dict(metadata))  # what JSON cannot hold fails as for a value
+    return json.dumps(metadata, separators=(",", ":"), ensure_ascii=True)
+
+
 def put_item(
-    namespace: str, key: str, value: Any, *, if_match: str | None, only_if_absent: bool
+    namespace: str,
+    key: str,
+    value: Any,
+    *,
+    if_match: str | None,
+    only_if_absent: bool,
+    ttl: int | None = None,
+    expires_at: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Request[WriteResult]:
     """Store ``value``; the value is encoded here, so what JSON cannot hold fails before
     anything is sent."""
@@ -307,8 +403,31 @@ def put_item(
         headers["If-Match"] = etag_header(if_match)
     if only_if_absent:
         headers["If-None-Match"] = "*"
+    if metadata is not None:
+        headers["KV-Metadata"] = metadata_header(metadata)
+    params = expiry(ttl, expires_at)
     body = encode_json(value)
-    return PUT_ITEM.request(headers=headers, body=body, namespace=namespace, key=key)
+    return PUT_ITEM.request(params=params, headers=headers, body=body, namespace=namespace, key=key)
+
+
+def increment_item(
+    namespace: str, key: str, by: int | float, *, ttl: int | None, expires_at: int | None
+) -> Request[Item]:
+    """Add ``by`` to the number at ``key`` (a missing item starts at 0)."""
+    if isinstance(by, bool) or not isinstance(by, int | float):
+        raise TypeError(f"by must be a number, not {by!r}.")
+    params = expiry(ttl, expires_at)
+    body = encode_json({"increment": by})
+    return INCREMENT_ITEM.request(params=params, body=body, namespace=namespace, key=key)
+
+
+def patch_item(namespace: str, key: str, patch: Any, *, if_match: str | None) -> Request[Item]:
+    """Apply ``patch`` (an RFC 7396 JSON merge patch) to the value at ``key``."""
+    headers = {"Content-Type": MERGE_PATCH}
+    if if_match is not None:
+        headers["If-Match"] = etag_header(if_match)
+    body = encode_json(patch)
+    return PATCH_ITEM.request(headers=headers, body=body, namespace=namespace, key=key)
 
 
 def delete_item(namespace: str, key: str, *, if_match: str | None) -> Request[None]:
@@ -318,10 +437,15 @@ def delete_item(namespace: str, key: str, *, if_match: str | None) -> Request[No
 
 
 def list_keys(
-    namespace: str, *, prefix: str | None, limit: int | None, cursor: str | None
+    namespace: str,
+    *,
+    prefix: str | None,
+    limit: int | None,
+    cursor: str | None,
+    details: bool = False,
 ) -> Request[Page]:
-    """One page of keys."""
-    params: dict[str, str] = {}
+    """One page of keys (with each key's `KeyInfo` when ``details``)."""
+    params: dict[str, str] = {"details": "true"} if details else {}
     if prefix:
         params["prefix"] = prefix
     if limit is not None:
@@ -329,6 +453,119 @@ def list_keys(
     if cursor:
         params["cursor"] = cursor
     return LIST_KEYS.request(params=params, namespace=namespace)
+
+
+def unique(keys: Iterable[str]) -> list[str]:
+    """``keys`` without repeats, in the order first given; ``ValueError`` for an empty
+    key, which names no item."""
+    seen: dict[str, None] = {}
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"A key must be a non-empty string, not {key!r}.")
+        seen.setdefault(key)
+    return list(seen)
+
+
+def chunks(keys: Sequence[str], size: int) -> Iterator[list[str]]:
+    """``keys`` in runs of at most ``size``, in order."""
+    for start in range(0, len(keys), size):
+        yield list(keys[start : start + size])
+
+
+def get_many(namespace: str, keys: Sequence[str]) -> Request[BulkAnswer]:
+    """One bulk get of at most `MAX_BULK_GET` keys."""
+    return BULK.request(body=encode_json({"get": list(keys)}), namespace=namespace)
+
+
+def delete_many(namespace: str, keys: Sequence[str]) -> Request[BulkAnswer]:
+    """One bulk delete of at most `MAX_BULK_DELETE` keys."""
+    return BULK.request(body=encode_json({"delete": list(keys)}), namespace=namespace)
+
+
+def bulk_items(items: Mapping[str, Any] | Iterable[BulkItem]) -> list[BulkItem]:
+    """What ``put_many`` takes (a mapping of key to value, or `BulkItem` records) as
+    records; ``ValueError`` for a key given twice (the API refuses that)."""
+    records = (
+        [BulkItem(key, value) for key, value in items.items()]
+        if isinstance(items, Mapping)
+        else list(items)
+    )
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        if not isinstance(record, BulkItem):
+            raise TypeError(f"Item {index} is not a BulkItem: {record!r}.")
+        if not record.key:
+            raise ValueError(f"Item {index} has an empty key.")
+        if record.key in seen:
+            raise ValueError(f"Item {index}: the key {record.key!r} is given twice.")
+        seen.add(record.key)
+    return records
+
+
+def encode_bulk_item(item: BulkItem) -> bytes:
+    """One item of a bulk put, encoded as the API takes it."""
+    entry: dict[str, Any] = {"key": item.key, "value": item.value}
+    if item.ttl is not None and item.expires_at is not None:
+        raise ValueError(f"Item {item.key!r}: pass ttl or expires_at, not both.")
+    if item.ttl is not None:
+        entry["ttl"] = whole(item.ttl, "ttl")
+    if item.expires_at is not None:
+        entry["expiresAt"] = whole(item.expires_at, "expires_at")
+    if item.metadata is not None:
+        if not isinstance(item.metadata, Mapping):
+            raise TypeError(f"Item {item.key!r}: metadata must be a JSON object.")
+        entry["metadata"] = dict(item.metadata)
+    return encode_json(entry)
+
+
+_PUT_OPEN, _PUT_CLOSE = b'{"put":[', b"]}"
+
+
+def put_batches(
+    items: Iterable[BulkItem], *, max_items: int = MAX_BULK_PUT, max_body: int = MAX_BULK_BODY
+) -> Iterator[tuple[int, bytes]]:
+    """The bodies of the bulk puts that store ``items`` in order, each with at most
+    ``max_items`` items and ``max_body`` bytes, and how many items each holds.
+
+    Every item is encoded before the first body is given, so that what JSON cannot hold
+    fails before anything is sent. An item too large for a body of its own still gets
+    one (the server then refuses it, as it would a PUT of it).
+    """
+    encoded = [encode_bulk_item(item) for item in items]
+    batch: list[bytes] = []
+    size = len(_PUT_OPEN) + len(_PUT_CLOSE)
+    for entry in encoded:
+        grown = size + len(entry) + (1 if batch else 0)
+        if batch and (len(batch) >= max_items or grown > max_body):
+            yield len(batch), _PUT_OPEN + b",".join(batch) + _PUT_CLOSE
+            batch, grown = [], len(_PUT_OPEN) + len(_PUT_CLOSE) + len(entry)
+        batch.append(entry)
+        size = grown
+    if batch:
+        yield len(batch), _PUT_OPEN + b",".join(batch) + _PUT_CLOSE
+
+
+def shifted(error: KVError, start: int) -> KVError:
+    """``error`` of a bulk request whose first entry is entry ``start`` of the whole
+    call, its ``index`` counted in the whole call."""
+    if error.index is not None:
+        error.index += start
+    return error
+
+
+def put_many(namespace: str, body: bytes) -> Request[BulkAnswer]:
+    """One bulk put of a body made by `put_batches`."""
+    return BULK.request(body=body, namespace=namespace)
+
+
+def in_order(keys: Sequence[str], answers: Iterable[BulkAnswer]) -> tuple[list[Item], list[str]]:
+    """The items and missing keys of the bulk gets of ``keys``, in the order of ``keys``."""
+    found: dict[str, Item] = {}
+    for answer in answers:
+        for item in answer.items or ():
+            found[item.key] = item
+    items = [found[key] for key in keys if key in found]
+    return items, [key for key in keys if key not in found]
 
 
 def write_found(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import requests
@@ -13,7 +13,7 @@ from kv_sdk.calls import item_path as item_path
 from kv_sdk.calls import namespace_path as namespace_path
 from kv_sdk.encoding import etag_header as etag_header
 from kv_sdk.encoding import same_json as same_json
-from kv_sdk.models import Item, Page, WriteResult
+from kv_sdk.models import BulkItem, Item, KeyInfo, ManyItems, Page, WriteResult
 from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PooledClient, Transport
 
 # The largest page the API serves (its list `limit` is 1 to 1000).
@@ -27,7 +27,9 @@ class KVClient(PooledClient):
     ``http://127.0.0.1:8000`` (``kv-storage serve``). Every call has a ``timeout`` in
     seconds (``None`` waits forever). GET, PUT and DELETE are retried up to
     ``max_retries`` times on connection failures and 502/503/504, honouring
-    ``Retry-After``. Pass a ``session`` of your own to control pooling, proxies or
+    ``Retry-After``; ``increment``, ``patch`` and the bulk calls (POST and PATCH) only
+    when the connection was never made, since an attempt that reached the server may
+    have been applied. Pass a ``session`` of your own to control pooling, proxies or
     retries yourself; the client then uses it as is and does not close it.
 
     Use it as a context manager, or call `close`, to release its connections:
@@ -71,8 +73,15 @@ class KVClient(PooledClient):
         *,
         if_match: str | None = None,
         only_if_absent: bool = False,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> WriteResult:
         """Store ``value`` (anything JSON can hold) at ``key``, creating or replacing it.
+
+        ``ttl`` (seconds from now) or ``expires_at`` (a unix second) makes the item
+        expire, to the second; without either it is permanent. ``metadata`` (a JSON
+        object of at most 1024 bytes) is kept beside the value until the next put.
 
         ``if_match=etag`` replaces only the item with that ETag (compare-and-swap);
         ``only_if_absent=True`` creates only. A lost condition raises
@@ -81,7 +90,14 @@ class KVClient(PooledClient):
         holds ``value``, the write is reported as done instead of as a spurious 412.
         """
         request = calls.put_item(
-            namespace, key, value, if_match=if_match, only_if_absent=only_if_absent
+            namespace,
+            key,
+            value,
+            if_match=if_match,
+            only_if_absent=only_if_absent,
+            ttl=ttl,
+            expires_at=expires_at,
+            metadata=metadata,
         )
         try:
             return self._transport.send(request)
@@ -90,6 +106,81 @@ class KVClient(PooledClient):
                 raise
             current = self._get_or_none(namespace, key)
             return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
+
+    def increment(
+        self,
+        namespace: str,
+        key: str,
+        by: int | float = 1,
+        *,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+    ) -> Item:
+        """Add ``by`` (any number, negative too) to the number at ``key`` atomically, and
+        return the item with its new value; a missing item starts at 0.
+
+        Concurrent increments never lose one. The expiry is kept unless ``ttl`` or
+        ``expires_at`` names a new one. Raises `NotANumber` when the stored value is
+        not a number. Never retried once the request may have reached the server: an
+        increment is not idempotent.
+        """
+        request = calls.increment_item(namespace, key, by, ttl=ttl, expires_at=expires_at)
+        return self._transport.send(request)
+
+    def patch(self, namespace: str, key: str, patch: Any, *, if_match: str | None = None) -> Item:
+        """Apply ``patch``, a JSON merge patch (RFC 7396: a field set to ``None`` is
+        removed, an object is merged, anything else replaces), to the value at ``key``
+        atomically, and return the item with its new value.
+
+        ``if_match=etag`` patches only the item with that ETag. Raises `NotFound` when
+        there is no item, `PreconditionFailed` when the ETag is not its own, and
+        `PatchContended` when other writes won every attempt (nothing changed).
+        """
+        return self._transport.send(calls.patch_item(namespace, key, patch, if_match=if_match))
+
+    def get_many(self, namespace: str, keys: Iterable[str]) -> ManyItems:
+        """The items at ``keys`` (in the order asked, each key once) and the keys that
+        are missing, in one request per 100 keys. A bulk get's answer carries no ETags:
+        its items' ``etag`` is empty unless the server sends one (`get` reads it)."""
+        wanted = calls.unique(keys)
+        answers = [
+            self._transport.send(calls.get_many(namespace, chunk))
+            for chunk in calls.chunks(wanted, calls.MAX_BULK_GET)
+        ]
+        items, missing = calls.in_order(wanted, answers)
+        return ManyItems(items, missing)
+
+    def put_many(self, namespace: str, items: Mapping[str, Any] | Iterable[BulkItem]) -> int:
+        """Store many items, a mapping of key to value or `BulkItem` records (with
+        their own ``ttl``, ``expires_at`` and ``metadata``); returns how many were
+        written.
+
+        One request per 1000 items (fewer when they pass 10 MiB), each checked whole by
+        the server before it writes any of its items; a failure raises and leaves the
+        requests after it unsent.
+        """
+        written = start = 0
+        for count, body in calls.put_batches(calls.bulk_items(items)):
+            try:
+                answer = self._transport.send(calls.put_many(namespace, body))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
+            written += answer.written or 0
+            start += count
+        return written
+
+    def delete_many(self, namespace: str, keys: Iterable[str]) -> int:
+        """Delete the items at ``keys``, in one request per 1000 keys; returns how many
+        there were (keys with no item are not counted)."""
+        deleted = start = 0
+        for chunk in calls.chunks(calls.unique(keys), calls.MAX_BULK_DELETE):
+            try:
+                answer = self._transport.send(calls.delete_many(namespace, chunk))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
+            deleted += answer.deleted or 0
+            start += len(chunk)
+        return deleted
 
     def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
         """Delete the item at ``key``; raises `NotFound` if there is none.
@@ -109,13 +200,18 @@ class KVClient(PooledClient):
         prefix: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        details: bool = False,
     ) -> Page:
         """One page of keys in key order, starting with ``prefix`` if given.
 
         ``limit`` is the page size (1 to 1000, the server's default 100); pass the
-        page's ``cursor`` to get the next one, until it is ``None``.
+        page's ``cursor`` to get the next one, until it is ``None``. ``details=True``
+        fills the page's ``items`` with each key's `KeyInfo` (version, updatedAt,
+        expiry and metadata).
         """
-        request = calls.list_keys(namespace, prefix=prefix, limit=limit, cursor=cursor)
+        request = calls.list_keys(
+            namespace, prefix=prefix, limit=limit, cursor=cursor, details=details
+        )
         return self._transport.send(request)
 
     def iter_keys(
@@ -130,10 +226,24 @@ class KVClient(PooledClient):
                 return
             cursor = page.cursor
 
+    def iter_key_info(
+        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+    ) -> Iterator[KeyInfo]:
+        """Each key's `KeyInfo` (version, updatedAt, expiry, metadata), walking the
+        detailed pages."""
+        cursor: str | None = None
+        while True:
+            page = self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor, details=True)
+            yield from page.items or ()
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
     def iter_items(
         self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
     ) -> Iterator[Item]:
-        """Every item of the namespace in key order: one GET per key. Items deleted
+        """Every item of the namespace in key order, with its ``etag``: one GET per key
+        (`get_many` reads a hundred keys a request, without ETags). Items deleted
         between listing and reading are skipped."""
         for key in self.iter_keys(namespace, prefix, page_size=page_size):
             item = self._get_or_none(namespace, key)

@@ -1,9 +1,10 @@
 """One exception hierarchy for everything the SDK can raise about the service.
 
 Every error carries the HTTP ``status``, the server's ``code`` and ``message`` (from
-its ``{"error", "code"}`` body) and the ``response`` (a ``requests.Response`` from the
-sync clients, an ``httpx.Response`` from the async ones); errors that happen before any
-answer (a refused connection, a timeout, a missing API key) have ``None`` there.
+its ``{"error", "code"}`` body; ``index`` names the refused entry of a bulk call) and
+the ``response`` (a ``requests.Response`` from the sync clients, an ``httpx.Response``
+from the async ones); errors that happen before any answer (a refused connection, a
+timeout, a missing API key) have ``None`` there.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ class KVError(Exception):
         status: int | None = None,
         code: str | None = None,
         response: Answer | None = None,
+        index: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.response = response
+        # The entry of a bulk call the server refused (counted in what was passed to
+        # the SDK's method, across the requests it split the call into).
+        self.index = index
 
     @property
     def request_id(self) -> str | None:
@@ -73,7 +78,22 @@ class NotFound(KVError):
 
 
 class Conflict(KVError):
-    """409: the name or email is already taken."""
+    """409: the name or email is already taken, or the item's value does not allow the
+    operation (see the subclasses)."""
+
+
+class NotANumber(Conflict):
+    """409 ``not_a_number``: ``increment`` met a stored value that is not a number."""
+
+
+class NumberOutOfRange(Conflict):
+    """409 ``number_out_of_range``: the sum of an ``increment`` has more digits than a
+    stored number may have."""
+
+
+class PatchContended(Conflict):
+    """409 ``patch_contended``: other writes to the item won every attempt of a
+    ``patch``; nothing was changed, and trying again is safe."""
 
 
 class PreconditionFailed(KVError):
@@ -83,6 +103,11 @@ class PreconditionFailed(KVError):
 
 class PayloadTooLarge(KVError):
     """413: the value is larger than the service accepts (256 KiB of compact JSON)."""
+
+
+class UnsupportedMediaType(KVError):
+    """415: the body's content type is not the one the operation takes (a patch is
+    ``application/merge-patch+json``)."""
 
 
 class RateLimited(KVError):

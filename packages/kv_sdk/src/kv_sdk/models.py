@@ -10,32 +10,94 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """A stored item: its value and the ``etag`` to pass back as ``if_match``."""
+    """A stored item: its value and the ``etag`` to pass back as ``if_match``.
+
+    ``expires_at`` is the unix second from which it is gone (``None``: permanent), and
+    ``metadata`` the JSON object kept beside the value by ``put(..., metadata=)``.
+    """
 
     key: str
     value: Any
     etag: str
     version: int | None = None
     updated_at: str | None = None
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a ``put`` did: the new ``etag`` and whether the item was ``created``."""
+    """What a ``put`` did: the new ``etag``, whether the item was ``created``, and when
+    it expires (``None``: permanent)."""
 
     key: str
     etag: str
     created: bool
     version: int | None = None
     updated_at: str | None = None
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What a detailed list (``details=True``) tells of one key, without its value."""
+
+    key: str
+    version: int | None = None
+    updated_at: str | None = None
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkItem:
+    """One item of ``put_many``: its value, and optionally its expiry (``ttl`` seconds
+    from now, or ``expires_at`` a unix second) and ``metadata``."""
+
+    key: str
+    value: Any
+    ttl: int | None = None
+    expires_at: int | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManyItems:
+    """What ``get_many`` found: the ``items`` there, in the order asked, and the keys
+    ``missing`` (absent or expired), in the order asked too."""
+
+    items: list[Item]
+    missing: list[str]
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkAnswer:
+    """One bulk request's answer as the API gives it: ``items`` and ``missing`` for a
+    ``get``, ``written`` for a ``put``, ``deleted`` for a ``delete``."""
+
+    items: list[Item] | None = None
+    missing: list[str] | None = None
+    written: int | None = None
+    deleted: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of keys in key order; ``cursor`` fetches the next, ``None`` on the last."""
+    """One page of keys in key order; ``cursor`` fetches the next, ``None`` on the last.
+
+    ``items`` holds each key's `KeyInfo` when the page was asked for with
+    ``details=True``, and is ``None`` otherwise.
+    """
 
     keys: list[str]
     cursor: str | None
+    items: list[KeyInfo] | None = None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)

@@ -3,8 +3,23 @@ answer, shared by every call that gets it (see `kv_sdk.calls`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from kv_sdk.answer import Answer
-from kv_sdk.models import ApiKey, Item, Namespace, NewApiKey, Page, Session, Usage, WriteResult
+from kv_sdk.encoding import etag_header
+from kv_sdk.models import (
+    ApiKey,
+    BulkAnswer,
+    Item,
+    KeyInfo,
+    Namespace,
+    NewApiKey,
+    Page,
+    Session,
+    Usage,
+    WriteResult,
+)
 
 
 def nothing(answer: Answer) -> None:
@@ -15,15 +30,26 @@ def message(answer: Answer) -> str:
     return str(answer.json()["message"])
 
 
-def item(answer: Answer) -> Item:
-    data = answer.json()
+def item_of(data: Mapping[str, Any], etag: str | None = None) -> Item:
+    """An `Item` from the API's item object; its ETag from the ``ETag`` header when the
+    answer is about one item, else from the object's own ``etag`` (a bulk get's)."""
+    if etag is None:
+        own = data.get("etag")
+        etag = etag_header(str(own)) if own else ""
     return Item(
         key=data["key"],
         value=data["value"],
-        etag=answer.headers["ETag"],
+        etag=etag,
         version=data.get("version"),
         updated_at=data.get("updatedAt"),
+        expires_at=data.get("expiresAt"),
+        metadata=data.get("metadata"),
     )
+
+
+def item(answer: Answer) -> Item:
+    data = answer.json()
+    return item_of(data, answer.headers.get("ETag") or None)
 
 
 def written(answer: Answer) -> WriteResult:
@@ -34,12 +60,39 @@ def written(answer: Answer) -> WriteResult:
         created=answer.status_code == 201,
         version=data.get("version"),
         updated_at=data.get("updatedAt"),
+        expires_at=data.get("expiresAt"),
+    )
+
+
+def key_info(data: Mapping[str, Any]) -> KeyInfo:
+    return KeyInfo(
+        key=data["key"],
+        version=data.get("version"),
+        updated_at=data.get("updatedAt"),
+        expires_at=data.get("expiresAt"),
+        metadata=data.get("metadata"),
     )
 
 
 def page(answer: Answer) -> Page:
     data = answer.json()
-    return Page(keys=list(data["keys"]), cursor=data.get("cursor"))
+    details = data.get("items")
+    return Page(
+        keys=list(data["keys"]),
+        cursor=data.get("cursor"),
+        items=None if details is None else [key_info(d) for d in details],
+    )
+
+
+def bulk(answer: Answer) -> BulkAnswer:
+    data = answer.json()
+    items, missing = data.get("items"), data.get("missing")
+    return BulkAnswer(
+        items=None if items is None else [item_of(i) for i in items],
+        missing=None if missing is None else list(missing),
+        written=data.get("written"),
+        deleted=data.get("deleted"),
+    )
 
 
 def session(answer: Answer) -> Session:

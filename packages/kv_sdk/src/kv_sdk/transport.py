@@ -3,9 +3,10 @@ mapping; and the retry rules the async transport (`kv_sdk.aio.transport`) follow
 
 Retries (urllib3 ``Retry`` on the session's adapter) cover connection failures and
 502, 503 and 504 answers for GET, PUT and DELETE, with exponential backoff, waiting
-what ``Retry-After`` asks (at most `MAX_RETRY_AFTER` seconds). POST is never
-retried once a request could have reached the server: only a connection that was
-never made is tried again. 429 is not retried: quotas are monthly.
+what ``Retry-After`` asks (at most `MAX_RETRY_AFTER` seconds). POST and PATCH
+(increment, merge patch, bulk get, put and delete) are never retried once a request
+could have reached the server: only a connection that was never made is tried again.
+429 is not retried: quotas are monthly.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class Transport:
         answer, and `TransportError` when no answer came."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
-            merged["Content-Type"] = "application/json"
+            merged.setdefault("Content-Type", "application/json")
         try:
             response = self.session.request(
                 method,

@@ -91,6 +91,10 @@ ERROR_SCHEMAS: dict[str, Schema] = {
         ["error", "code"],
         error={"type": "string", "description": "A sentence for a person."},
         code={"type": "string", "description": "A stable snake_case code for programs."},
+        index={
+            "type": "integer",
+            "description": "In a refused bulk request: the position of the first bad entry.",
+        },
     ),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from kv_api.item_options import METADATA_HEADER
 from kv_api.openapi.common import (
     BAD_JSON,
     INTEGER,
@@ -13,6 +14,7 @@ from kv_api.openapi.common import (
     STRICT_JSON,
     STRING,
     TIMESTAMP,
+    TOO_LARGE,
     Schema,
     body,
     error,
@@ -56,6 +58,96 @@ QUOTA: Schema = {
 }
 KV_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 
+EXPIRES_AT: Schema = {
+    "type": ["integer", "null"],
+    "description": "The unix second from which the item is gone; null: it is permanent.",
+}
+METADATA: Schema = {
+    "type": ["object", "null"],
+    "description": (
+        f"The JSON object kept beside the value (at most {LIMITS.metadata_max_bytes} bytes"
+        " as compact JSON); null: none."
+    ),
+}
+TTL: Schema = {
+    "type": "integer",
+    "minimum": LIMITS.ttl_min_seconds,
+    "maximum": LIMITS.ttl_max_seconds,
+    "description": "Seconds from now until the item expires.",
+}
+EXPIRES_AT_INPUT: Schema = {
+    "type": "integer",
+    "description": (
+        "The unix second the item expires at: in the future, at most"
+        f" {LIMITS.ttl_max_seconds} seconds ahead."
+    ),
+}
+EXPIRY_PARAMS: list[Schema] = [
+    {
+        "name": "ttl",
+        "in": "query",
+        "required": False,
+        "description": "Expire the item this many seconds from now (not with `expiresAt`).",
+        "schema": {k: v for k, v in TTL.items() if k != "description"},
+    },
+    {
+        "name": "expiresAt",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Expire the item at this unix second: in the future, at most"
+            f" {LIMITS.ttl_max_seconds} seconds ahead (not with `ttl`)."
+        ),
+        "schema": INTEGER,
+    },
+]
+BAD_EXPIRY = (
+    "`ttl` and `expiresAt` both given (`ttl_and_expires_at`), `ttl` not a whole number of"
+    f" {LIMITS.ttl_min_seconds} to {LIMITS.ttl_max_seconds} seconds (`invalid_ttl`), or"
+    " `expiresAt` not a whole unix second in the future within that range"
+    " (`invalid_expires_at`)."
+)
+METADATA_PARAM: Schema = {
+    "name": METADATA_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A JSON object kept beside the value and replaced by the next PUT: at most"
+        f" {LIMITS.metadata_max_bytes} bytes as compact UTF-8 JSON, nested at most"
+        f" {LIMITS.json_max_depth} levels, each key once. Without it the item has none."
+    ),
+    "schema": STRING,
+}
+BAD_METADATA = (
+    f"`{METADATA_HEADER}` is not a strict JSON object (`invalid_metadata`), is over"
+    f" {LIMITS.metadata_max_bytes} bytes as compact JSON (`metadata_too_large`), or nests"
+    f" deeper than {LIMITS.json_max_depth} levels (`too_deep`)."
+)
+IF_MATCH_PARAM: Schema = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Patch only if the item's ETag is this (or `*`: any).",
+    "schema": STRING,
+}
+MERGE_PATCH = "application/merge-patch+json"
+BULK_ENTRY: Schema = {
+    "type": "object",
+    "required": ["key", "value"],
+    "properties": {
+        "key": STRING,
+        "value": {"description": "Any JSON value."},
+        "ttl": TTL,
+        "expiresAt": EXPIRES_AT_INPUT,
+        "metadata": {
+            "type": "object",
+            "description": f"At most {LIMITS.metadata_max_bytes} bytes as compact JSON.",
+        },
+    },
+    "additionalProperties": False,
+}
+BULK_KEYS: Schema = {"type": "array", "items": STRING, "minItems": 1}
+
 
 def data_plane(operation: Schema) -> Schema:
     """A data-plane operation: an API key, its refusals, the rate-limit headers."""
@@ -73,14 +165,20 @@ def data_plane(operation: Schema) -> Schema:
 
 SCHEMAS: dict[str, Schema] = {
     "Item": obj(
-        ["key", "value", "version", "updatedAt"],
+        ["key", "value", "version", "updatedAt", "expiresAt", "metadata"],
         key=STRING,
         value={"description": "Any JSON value."},
         version=INTEGER,
         updatedAt=TIMESTAMP,
+        expiresAt=EXPIRES_AT,
+        metadata=METADATA,
     ),
     "Written": obj(
-        ["key", "version", "updatedAt"], key=STRING, version=INTEGER, updatedAt=TIMESTAMP
+        ["key", "version", "updatedAt", "expiresAt"],
+        key=STRING,
+        version=INTEGER,
+        updatedAt=TIMESTAMP,
+        expiresAt=EXPIRES_AT,
     ),
     "KeyPage": obj(
         ["keys", "cursor"],
@@ -89,7 +187,80 @@ SCHEMAS: dict[str, Schema] = {
             "type": ["string", "null"],
             "description": "Pass as `cursor` for the next page; null on the last page.",
         },
+        items={
+            "type": "array",
+            "items": ref("KeyInfo"),
+            "description": "With `details=true` only: each key of `keys`, in the same order.",
+        },
     ),
+    "KeyInfo": obj(
+        ["key", "version", "updatedAt", "expiresAt", "metadata"],
+        key=STRING,
+        version=INTEGER,
+        updatedAt=TIMESTAMP,
+        expiresAt=EXPIRES_AT,
+        metadata=METADATA,
+    ),
+    "Increment": {
+        **obj(
+            ["increment"],
+            increment={
+                "type": "number",
+                "description": "Any JSON number to add (negative to subtract).",
+            },
+        ),
+        "additionalProperties": False,
+    },
+    "BulkRequest": {
+        "type": "object",
+        "description": "Exactly one of `get`, `put` and `delete`.",
+        "properties": {
+            "get": {
+                **BULK_KEYS,
+                "maxItems": LIMITS.bulk_get_max_keys,
+                "description": "Keys to read, in the order the answer gives them.",
+            },
+            "put": {
+                "type": "array",
+                "items": BULK_ENTRY,
+                "minItems": 1,
+                "maxItems": LIMITS.bulk_write_max_items,
+                "description": (
+                    "Items to write, each key once; every one is checked before any is"
+                    " written. An entry without `ttl` or `expiresAt` is permanent."
+                ),
+            },
+            "delete": {
+                **BULK_KEYS,
+                "maxItems": LIMITS.bulk_write_max_items,
+                "description": "Keys to delete.",
+            },
+        },
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    },
+    "BulkResult": {
+        "type": "object",
+        "description": ("`get`: `items` and `missing`; `put`: `written`; `delete`: `deleted`."),
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": ref("Item"),
+                "description": "The live items asked for, in the order asked.",
+            },
+            "missing": {
+                "type": "array",
+                "items": STRING,
+                "description": "The keys asked for that have no live item, in the order asked.",
+            },
+            "written": {"type": "integer", "description": "How many items were written."},
+            "deleted": {
+                "type": "integer",
+                "description": "How many live items were deleted (missing keys not counted).",
+            },
+        },
+    },
 }
 
 PATHS: dict[str, Schema] = {
@@ -138,6 +309,8 @@ PATHS: dict[str, Schema] = {
                         "description": "`*`: create only, never replace.",
                         "schema": {"type": "string", "enum": ["*"]},
                     },
+                    METADATA_PARAM,
+                    *EXPIRY_PARAMS,
                 ],
                 "requestBody": body(
                     {"description": "Any JSON value."},
@@ -146,7 +319,7 @@ PATHS: dict[str, Schema] = {
                 "responses": {
                     "201": ok("Created.", ref("Written"), dict(HEADER_ETAG)),
                     "200": ok("Replaced.", ref("Written"), dict(HEADER_ETAG)),
-                    "400": error(f"{BAD_KEY} {BAD_JSON}"),
+                    "400": error(f"{BAD_KEY} {BAD_JSON} {BAD_EXPIRY} {BAD_METADATA}"),
                     "412": error("The If-Match or If-None-Match condition failed."),
                     "413": error(
                         "The value is too large (`value_too_large`), or the body is"
@@ -175,6 +348,73 @@ PATHS: dict[str, Schema] = {
                     "400": error(BAD_KEY),
                     "404": error("No such item."),
                     "412": error("The If-Match condition failed."),
+                },
+            }
+        ),
+        "post": data_plane(
+            {
+                "summary": "Increment a number item atomically",
+                "description": (
+                    "A missing item starts at 0; concurrent increments never lose one. The"
+                    " item keeps its expiry and metadata unless `ttl` or `expiresAt` names"
+                    " a new expiry. Numbers add as decimals (0.1 + 0.2 is 0.3)."
+                ),
+                "operationId": "incrementItem",
+                "parameters": [NAMESPACE_PARAM, KEY_PARAM, *EXPIRY_PARAMS],
+                "requestBody": body(ref("Increment"), STRICT_JSON),
+                "responses": {
+                    "201": ok("Created at `increment`.", ref("Item"), dict(HEADER_ETAG)),
+                    "200": ok("Incremented.", ref("Item"), dict(HEADER_ETAG)),
+                    "400": error(
+                        f"{BAD_KEY} {BAD_JSON} {BAD_EXPIRY} The body is not"
+                        ' `{"increment": n}` (`invalid_body`), or `n` is not a number'
+                        " (`invalid_increment`)."
+                    ),
+                    "409": error(
+                        "The stored value is not a number (`not_a_number`), or the sum would"
+                        " have more than 38 significant digits (`number_out_of_range`)."
+                    ),
+                    "413": error(TOO_LARGE["description"]),
+                },
+            }
+        ),
+        "patch": data_plane(
+            {
+                "summary": "Apply a JSON merge patch (RFC 7396)",
+                "description": (
+                    "Members of the patch replace the stored value's, `null` removes one,"
+                    " applied atomically: concurrent patches of different fields all"
+                    " survive. The item keeps its expiry and metadata."
+                ),
+                "operationId": "patchItem",
+                "parameters": [NAMESPACE_PARAM, KEY_PARAM, IF_MATCH_PARAM],
+                "requestBody": {
+                    "required": True,
+                    "description": STRICT_JSON,
+                    "content": {MERGE_PATCH: {"schema": {"description": "Any JSON value."}}},
+                },
+                "responses": {
+                    "200": ok("Patched.", ref("Item"), dict(HEADER_ETAG)),
+                    "400": error(f"{BAD_KEY} {BAD_JSON}"),
+                    "404": error("No such item."),
+                    "409": error(
+                        "The item kept changing while the patch was applied"
+                        " (`patch_contended`): send it again."
+                    ),
+                    "412": error("The If-Match condition failed."),
+                    "413": error(
+                        "The patched value is too large (`value_too_large`), or the body is"
+                        " (`payload_too_large`)."
+                    ),
+                    "415": {
+                        **error(f"The body is not `{MERGE_PATCH}` (`unsupported_media_type`)."),
+                        "headers": {
+                            "Accept-Patch": {
+                                "description": "The media type to send.",
+                                "schema": {"type": "string", "enum": [MERGE_PATCH]},
+                            }
+                        },
+                    },
                 },
             }
         ),
@@ -212,12 +452,55 @@ PATHS: dict[str, Schema] = {
                         "description": "The `cursor` of the previous page.",
                         "schema": STRING,
                     },
+                    {
+                        "name": "details",
+                        "in": "query",
+                        "required": False,
+                        "description": (
+                            "`true`: `items` beside `keys`, each key's version, update time,"
+                            " expiry and metadata (no values)."
+                        ),
+                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+                    },
                 ],
                 "responses": {
                     "200": ok("One page of keys.", ref("KeyPage")),
-                    "400": error("Bad limit (`invalid_limit`) or cursor (`invalid_cursor`)."),
+                    "400": error(
+                        "Bad limit (`invalid_limit`), cursor (`invalid_cursor`) or details"
+                        " (`invalid_details`: `true` or `false`)."
+                    ),
                 },
             }
-        )
+        ),
+        "post": data_plane(
+            {
+                "summary": "Get, put or delete many items in one request",
+                "description": (
+                    "Each key counts as one request; a request that would cross the quota"
+                    " is refused whole before any work. A read-only key may only `get`."
+                ),
+                "operationId": "bulk",
+                "parameters": [NAMESPACE_PARAM],
+                "requestBody": body(
+                    ref("BulkRequest"),
+                    f"At most {LIMITS.bulk_body_max_bytes} bytes of UTF-8 JSON, nested at most"
+                    f" {LIMITS.json_max_depth} levels, without duplicate object keys or lone"
+                    " surrogates.",
+                ),
+                "responses": {
+                    "200": ok("Done.", ref("BulkResult")),
+                    "400": error(
+                        f"{BAD_JSON} Not exactly one known operation, or a list of the wrong"
+                        " length (`invalid_bulk`); the first bad entry (`invalid_entry`,"
+                        " `invalid_key`, `duplicate_key`, `value_too_large`, or an expiry or"
+                        " metadata refusal as on PUT) named by `index`. Nothing was written."
+                    ),
+                    "413": error(
+                        f"The body is over {LIMITS.bulk_body_max_bytes} bytes"
+                        " (`payload_too_large`)."
+                    ),
+                },
+            }
+        ),
     },
 }

@@ -3,7 +3,7 @@ key, for asyncio."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -11,7 +11,7 @@ import httpx
 from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
 from kv_sdk.aio.transport import AsyncPooledClient, AsyncTransport
-from kv_sdk.models import Item, Page, WriteResult
+from kv_sdk.models import BulkItem, Item, KeyInfo, ManyItems, Page, WriteResult
 from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 
@@ -65,8 +65,15 @@ class AsyncKVClient(AsyncPooledClient):
         *,
         if_match: str | None = None,
         only_if_absent: bool = False,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> WriteResult:
         """Store ``value`` (anything JSON can hold) at ``key``, creating or replacing it.
+
+        ``ttl`` (seconds from now) or ``expires_at`` (a unix second) makes the item
+        expire, to the second; without either it is permanent. ``metadata`` (a JSON
+        object of at most 1024 bytes) is kept beside the value until the next put.
 
         ``if_match=etag`` replaces only the item with that ETag (compare-and-swap);
         ``only_if_absent=True`` creates only. A lost condition raises
@@ -74,7 +81,14 @@ class AsyncKVClient(AsyncPooledClient):
         applied: then the item is read back, and if it holds ``value`` the write is done.
         """
         request = calls.put_item(
-            namespace, key, value, if_match=if_match, only_if_absent=only_if_absent
+            namespace,
+            key,
+            value,
+            if_match=if_match,
+            only_if_absent=only_if_absent,
+            ttl=ttl,
+            expires_at=expires_at,
+            metadata=metadata,
         )
         try:
             return await self._transport.send(request)
@@ -83,6 +97,67 @@ class AsyncKVClient(AsyncPooledClient):
                 raise
             current = await self._get_or_none(namespace, key)
             return calls.write_found(failed, current, value, only_if_absent=only_if_absent)
+
+    async def increment(
+        self,
+        namespace: str,
+        key: str,
+        by: int | float = 1,
+        *,
+        ttl: int | None = None,
+        expires_at: int | None = None,
+    ) -> Item:
+        """Add ``by`` to the number at ``key`` atomically (a missing item starts at 0)
+        and return the item; as `KVClient.increment`, never retried once the request
+        may have reached the server."""
+        request = calls.increment_item(namespace, key, by, ttl=ttl, expires_at=expires_at)
+        return await self._transport.send(request)
+
+    async def patch(
+        self, namespace: str, key: str, patch: Any, *, if_match: str | None = None
+    ) -> Item:
+        """Apply ``patch``, a JSON merge patch (RFC 7396), to the value at ``key``
+        atomically and return the item; as `KVClient.patch`."""
+        request = calls.patch_item(namespace, key, patch, if_match=if_match)
+        return await self._transport.send(request)
+
+    async def get_many(self, namespace: str, keys: Iterable[str]) -> ManyItems:
+        """The items at ``keys`` (in the order asked, each key once) and the keys that
+        are missing, in one request per 100 keys. A bulk get's answer carries no ETags:
+        its items' ``etag`` is empty unless the server sends one (`get` reads it)."""
+        wanted = calls.unique(keys)
+        answers = [
+            await self._transport.send(calls.get_many(namespace, chunk))
+            for chunk in calls.chunks(wanted, calls.MAX_BULK_GET)
+        ]
+        items, missing = calls.in_order(wanted, answers)
+        return ManyItems(items, missing)
+
+    async def put_many(self, namespace: str, items: Mapping[str, Any] | Iterable[BulkItem]) -> int:
+        """Store many items (a mapping of key to value, or `BulkItem` records) in one
+        request per 1000 items or 10 MiB; returns how many were written."""
+        written = start = 0
+        for count, body in calls.put_batches(calls.bulk_items(items)):
+            try:
+                answer = await self._transport.send(calls.put_many(namespace, body))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
+            written += answer.written or 0
+            start += count
+        return written
+
+    async def delete_many(self, namespace: str, keys: Iterable[str]) -> int:
+        """Delete the items at ``keys``, in one request per 1000 keys; returns how many
+        there were."""
+        deleted = start = 0
+        for chunk in calls.chunks(calls.unique(keys), calls.MAX_BULK_DELETE):
+            try:
+                answer = await self._transport.send(calls.delete_many(namespace, chunk))
+            except errors.KVError as error:
+                raise calls.shifted(error, start) from None
+            deleted += answer.deleted or 0
+            start += len(chunk)
+        return deleted
 
     async def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
         """Delete the item at ``key``; raises `NotFound` if there is none.
@@ -102,13 +177,17 @@ class AsyncKVClient(AsyncPooledClient):
         prefix: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        details: bool = False,
     ) -> Page:
         """One page of keys in key order, starting with ``prefix`` if given.
 
         ``limit`` is the page size (1 to 1000, the server's default 100); pass the
-        page's ``cursor`` to get the next one, until it is ``None``.
+        page's ``cursor`` to get the next one, until it is ``None``. ``details=True``
+        fills the page's ``items`` with each key's `KeyInfo`.
         """
-        request = calls.list_keys(namespace, prefix=prefix, limit=limit, cursor=cursor)
+        request = calls.list_keys(
+            namespace, prefix=prefix, limit=limit, cursor=cursor, details=details
+        )
         return await self._transport.send(request)
 
     async def iter_keys(
@@ -125,10 +204,27 @@ class AsyncKVClient(AsyncPooledClient):
                 return
             cursor = page.cursor
 
+    async def iter_key_info(
+        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+    ) -> AsyncIterator[KeyInfo]:
+        """Each key's `KeyInfo`, walking the detailed pages:
+        ``async for info in kv.iter_key_info("app")``."""
+        cursor: str | None = None
+        while True:
+            page = await self.list(
+                namespace, prefix=prefix, limit=page_size, cursor=cursor, details=True
+            )
+            for info in page.items or ():
+                yield info
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
     async def iter_items(
         self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
     ) -> AsyncIterator[Item]:
-        """Every item of the namespace in key order: one GET per key. Items deleted
+        """Every item of the namespace in key order, with its ``etag``: one GET per key
+        (`get_many` reads a hundred keys a request, without ETags). Items deleted
         between listing and reading are skipped."""
         async for key in self.iter_keys(namespace, prefix, page_size=page_size):
             item = await self._get_or_none(namespace, key)

@@ -4,8 +4,8 @@ rules (`kv_sdk.transport`), timeouts, and the same error mapping.
 httpx retries nothing by itself, so the rules are applied here: connection failures
 and 502, 503 and 504 answers are retried for GET, PUT and DELETE, with the same
 exponential backoff, waiting what ``Retry-After`` asks (at most
-``kv_sdk.transport.MAX_RETRY_AFTER`` seconds); POST only when the connection was never
-made; 429 never.
+``kv_sdk.transport.MAX_RETRY_AFTER`` seconds); POST and PATCH only when the connection
+was never made; 429 never.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class AsyncTransport:
         came."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
-            merged["Content-Type"] = "application/json"
+            merged.setdefault("Content-Type", "application/json")
         idempotent = method in rules.RETRIED_METHODS
         failures = 0
         reached = False

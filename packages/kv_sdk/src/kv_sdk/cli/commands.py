@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from kv_sdk._version import __version__
+from kv_sdk.calls import MAX_BULK_GET, MAX_BULK_PUT
 from kv_sdk.cli.mistakes import UsageError
 from kv_sdk.cli.transfer import ImportItem, export_items, import_items, read_import
 from kv_sdk.client import MAX_PAGE_SIZE, KVClient
@@ -42,9 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kv`` with ``argv`` (default: the process's arguments); returns the exit code."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if len(extra) == 1 and getattr(args, "value", "") is None:
-        # argparse gives an optional VALUE up when an option comes first (put K --if-absent V).
-        args.value = extra.pop()
+    for name in ("value", "patch"):
+        if len(extra) == 1 and getattr(args, name, "") is None:
+            # argparse gives an optional VALUE up when an option comes first
+            # (put K --if-absent V).
+            setattr(args, name, extra.pop())
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     command: Command = args.command
@@ -99,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     get = command("get", run_get, "Print an item's value as JSON.")
     get.add_argument("key", metavar="KEY")
     get.add_argument(
-        "--meta", action="store_true", help="print key, value, etag, version and updatedAt"
+        "--meta",
+        action="store_true",
+        help="print key, value, etag, version, updatedAt, expiresAt and metadata",
     )
 
     put = command("put", run_put, "Store a JSON value at a key.")
@@ -113,6 +118,38 @@ def build_parser() -> argparse.ArgumentParser:
     condition = put.add_mutually_exclusive_group()
     condition.add_argument("--if-match", metavar="ETAG", help="replace only this version")
     condition.add_argument("--if-absent", action="store_true", help="create only")
+    add_expiry_options(put)
+    put.add_argument(
+        "--metadata",
+        metavar="JSON",
+        type=json_object,
+        help="a JSON object (at most 1024 bytes) kept beside the value",
+    )
+
+    incr = command(
+        "incr",
+        run_incr,
+        "Add BY (default 1, any number, negative too) to the number at a key atomically "
+        "and print the new value; a missing item starts at 0.",
+    )
+    incr.add_argument("key", metavar="KEY")
+    incr.add_argument("by", metavar="BY", nargs="?", type=number, default=1)
+    add_expiry_options(incr)
+
+    patch = command(
+        "patch",
+        run_patch,
+        "Apply a JSON merge patch (RFC 7396: null removes a field, objects merge) to the "
+        "value at a key atomically, and print the new value.",
+    )
+    patch.add_argument("key", metavar="KEY")
+    patch.add_argument(
+        "patch",
+        metavar="PATCH",
+        nargs="?",
+        help="JSON text, @FILE to read a file, or - (or nothing) to read standard input",
+    )
+    patch.add_argument("--if-match", metavar="ETAG", help="patch only this version")
 
     delete = command("delete", run_delete, "Delete an item.")
     delete.add_argument("key", metavar="KEY")
@@ -121,19 +158,28 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command("list", run_list, "Print the keys, one a line, in key order.")
     listing.add_argument("--prefix", default=None, help="only keys starting with this")
     listing.add_argument("--limit", type=positive, default=None, help="print at most N keys")
+    listing.add_argument(
+        "--details",
+        action="store_true",
+        help="print a JSON line per key: key, version, updatedAt, expiresAt and metadata",
+    )
 
     export = command(
         "export",
         run_export,
-        "Write every item as JSON lines on standard output "
-        f"(one request per item, and one per {MAX_PAGE_SIZE} keys listed).",
+        'Write every item as JSON lines on standard output: {"key": ..., "value": ...}, '
+        'with "expiresAt" (unix seconds) and "metadata" when the item has them (one '
+        f"request per {MAX_BULK_GET} items read, and one per {MAX_PAGE_SIZE} keys listed).",
     )
     export.add_argument("--prefix", default=None, help="only keys starting with this")
 
     imports = command(
         "import",
         run_import,
-        "Store the items of a JSON-lines file ({'key': ..., 'value': ...} a line); "
+        'Store the items of a JSON-lines file ({"key": ..., "value": ...} a line, with '
+        '"expiresAt" and "metadata" if any, as kv export writes them; older exports '
+        f"without them import as they are), up to {MAX_BULK_PUT} items a request. Items "
+        "already expired are left out, and a key given twice keeps its last line; "
         "running it again is harmless.",
     )
     imports.add_argument(
@@ -164,6 +210,37 @@ def add_connection_options(parser: argparse.ArgumentParser, *, defaults: bool) -
     )
 
 
+def add_expiry_options(parser: argparse.ArgumentParser) -> None:
+    """``--ttl`` and ``--expires-at``, one or the other."""
+    expiry = parser.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--ttl", metavar="S", type=positive, help="expire S seconds from now (to the second)"
+    )
+    expiry.add_argument("--expires-at", metavar="T", type=positive, help="expire at unix second T")
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """An argparse type: a JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('must be a JSON object, like \'{"owner": "ada"}\'')
+    return value
+
+
+def number(text: str) -> int | float:
+    """An argparse type: a JSON number (an integer stays an integer)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:
@@ -191,6 +268,8 @@ def run_get(kv: KVClient, args: argparse.Namespace) -> int:
                 "etag": item.etag,
                 "version": item.version,
                 "updatedAt": item.updated_at,
+                "expiresAt": item.expires_at,
+                "metadata": item.metadata,
             },
             sys.stdout,
         )
@@ -199,11 +278,12 @@ def run_get(kv: KVClient, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def read_value(argument: str | None) -> Any:
-    """The JSON value of ``kv put``: from the argument, ``@file`` or standard input."""
+def read_value(argument: str | None, name: str = "VALUE") -> Any:
+    """The JSON value of ``kv put`` (or the patch of ``kv patch``): from the argument,
+    ``@file`` or standard input."""
     if argument is None or argument == "-":
         if sys.stdin.isatty():
-            raise UsageError("Give a VALUE, @FILE, or pipe the value into standard input.")
+            raise UsageError(f"Give a {name}, @FILE, or pipe it into standard input.")
         text, origin = sys.stdin.read(), "standard input"
     elif argument.startswith("@"):
         path = argument[1:]
@@ -214,11 +294,11 @@ def read_value(argument: str | None) -> Any:
             raise UsageError(f"Cannot read {path}: {error.strerror or error}") from None
         origin = path
     else:
-        text, origin = argument, "VALUE"
+        text, origin = argument, name
     try:
         return json.loads(text)
     except ValueError as error:
-        hint = " (a string needs JSON quotes: '\"text\"')" if origin == "VALUE" else ""
+        hint = " (a string needs JSON quotes: '\"text\"')" if origin == name else ""
         raise UsageError(f"{origin} is not JSON: {error}{hint}") from None
 
 
@@ -226,7 +306,14 @@ def run_put(kv: KVClient, args: argparse.Namespace) -> int:
     value = read_value(args.value)
     try:
         result = kv.put(
-            args.namespace, args.key, value, if_match=args.if_match, only_if_absent=args.if_absent
+            args.namespace,
+            args.key,
+            value,
+            if_match=args.if_match,
+            only_if_absent=args.if_absent,
+            ttl=args.ttl,
+            expires_at=args.expires_at,
+            metadata=args.metadata,
         )
     except (ValueError, TypeError) as error:
         raise UsageError(f"The value cannot be sent as JSON: {error}") from None
@@ -236,9 +323,23 @@ def run_put(kv: KVClient, args: argparse.Namespace) -> int:
             "etag": result.etag,
             "version": result.version,
             "created": result.created,
+            "expiresAt": result.expires_at,
         },
         sys.stdout,
     )
+    return EXIT_OK
+
+
+def run_incr(kv: KVClient, args: argparse.Namespace) -> int:
+    item = kv.increment(args.namespace, args.key, args.by, ttl=args.ttl, expires_at=args.expires_at)
+    dump(item.value, sys.stdout)
+    return EXIT_OK
+
+
+def run_patch(kv: KVClient, args: argparse.Namespace) -> int:
+    patch = read_value(args.patch, "PATCH")
+    item = kv.patch(args.namespace, args.key, patch, if_match=args.if_match)
+    dump(item.value, sys.stdout)
     return EXIT_OK
 
 
@@ -249,6 +350,20 @@ def run_delete(kv: KVClient, args: argparse.Namespace) -> int:
 
 def run_list(kv: KVClient, args: argparse.Namespace) -> int:
     page_size = min(args.limit, MAX_PAGE_SIZE) if args.limit else MAX_PAGE_SIZE
+    if args.details:
+        infos = kv.iter_key_info(args.namespace, args.prefix, page_size=page_size)
+        for count, info in enumerate(infos):
+            if args.limit is not None and count >= args.limit:
+                break
+            record = {
+                "key": info.key,
+                "version": info.version,
+                "updatedAt": info.updated_at,
+                "expiresAt": info.expires_at,
+                "metadata": info.metadata,
+            }
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return EXIT_OK
     for count, key in enumerate(kv.iter_keys(args.namespace, args.prefix, page_size=page_size)):
         if args.limit is not None and count >= args.limit:
             break

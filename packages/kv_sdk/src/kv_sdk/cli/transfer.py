@@ -1,11 +1,18 @@
-"""``kv export`` and ``kv import``: a namespace as JSON lines, ``{"key", "value"}`` a line.
+"""``kv export`` and ``kv import``: a namespace as JSON lines, one item a line:
+``{"key", "value"}``, with ``"expiresAt"`` (unix seconds) and ``"metadata"`` when the
+item has them. The first export format, ``{"key", "value"}`` only, is the same with
+neither, so old exports import as they always did.
 
-Import is idempotent: every line is a plain PUT, so running it again, whole or in
-part, converges on the same contents and never duplicates an item (a key is unique).
-It is resumable: with a checkpoint file, the count of lines already stored is saved
-after each one, and a re-run with the same input skips them; the checkpoint names
-the input by a digest, so it is never applied to another file, and it is removed
-once the import completes.
+Export lists a page of 1000 keys at a time and reads it with bulk gets of 100 keys;
+import stores the items with bulk puts of up to 1000 items (and 10 MiB) each.
+
+Import is idempotent: every item is a plain put, so running it again, whole or in
+part, converges on the same contents and never duplicates an item (a key is unique;
+when a file holds a key twice, its last line wins). Items whose ``expiresAt`` has
+passed are left out: they are gone. It is resumable: with a checkpoint file, the
+count of items already stored is saved after each bulk put, and a re-run with the
+same input skips them; the checkpoint names the input by a digest, so it is never
+applied to another file, and it is removed once the import completes.
 """
 
 from __future__ import annotations
@@ -13,16 +20,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from tqdm import tqdm
 
+from kv_sdk import calls
 from kv_sdk.cli.mistakes import UsageError
 from kv_sdk.client import MAX_PAGE_SIZE, KVClient
 from kv_sdk.errors import KVError
+from kv_sdk.models import BulkItem, Item
+
+# Items of one bulk put of an import (fewer when they pass the body's 10 MiB).
+BATCH_ITEMS = calls.MAX_BULK_PUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,12 @@ class ImportItem:
     line: int
     key: str
     value: Any
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
+
+    def bulk_item(self) -> BulkItem:
+        """The item as ``put_many`` stores it."""
+        return BulkItem(self.key, self.value, expires_at=self.expires_at, metadata=self.metadata)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +85,42 @@ def export_items(
     """Write every item of ``namespace`` to ``out`` in key order; returns the count."""
     count = 0
     with progress_bar(progress, None, 0, f"export {namespace}") as bar:
-        for item in kv.iter_items(namespace, prefix, page_size=MAX_PAGE_SIZE):
-            out.write(json.dumps({"key": item.key, "value": item.value}, ensure_ascii=False))
-            out.write("\n")
-            count += 1
-            bar.update()
+        for items in exported(kv, namespace, prefix):
+            for item in items:
+                out.write(json.dumps(export_record(item), ensure_ascii=False))
+                out.write("\n")
+            count += len(items)
+            bar.update(len(items))
     out.flush()
     return count
 
 
+def exported(kv: KVClient, namespace: str, prefix: str | None) -> Iterator[list[Item]]:
+    """The items of ``namespace`` in key order, a page of keys at a time: one list
+    request per `MAX_PAGE_SIZE` keys, one bulk get per 100 of them."""
+    cursor: str | None = None
+    while True:
+        page = kv.list(namespace, prefix=prefix, limit=MAX_PAGE_SIZE, cursor=cursor)
+        yield kv.get_many(namespace, page.keys).items
+        if not page.cursor:
+            return
+        cursor = page.cursor
+
+
+def export_record(item: Item) -> dict[str, Any]:
+    """One line of an export: ``key`` and ``value``, and ``expiresAt`` and ``metadata``
+    when the item has them."""
+    record: dict[str, Any] = {"key": item.key, "value": item.value}
+    if item.expires_at is not None:
+        record["expiresAt"] = item.expires_at
+    if item.metadata is not None:
+        record["metadata"] = item.metadata
+    return record
+
+
 def read_import(lines: Iterable[str], origin: str) -> list[ImportItem]:
     """Parse every line before anything is stored, so bad input stores nothing."""
-    items = []
+    items: list[ImportItem] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -90,15 +133,37 @@ def read_import(lines: Iterable[str], origin: str) -> list[ImportItem]:
         key = record.get("key")
         if not isinstance(key, str) or not key:
             raise UsageError(f"{origin}, line {number}: 'key' must be a non-empty string")
-        items.append(ImportItem(number, key, record["value"]))
+        expires_at = record.get("expiresAt")
+        if expires_at is not None and (
+            isinstance(expires_at, bool) or not isinstance(expires_at, int)
+        ):
+            raise UsageError(f"{origin}, line {number}: 'expiresAt' must be unix seconds")
+        metadata = record.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise UsageError(f"{origin}, line {number}: 'metadata' must be a JSON object")
+        items.append(ImportItem(number, key, record["value"], expires_at, metadata))
     return items
+
+
+def to_store(items: list[ImportItem], now: float) -> list[ImportItem]:
+    """What an import stores: the last line of each key, in the order of those lines,
+    leaving out items expired at unix time ``now``."""
+    last = {item.key: item for item in items}
+    return [
+        item
+        for item in items
+        if last[item.key] is item and (item.expires_at is None or item.expires_at > now)
+    ]
 
 
 def digest(items: Iterable[ImportItem]) -> str:
     """A fingerprint of an import's contents, to tie a checkpoint to its input."""
     hashing = hashlib.sha256()
     for item in items:
-        hashing.update(json.dumps([item.key, item.value], sort_keys=True).encode())
+        fields: list[Any] = [item.key, item.value]
+        if item.expires_at is not None or item.metadata is not None:
+            fields += [item.expires_at, item.metadata]
+        hashing.update(json.dumps(fields, sort_keys=True).encode())
         hashing.update(b"\n")
     return hashing.hexdigest()
 
@@ -147,35 +212,65 @@ def import_items(
     checkpoint: str | None,
     progress: IO[str],
 ) -> ImportReport:
-    """Store ``items`` in order, resuming after what ``checkpoint`` records.
+    """Store ``items`` in order with bulk puts, resuming after what ``checkpoint``
+    records.
 
     On a failure the checkpoint keeps the progress and the error is raised again with
     what was done and how to resume.
     """
     state = Checkpoint(checkpoint, digest(items))
     done = skipped = min(state.load(), len(items))
+    pending = to_store(items[done:], time.time())
     with progress_bar(progress, len(items), done, f"import {namespace}") as bar:
-        for item in items[done:]:
-            try:
-                kv.put(namespace, item.key, item.value)
-            except (KVError, KeyboardInterrupt) as error:
+        start = 0
+        bulk = [item.bulk_item() for item in pending]
+        counts = [count for count, _ in calls.put_batches(bulk, max_items=BATCH_ITEMS)]
+        try:
+            for count in counts:
+                kv.put_many(namespace, bulk[start : start + count])
+                start += count
+                # Saved as a position in the input, so lines left out count as done.
+                done = position(items, pending, start)
                 state.save(done)
-                resume = (
-                    "run the same command again to resume"
-                    if checkpoint
-                    else "running it again is safe (add --checkpoint PATH to resume instead)"
-                )
-                message = (
-                    f"line {item.line} (key {item.key!r}): {error}. "
-                    f"{done} of {len(items)} items are stored; {resume}."
-                )
-                if isinstance(error, KeyboardInterrupt):
-                    raise KeyboardInterrupt(message) from error
-                error.message = message
-                error.args = (message,)
-                raise
-            done += 1
+                bar.update(count)
+        except (KVError, KeyboardInterrupt) as error:
             state.save(done)
-            bar.update()
+            raise explained(error, pending, start, done, len(items), checkpoint) from error
     state.finish()
-    return ImportReport(written=len(items) - skipped, skipped=skipped)
+    return ImportReport(written=len(pending), skipped=skipped)
+
+
+def position(items: list[ImportItem], pending: list[ImportItem], stored: int) -> int:
+    """How many lines of ``items`` are done once the first ``stored`` of ``pending``
+    (the items left to store, in order) are."""
+    if stored >= len(pending):
+        return len(items)
+    return items.index(pending[stored])
+
+
+def explained(
+    error: KVError | KeyboardInterrupt,
+    pending: list[ImportItem],
+    start: int,
+    done: int,
+    total: int,
+    checkpoint: str | None,
+) -> KVError | KeyboardInterrupt:
+    """``error`` with the line it is about (when the server named an entry), what was
+    done and how to resume."""
+    resume = (
+        "run the same command again to resume"
+        if checkpoint
+        else "running it again is safe (add --checkpoint PATH to resume instead)"
+    )
+    where = ""
+    index = getattr(error, "index", None)
+    if isinstance(index, int) and 0 <= start + index < len(pending):
+        item = pending[start + index]
+        where = f"line {item.line} (key {item.key!r}): "
+    message = f"{where}{error}. {done} of {total} items are stored; {resume}."
+    if isinstance(error, KeyboardInterrupt):
+        return KeyboardInterrupt(message)
+    error.message = message
+    error.args = (message,)
+    return error
