@@ -163,6 +163,27 @@ def test_an_idle_log_is_emptied(store):
     assert in_database_file(store) == 50
 
 
+def test_the_log_is_emptied_after_every_spell_of_writes(tmp_path):
+    """Far fewer commits than a checkpoint is due at, twice over: each spell's log is
+    emptied once the writes stop."""
+    store = SqliteStore(tmp_path / "kv.sqlite3")
+    store._checkpoints.idle_seconds = 0.2
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    try:
+        for spell in range(2):
+            for i in range(20):
+                put(store, f"s{spell}-{i}")
+            assert store._checkpoints.log_size() > 0
+            deadline = time.monotonic() + 10
+            while store._checkpoints.log_size() > 0:
+                assert time.monotonic() < deadline, f"spell {spell}'s log was not emptied"
+                time.sleep(0.05)
+        assert in_database_file(store) == 40
+    finally:
+        store.close()
+
+
 def test_closing_empties_the_log(tmp_path):
     store = SqliteStore(tmp_path / "kv.sqlite3")
     store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))

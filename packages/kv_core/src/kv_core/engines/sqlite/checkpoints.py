@@ -61,6 +61,8 @@ class Checkpointer:
         self._busy_timeout_ms = busy_timeout_ms
         self._commits = 0
         self._unlooked = 0
+        self._serial = 0  # commits ever noted here, for the idle check
+        self._last_commit = 0.0
         self._pid = -1
         self._wake = threading.Event()
         self._emptied = threading.Condition()
@@ -79,6 +81,9 @@ class Checkpointer:
         """Note ``count`` commits; wake the thread when a checkpoint is due, and wait
         for the log to be emptied when it is past half its bound. (The counts are hints,
         not exact across threads; the size is looked at every ``look_every`` commits.)"""
+        wake = self._started()  # from the first commit on, to empty the log when idle
+        self._serial += count
+        self._last_commit = time.monotonic()
         self._commits += count
         self._unlooked += count
         size = 0
@@ -87,7 +92,7 @@ class Checkpointer:
             size = self.log_size()
         if size >= self.restart_at or self._commits >= self.every:
             self._commits = 0
-            self._started().set()
+            wake.set()
         if size >= self.hold_at:
             self._hold()
 
@@ -121,7 +126,7 @@ class Checkpointer:
 
     def _run(self) -> None:
         db = self._connect(self._busy_timeout_ms)
-        idle_done = False
+        emptied = -1  # the commit serial the log was last emptied at
         try:
             while True:
                 woken = self._wake.wait(self.idle_seconds)
@@ -129,11 +134,14 @@ class Checkpointer:
                 if self._stop:
                     return
                 if woken:
-                    idle_done = False
                     full = self.log_size() >= self.restart_at
                     self._checkpoint(db, "TRUNCATE" if full else "PASSIVE")
-                elif not idle_done:  # nothing written here for a while: empty the log
-                    idle_done = self.log_size() == 0 or self._checkpoint(db, "TRUNCATE")
+                    continue
+                serial = self._serial
+                idle = time.monotonic() - self._last_commit >= self.idle_seconds
+                if serial != emptied and idle:  # written, then nothing for a while
+                    if self.log_size() == 0 or self._checkpoint(db, "TRUNCATE"):
+                        emptied = serial
         finally:
             db.close()
 
