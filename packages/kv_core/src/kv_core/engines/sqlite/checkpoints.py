@@ -139,11 +139,14 @@ class Checkpointer:
                     continue
                 serial = self._serial
                 idle = time.monotonic() - self._last_commit >= self.idle_seconds
-                if serial != emptied and idle:  # written, then nothing for a while
-                    if self.log_size() == 0 or self._checkpoint(db, "TRUNCATE"):
-                        emptied = serial
+                # Written, then nothing for a while: empty the log.
+                if serial != emptied and idle and self._emptied_log(db):
+                    emptied = serial
         finally:
             db.close()
+
+    def _emptied_log(self, db: sqlite3.Connection) -> bool:
+        return self.log_size() == 0 or self._checkpoint(db, "TRUNCATE")
 
     def _checkpoint(self, db: sqlite3.Connection, mode: str) -> bool:
         """One checkpoint; whether it went through (a reader or another process's
