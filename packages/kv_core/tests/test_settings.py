@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kv_core.engines.dynamodb.table import Calls
+from kv_core.engines.sqlite import SqliteStore
 from kv_core.settings import GENERATED_KEY_FILE, Settings, load_or_create_secret, open_store
 
 LAMBDA_TIMEOUT = 29  # serverless.yml's provider timeout, under API Gateway's 30 s
@@ -69,6 +70,48 @@ def test_the_variables_reach_the_engines(tmp_path, fake_aws):
 def test_a_number_that_is_not_one_is_refused(tmp_path):
     with pytest.raises(ValueError, match="invalid literal"):
         Settings.from_env({"KV_DATA_DIR": str(tmp_path), "KV_DYNAMODB_MAX_ATTEMPTS": "many"})
+
+
+def sqlite_settings(tmp_path, **env: str) -> Settings:
+    return Settings.from_env({"KV_DATA_DIR": str(tmp_path), "KV_JWT_SECRET": "s" * 32, **env})
+
+
+def test_writes_are_synced_to_disk_by_default(tmp_path):
+    store = open_store(sqlite_settings(tmp_path))
+    assert isinstance(store, SqliteStore)
+    assert store._writer.sync is not None  # see engines/sqlite/test_store for what it syncs
+    store.close()
+
+
+def test_normal_sync_keeps_the_older_trade(tmp_path):
+    store = open_store(sqlite_settings(tmp_path, KV_SQLITE_SYNC="normal"))
+    assert isinstance(store, SqliteStore)
+    assert store._writer.sync is None
+    store.close()
+
+
+@pytest.mark.parametrize("value", ["off", "extra", ""])
+def test_an_unknown_sync_mode_is_refused(tmp_path, value):
+    with pytest.raises(ValueError, match="KV_SQLITE_SYNC is 'full' or 'normal'"):
+        sqlite_settings(tmp_path, KV_SQLITE_SYNC=value)
+
+
+def test_the_log_bound_reaches_the_engine(tmp_path):
+    store = open_store(sqlite_settings(tmp_path, KV_SQLITE_WAL_MAX_BYTES=str(8 * 1024 * 1024)))
+    assert isinstance(store, SqliteStore)
+    assert store._checkpoints.restart_at == 2 * 1024 * 1024
+    assert store._checkpoints.hold_at == 4 * 1024 * 1024
+    store.close()
+
+
+def test_the_log_is_bounded_to_64_mib_by_default(tmp_path):
+    assert sqlite_settings(tmp_path).sqlite_wal_max_bytes == 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "1024", "1.5e6", ""])
+def test_a_bad_log_bound_is_refused(tmp_path, value):
+    with pytest.raises(ValueError, match="KV_SQLITE_WAL_MAX_BYTES is a number of bytes"):
+        sqlite_settings(tmp_path, KV_SQLITE_WAL_MAX_BYTES=value)
 
 
 def mode(path: Path) -> int:

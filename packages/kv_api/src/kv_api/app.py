@@ -13,6 +13,7 @@ from kv_api.blueprints import account, api_keys, auth, kv, meta, namespaces, usa
 from kv_api.bodies import MAX_BODY_BYTES
 from kv_api.errors import register_error_handlers
 from kv_api.headers import request_id
+from kv_api.json_provider import OrjsonProvider
 from kv_api.observe import mark_route
 from kv_core.services import Billing, Services
 from kv_core.settings import Settings, build_services
@@ -40,7 +41,8 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         PADDLE_TOLERANCE_SECONDS=settings.paddle_tolerance_seconds,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
+    app.json.sort_keys = False
     app.config.update(config or {})
     app.extensions["kv_services"] = services
     app.extensions["kv_settings"] = settings

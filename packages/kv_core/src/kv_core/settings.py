@@ -22,6 +22,10 @@ from kv_core.store import Store
 
 GENERATED_KEY_FILE = "secret.key"
 DATABASE_FILE = "kv.sqlite3"  # the embedded engine's, in the data directory
+SQLITE_SYNC_MODES = ("full", "normal")
+# Below this a bound on SQLite's log would checkpoint after every few writes.
+MIN_WAL_MAX_BYTES = 1024 * 1024
+
 GOOGLE_ISSUER = "https://accounts.google.com"
 # A provider's name is a path segment (``/login/<name>``) and, upper-cased, a part of
 # its variables' names.
@@ -135,6 +139,9 @@ class Settings:
     # How long the engines wait on a failing store before answering 503: defaults
     # that answer well within API Gateway's 30 s (see test_settings).
     sqlite_busy_timeout_ms: int = 5_000
+    # The embedded engine's durability and the bound on its log (kv_core.engines.sqlite).
+    sqlite_sync: str = "full"
+    sqlite_wal_max_bytes: int = 64 * 1024 * 1024
     dynamodb_max_attempts: int = 3
     dynamodb_connect_timeout: float = 0.5
     dynamodb_read_timeout: float = 1.0
@@ -165,7 +172,10 @@ class Settings:
         (the sender of every email), ``KV_SMTP_URL`` (mail through SMTP, see
         :mod:`kv_core.mail.smtp`), ``KV_PUBLIC_URL`` (the site's address, for links in
         emails; without it, the address a request came to), ``KV_SECURE_COOKIES`` (0
-        for plain-HTTP local runs), ``KV_SQLITE_BUSY_TIMEOUT_MS``,
+        for plain-HTTP local runs), ``KV_SQLITE_BUSY_TIMEOUT_MS``, ``KV_SQLITE_SYNC``
+        (``full``, the default: a write is answered once it is on disk; ``normal``: once
+        it is in the log, which a power cut may lose), ``KV_SQLITE_WAL_MAX_BYTES`` (the
+        bound on SQLite's log, default 64 MiB),
         ``KV_DYNAMODB_MAX_ATTEMPTS`` (attempts of a call, retries included),
         ``KV_DYNAMODB_CONNECT_TIMEOUT`` and ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per
         attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
@@ -186,6 +196,15 @@ class Settings:
         )
         if not secret and secret_required:
             raise ValueError("KV_JWT_SECRET must be set when the store is DynamoDB")
+        sync = env.get("KV_SQLITE_SYNC", cls.sqlite_sync).lower()
+        if sync not in SQLITE_SYNC_MODES:
+            raise ValueError(f"KV_SQLITE_SYNC is 'full' or 'normal', not {sync!r}")
+        wal_max = env.get("KV_SQLITE_WAL_MAX_BYTES", str(cls.sqlite_wal_max_bytes))
+        if not wal_max.isdigit() or int(wal_max) < MIN_WAL_MAX_BYTES:
+            raise ValueError(
+                f"KV_SQLITE_WAL_MAX_BYTES is a number of bytes of at least {MIN_WAL_MAX_BYTES},"
+                f" not {wal_max!r}"
+            )
         origins = tuple(o.strip() for o in env.get("KV_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             store=store,
@@ -207,6 +226,8 @@ class Settings:
             sqlite_busy_timeout_ms=int(
                 env.get("KV_SQLITE_BUSY_TIMEOUT_MS", cls.sqlite_busy_timeout_ms)
             ),
+            sqlite_sync=sync,
+            sqlite_wal_max_bytes=int(wal_max),
             dynamodb_max_attempts=int(
                 env.get("KV_DYNAMODB_MAX_ATTEMPTS", cls.dynamodb_max_attempts)
             ),
@@ -291,7 +312,10 @@ def open_store(settings: Settings) -> Store:
     from kv_core.engines.sqlite import SqliteStore
 
     return SqliteStore(
-        settings.data_dir / DATABASE_FILE, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.data_dir / DATABASE_FILE,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        synchronous=settings.sqlite_sync,
+        wal_max_bytes=settings.sqlite_wal_max_bytes,
     )
 
 

@@ -1,6 +1,10 @@
-"""Checkpoints are taken beside the writers, in a thread of their own."""
+"""Checkpoints are taken beside the writers, in a thread of their own, and keep the
+log under its bound."""
 
+import itertools
+import random
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -79,3 +83,114 @@ def test_closing_stops_the_thread(store):
     store._checkpoints.close()
     assert thread is not None
     assert not thread.is_alive()
+
+
+BOUND = 256 * 1024  # a few dozen commits' worth of log
+
+
+@pytest.fixture
+def bounded(tmp_path: Path):
+    """A store whose log is bounded to 256 KiB, emptied after 0.2 s without writes."""
+    store = SqliteStore(tmp_path / "kv.sqlite3", wal_max_bytes=BOUND)
+    store._checkpoints.idle_seconds = 0.2
+    store.create_user(User("u1", "ann@example.com", "h", "business", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    yield store
+    store.close()
+
+
+def test_the_log_stays_under_its_bound_while_readers_read(bounded):
+    stop = threading.Event()
+    high = [0]
+    failures: list[BaseException] = []
+
+    def keep(work) -> None:
+        try:
+            while not stop.is_set():
+                work()
+        except BaseException as error:
+            failures.append(error)
+
+    counter = itertools.count()
+    value = {"name": "Ann Example", "tags": ["a", "b", "c"], "pad": "x" * 60}
+
+    def write() -> None:
+        n = next(counter)
+        bounded.put_item(
+            PutItem(
+                user_id="u1",
+                namespace_id="n1",
+                key=f"k{n % 500}",
+                value=value,
+                size=120,
+                etag=f"e{n}",
+                now=NOW,
+            )
+        )
+
+    def read() -> None:
+        bounded.get_item("n1", f"k{random.randrange(500)}")
+
+    def watch() -> None:
+        high[0] = max(high[0], bounded._checkpoints.log_size())
+        time.sleep(0.001)
+
+    threads = [threading.Thread(target=keep, args=(work,)) for work in [write] * 3 + [read] * 3]
+    threads.append(threading.Thread(target=keep, args=(watch,)))
+    for thread in threads:
+        thread.start()
+    # Until the log has been emptied five times over: five times the bound written.
+    started = time.monotonic()
+    while time.monotonic() - started < 30 and bounded._checkpoints._truncations < 5:
+        time.sleep(0.05)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert bounded._checkpoints._truncations >= 5
+    assert 0 < high[0] <= BOUND
+    assert bounded.get_item("n1", "k1") is not None
+
+
+def test_an_idle_log_is_emptied(store):
+    store._checkpoints.idle_seconds = 0.2
+    for i in range(50):
+        put(store, f"k{i}")
+    assert store._checkpoints.log_size() > 0
+    deadline = time.monotonic() + 10
+    while store._checkpoints.log_size() > 0:
+        assert time.monotonic() < deadline, "the log was not emptied"
+        time.sleep(0.05)
+    assert in_database_file(store) == 50
+
+
+def test_the_log_is_emptied_after_every_spell_of_writes(tmp_path):
+    """Far fewer commits than a checkpoint is due at, twice over: each spell's log is
+    emptied once the writes stop."""
+    store = SqliteStore(tmp_path / "kv.sqlite3")
+    store._checkpoints.idle_seconds = 0.2
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    try:
+        for spell in range(2):
+            for i in range(20):
+                put(store, f"s{spell}-{i}")
+            assert store._checkpoints.log_size() > 0
+            deadline = time.monotonic() + 10
+            while store._checkpoints.log_size() > 0:
+                assert time.monotonic() < deadline, f"spell {spell}'s log was not emptied"
+                time.sleep(0.05)
+        assert in_database_file(store) == 40
+    finally:
+        store.close()
+
+
+def test_closing_empties_the_log(tmp_path):
+    store = SqliteStore(tmp_path / "kv.sqlite3")
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    put(store, "a")
+    store.close()
+    wal = tmp_path / "kv.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert in_database_file(store) == 1

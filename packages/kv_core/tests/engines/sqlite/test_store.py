@@ -2,6 +2,7 @@
 other's revocations at once, writes waiting in one process are committed together, and
 its key-range helper is right."""
 
+import os
 import sqlite3
 import threading
 import time
@@ -12,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite import connection as connection_module
 from kv_core.engines.sqlite.items import prefix_upper_bound
-from kv_core.errors import NotFound, QuotaExceeded
+from kv_core.errors import NotFound, QuotaExceeded, StoreUnavailable
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
 from kv_core.store import DeleteItem, PutItem
@@ -165,6 +167,88 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     assert listed(store, "n1", limit=10) == (["old"], False)
     assert store.get_usage("u1", "2026-11").storage_bytes == 10
     failing.close()
+
+
+def record_syncs(monkeypatch) -> list[str]:
+    """The files the engine syncs from now on (SQLite's own syncs are not seen)."""
+    synced: list[str] = []
+    real = connection_module._datasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(connection_module, "_datasync", fdatasync)
+    return synced
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+
+
+@needs_proc
+def test_a_group_is_answered_once_its_log_is_synced(one_process, monkeypatch):
+    store = one_process
+    synced = record_syncs(monkeypatch)
+    outcomes = write_as_a_group(
+        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
+    )
+    assert all(outcome.created for outcome in outcomes.values())
+    assert synced == [str(store.path) + "-wal"]  # one sync for the two writes
+
+
+@needs_proc
+def test_every_write_transaction_syncs_the_log(one_process, monkeypatch):
+    store = one_process
+    synced = record_syncs(monkeypatch)
+    store.create_namespace(Namespace("n3", "u1", "more", NOW))
+    assert synced == [str(store.path) + "-wal"]
+
+
+def test_a_write_whose_log_cannot_be_synced_is_not_acknowledged(one_process, monkeypatch):
+    store = one_process
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(connection_module, "_datasync", broken)
+    outcomes = write_as_a_group(store, {"a": put(store, "n1", "a", 5)})
+    assert isinstance(outcomes["a"], StoreUnavailable)
+    with pytest.raises(StoreUnavailable):
+        store.create_namespace(Namespace("n3", "u1", "more", NOW))
+    monkeypatch.undo()
+    put(store, "n1", "b", 7)()  # the store heals once the disk does
+
+
+def test_syncs_that_overlap_are_shared(one_process, monkeypatch):
+    """Commits made while a sync runs wait for it and share the next one."""
+    store = one_process
+    syncs = store._writer._syncs
+    assert syncs is not None
+    before = syncs.syncs
+    threads = [threading.Thread(target=put(store, "n1", f"k{i}", 5)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.list_keys("n1", limit=100)[0] == sorted(["old", *(f"k{i}" for i in range(40))])
+    assert 1 <= syncs.syncs - before <= 40
+
+
+@needs_proc
+def test_normal_sync_leaves_the_log_to_the_checkpoints(tmp_path, monkeypatch):
+    store = SqliteStore(tmp_path / "kv.sqlite3", synchronous="normal")
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    synced = record_syncs(monkeypatch)
+    put(store, "n1", "a", 5)()
+    assert synced == []
+    store.close()
+
+
+def test_the_engine_refuses_an_unknown_sync_mode(tmp_path):
+    with pytest.raises(ValueError, match="synchronous is one of"):
+        SqliteStore(tmp_path / "kv.sqlite3", synchronous="off")
+    assert not (tmp_path / "kv.sqlite3").exists()
 
 
 @given(

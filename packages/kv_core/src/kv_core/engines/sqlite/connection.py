@@ -1,5 +1,15 @@
 """What every part of the embedded engine shares: the file, a connection per thread,
-write transactions under the writer lock, and the key cache's generation."""
+write transactions under the writer lock, the log's syncs and bound, and the key
+cache's generation.
+
+With ``synchronous="full"`` (the default) a write is answered only once it is on disk:
+SQLite itself runs with ``synchronous=NORMAL`` (it syncs the log at checkpoints only)
+and the engine syncs the log after each commit, outside the writer lock, so that one
+sync serves every write committed while the previous sync ran
+(:class:`~kv_core.engines.sqlite.writer.Syncs`). With ``"normal"`` the engine leaves
+the log to the checkpoints: a crash of the process loses no committed write, a power
+cut may lose those since the last checkpoint.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +21,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kv_core.engines.sqlite.checkpoints import Checkpointer
+from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES, Checkpointer
 from kv_core.engines.sqlite.generation import SharedGeneration
 from kv_core.engines.sqlite.writer import WriterLock
 
 # Commits of one process between checkpoints of the log, which are taken beside the
 # writers (see checkpoints.py); a commit writes one page or a few (4 KB each).
 CHECKPOINT_EVERY = 1_000
+SYNCHRONOUS = ("full", "normal")
+# The data and the size of a file, not its other metadata, as SQLite syncs its log.
+_datasync = getattr(os, "fdatasync", os.fsync)
 
 
 def make_private(path: Path) -> None:
@@ -37,14 +50,36 @@ class Database:
     """The base of :class:`~kv_core.engines.sqlite.SqliteStore` and of each of its
     concern modules: how they reach the file."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 30_000) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 30_000,
+        synchronous: str = "full",
+        wal_max_bytes: int = WAL_MAX_BYTES,
+    ) -> None:
+        """``synchronous`` is ``full`` (a write is answered once it is on disk) or
+        ``normal`` (once it is in the log; see the module's doc); ``wal_max_bytes``
+        bounds the log (see :mod:`~kv_core.engines.sqlite.checkpoints`)."""
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous is one of {SYNCHRONOUS}, not {synchronous!r}")
         self.path = Path(path)
         make_private(self.path)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._writer = WriterLock(self._beside("lock"))
+        self._log = self.path.with_name(f"{self.path.name}-wal")
+        self._log_handle = -1
+        self._log_pid = -1
+        self._writer = WriterLock(
+            self._beside("lock"), sync=self._sync if synchronous == "full" else None
+        )
         self._generation = SharedGeneration(self._beside("generation"))
-        self._checkpoints = Checkpointer(self.path, every=CHECKPOINT_EVERY)
+        self._checkpoints = Checkpointer(
+            self.path,
+            every=CHECKPOINT_EVERY,
+            wal_max_bytes=wal_max_bytes,
+            busy_timeout_ms=busy_timeout_ms,
+        )
 
     def _beside(self, suffix: str) -> Path:
         """A side file of the database: ``kv.sqlite3.<suffix>``."""
@@ -59,8 +94,11 @@ class Database:
             )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
+            # In "full", the engine syncs the log itself (see _sync), outside the lock.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA wal_autocheckpoint=0")  # self._checkpoints takes them
+            # A writer that starts the log over cuts the file back to this size.
+            db.execute(f"PRAGMA journal_size_limit={self._checkpoints.restart_at}")
             db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             db.execute("PRAGMA foreign_keys=OFF")
             self._local.db = db
@@ -82,6 +120,8 @@ class Database:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+            commit = self._writer.committed()
+        self._writer.durable(commit)
         self._checkpoints.committed()
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:
@@ -89,6 +129,37 @@ class Database:
         rows = self._writer.write_together(self._connection(), sql, params)
         self._checkpoints.committed()
         return rows
+
+    def _sync(self) -> None:
+        """Put every commit made so far on disk: the log's, or the database's when
+        there is no log (a checkpoint that emptied the log synced the database first).
+        The log stays open between syncs; SQLite never removes it while this process
+        has a connection to the file."""
+        log = self._log_fd()
+        if log is not None:
+            _datasync(log)
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            _datasync(fd)
+        finally:
+            os.close(fd)
+
+    def _log_fd(self) -> int | None:
+        """This process's descriptor of the log, opened on first use (``None`` while
+        there is no log)."""
+        if self._log_pid != os.getpid():
+            try:
+                self._log_handle = os.open(self._log, os.O_RDONLY)
+            except FileNotFoundError:
+                return None
+            self._log_pid = os.getpid()
+        return self._log_handle
+
+    def _close_log(self) -> None:
+        if self._log_pid == os.getpid():
+            os.close(self._log_handle)
+        self._log_pid = -1
 
     def _write_one(self, sql: str, params: Any) -> list[Any]:
         """One statement in its own write transaction."""

@@ -3,7 +3,9 @@ concern.
 
 Safe with several threads (one connection per thread) and several processes (one
 writer at a time, under :class:`~kv_core.engines.sqlite.writer.WriterLock`). A
-committed write survives a ``kill -9`` of the process. Request counts and the API-key
+committed write survives a ``kill -9`` of the process and, with ``synchronous="full"``
+(the default), a power cut: a write is answered once it is on disk (connection.py).
+The log stays under ``wal_max_bytes`` (checkpoints.py). Request counts and the API-key
 cache's generation are shared between processes through memory-mapped side files
 (counters.py, generation.py), which keep them exact without a write transaction per
 request. A full disk, an I/O error or a lock held too long becomes
@@ -17,6 +19,7 @@ import os
 from kv_core.engines.sqlite.api_keys import ApiKeys
 from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.billing import Billing
+from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
 from kv_core.engines.sqlite.items import Items
@@ -46,8 +49,20 @@ class SqliteStore(
 
     remote = False
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 30_000) -> None:
-        super().__init__(path, busy_timeout_ms=busy_timeout_ms)
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 30_000,
+        synchronous: str = "full",
+        wal_max_bytes: int = WAL_MAX_BYTES,
+    ) -> None:
+        super().__init__(
+            path,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+            wal_max_bytes=wal_max_bytes,
+        )
         self._counters = SharedCounters(
             self._beside("counters"), load=self._stored_requests, save=self._store_requests
         )
@@ -66,6 +81,7 @@ class SqliteStore(
     def close(self) -> None:
         self._counters.close()
         self._checkpoints.close()
+        self._close_log()
         self._generation.close()
         self._writer.close()
         self._close_connection()

@@ -6,7 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +24,17 @@ class WriterLock:
     lock runs every such write that is waiting in its process and commits them at
     once, so that under load a process takes the lock, appends to the log and
     commits once for several writes instead of once for each.
+
+    With ``sync`` (the engine's way of putting its log on disk), a write returns only
+    once a sync begun after its commit has ended. The sync runs outside the lock, so
+    the next group is written while this one goes to disk, and one sync at a time
+    covers every commit of the process made before it (:class:`Syncs`).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sync: Callable[[], None] | None = None) -> None:
         self.path = path
+        self.sync = sync
+        self._syncs = Syncs(sync) if sync is not None else None
         self._pid = -1
         self._fd = -1
         self._threads = threading.Lock()
@@ -36,11 +43,21 @@ class WriterLock:
 
     def _forked(self) -> None:
         if self._pid != os.getpid():  # a fresh lock after a fork
+            self._syncs = Syncs(self.sync) if self.sync is not None else None
             self._threads = threading.Lock()
             self._queue = threading.Lock()
             self._waiting = []
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
+
+    def committed(self) -> int:
+        """Count a commit of this process (just made); its number, for :meth:`durable`."""
+        return self._syncs.committed() if self._syncs is not None else 0
+
+    def durable(self, commit: int) -> None:
+        """Return once commit number ``commit`` is on disk (at once without ``sync``)."""
+        if self._syncs is not None:
+            self._syncs.wait(commit)
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -59,17 +76,28 @@ class WriterLock:
     def write_together(self, db: sqlite3.Connection, sql: str, params: Any) -> list[Any]:
         """Run one statement, committed with the others waiting in this process; its
         rows. A statement that fails on a constraint (``RAISE(ABORT)`` in a trigger)
-        is undone alone; any other failure undoes the group and fails every one."""
+        is undone alone; any other failure undoes the group and fails every one.
+
+        With ``sync``, the thread that committed a group waits for the log to be on
+        disk once the lock is free, and every statement of the group waits for it
+        before it returns; a failed sync fails them all."""
         self._forked()
         mine = _Statement(sql, params)
         with self._queue:
             self._waiting.append(mine)
+        group: list[_Statement] = []
+        commit = 0
         with self._threads:
             if not mine.done:
                 with self._queue:
                     group, self._waiting = self._waiting, []
                 with self._file():
                     _run_together(db, group)
+                commit = self.committed()
+        if group:
+            _sync_group(group, commit, self._syncs)
+        else:
+            mine.synced.wait()
         if mine.error is not None:
             raise mine.error
         return mine.rows
@@ -88,6 +116,60 @@ class _Statement:
     rows: list[Any] = field(default_factory=list)
     error: BaseException | None = None
     done: bool = False
+    synced: threading.Event = field(default_factory=threading.Event)
+
+
+def _sync_group(group: list[_Statement], commit: int, syncs: Syncs | None) -> None:
+    """Put a committed group on disk, then let its statements return."""
+    try:
+        if syncs is not None and any(statement.error is None for statement in group):
+            syncs.wait(commit)
+    except OSError as error:
+        for statement in group:
+            statement.rows = []
+            statement.error = error
+    finally:
+        for statement in group:
+            statement.synced.set()
+
+
+class Syncs:
+    """Syncs of the log for a process's commits, one at a time: a sync covers every
+    commit made before it started, so the commits made while one runs share the next.
+    """
+
+    def __init__(self, sync: Callable[[], None]) -> None:
+        self.sync = sync
+        self._changed = threading.Condition()
+        self._committed = 0
+        self._synced = 0
+        self._syncing = False
+        self.syncs = 0  # syncs made, for tests
+
+    def committed(self) -> int:
+        with self._changed:
+            self._committed += 1
+            return self._committed
+
+    def wait(self, commit: int) -> None:
+        """Return once ``commit`` is on disk: sync, or wait for the sync under way and
+        then sync if it began before ``commit``."""
+        with self._changed:
+            while self._synced < commit:
+                if self._syncing:
+                    self._changed.wait()
+                    continue
+                self._syncing = True
+                covered = self._committed
+                self._changed.release()
+                try:
+                    self.sync()
+                finally:
+                    self._changed.acquire()
+                    self._syncing = False
+                    self._changed.notify_all()
+                self.syncs += 1
+                self._synced = max(self._synced, covered)
 
 
 def _run_together(db: sqlite3.Connection, group: list[_Statement]) -> None:
