@@ -230,7 +230,7 @@ def test_syncs_that_overlap_are_shared(one_process, monkeypatch):
         thread.start()
     for thread in threads:
         thread.join()
-    assert store.list_keys("n1", limit=100)[0] == sorted(["old", *(f"k{i}" for i in range(40))])
+    assert listed(store, "n1", limit=100)[0] == sorted(["old", *(f"k{i}" for i in range(40))])
     assert 1 <= syncs.syncs - before <= 40
 
 
