@@ -78,7 +78,8 @@ class Planned:
 
 
 def backoff(attempt: int) -> None:
-    time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random() / 2))
+    jitter = 0.5 + random.random() / 2  # noqa: S311 (spreads retries, guards nothing)
+    time.sleep(min(0.05 * 2**attempt, 1.0) * jitter)
 
 
 def reason_codes(error: TransactWriteError) -> list[str | None]:
@@ -102,7 +103,9 @@ class Bulk(Items):
             request["ExpressionAttributeNames"] = names
         found: list[Entry] = []
         for start in range(0, len(pairs), GET_KEYS):
-            wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in pairs[start : start + GET_KEYS]]
+            wanted = [
+                {"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in pairs[start : start + GET_KEYS]
+            ]
             pending: dict[str, Any] = {table.table_name: {**request, "Keys": wanted}}
             for attempt in range(GET_ATTEMPTS):
                 answer = client.batch_get_item(RequestItems=pending)
@@ -180,7 +183,8 @@ class Bulk(Items):
         used = 0
         if put.storage_limit is not None and growth > 0:
             profile = self._get(*self._profile_key(put.user_id))
-            if profile is None or not self._namespace_counted(put.user_id, put.namespace_id):
+            counted = profile is not None and profile.ns_items is not None
+            if not counted or put.namespace_id not in profile.ns_items.as_dict():
                 raise refusals.namespace_gone()
             used = int(profile.storage_bytes or 0)
             if used + growth > put.storage_limit:
@@ -206,7 +210,7 @@ class Bulk(Items):
                 room_for=room_for,
             )
             try:
-                with self._transaction() as transaction:
+                with self._transaction(idempotent=True) as transaction:
                     for p in part:
                         transaction.save(
                             p.entry,
@@ -247,7 +251,9 @@ class Bulk(Items):
         if not delete.keys:
             return BulkWritten(0)
         olds = self._olds(delete.namespace_id, delete.keys)
-        live = [olds[key] for key in delete.keys if key in olds and records.live(olds[key], delete.at)]
+        live = [
+            olds[key] for key in delete.keys if key in olds and records.live(olds[key], delete.at)
+        ]
         deleted = 0
         for start in range(0, len(live), PART_ITEMS):
             deleted += self._delete_part(delete, live[start : start + PART_ITEMS])
@@ -265,7 +271,7 @@ class Bulk(Items):
                 storage_limit=None,
             )
             try:
-                with self._transaction() as transaction:
+                with self._transaction(idempotent=True) as transaction:
                     for old in part:
                         transaction.delete(
                             self.Entry(old.pk, old.sk),
@@ -286,7 +292,9 @@ class Bulk(Items):
                 if CHECK_FAILED in codes[:-1]:
                     names = [keys.parse_item_sk(old.sk) for old in part]
                     olds = self._olds(delete.namespace_id, names)
-                    part = [olds[n] for n in names if n in olds and records.live(olds[n], delete.at)]
+                    part = [
+                        olds[n] for n in names if n in olds and records.live(olds[n], delete.at)
+                    ]
                     continue
                 if codes[-1] == CHECK_FAILED:
                     raise refusals.namespace_gone() from None

@@ -121,7 +121,7 @@ class ProfileCounters(Table):
             except UpdateError as error:
                 if error.cause_response_code == TRANSACTION_CONFLICT:
                     if attempt + 1 < CONFLICT_ATTEMPTS:
-                        time.sleep(wait * (1 + random.random()))
+                        time.sleep(wait * (1 + random.random()))  # noqa: S311 (jitter)
                         wait *= 2
                         continue
                     raise

@@ -69,7 +69,7 @@ class Sweeps(Bulk):
                 namespace_id, items=-1, size=-size, storage_limit=None
             )
             try:
-                with self._transaction() as transaction:
+                with self._transaction(idempotent=True) as transaction:
                     transaction.delete(entry_class(seen.pk, seen.sk), condition=unchanged)
                     transaction.update(
                         entry_class(*self._profile_key(user_id)),

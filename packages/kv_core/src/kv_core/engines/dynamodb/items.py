@@ -293,7 +293,9 @@ class Items(ProfileCounters):
             return self._count_put(put, content, old, anew=False)
         raise StoreUnavailable("The item kept changing while it was written. Try again.")
 
-    def _count_put(self, put: PutItem, content: Content, old: Entry | None, *, anew: bool) -> Written:
+    def _count_put(
+        self, put: PutItem, content: Content, old: Entry | None, *, anew: bool
+    ) -> Written:
         """Move the counters for a written item (``old``: what it replaced), undoing
         the write if they refuse or fail."""
         created = old is None or anew
@@ -517,7 +519,12 @@ class Items(ProfileCounters):
             expires_at=increment.expires_at,
         )
         content = self._content(
-            put.namespace_id, put.user_id, put.key, by, size, metadata=None,
+            put.namespace_id,
+            put.user_id,
+            put.key,
+            by,
+            size,
+            metadata=None,
             expires_at=put.expires_at,
         )
         pk, sk = keys.namespace_pk(put.namespace_id), keys.item_sk(put.key)
@@ -549,8 +556,7 @@ class Items(ProfileCounters):
                     entry_class.value.remove(),
                     entry_class.size.remove(),
                 ],
-                condition=(entry_class.etag == (current.etag or ""))
-                & entry_class.value.exists(),
+                condition=(entry_class.etag == (current.etag or "")) & entry_class.value.exists(),
             )
 
     # --- deletes -------------------------------------------------------------------

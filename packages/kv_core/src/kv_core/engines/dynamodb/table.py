@@ -30,10 +30,10 @@ quota (sessions, reset tokens, login tallies) expire through the TTL.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import Any
-
 from decimal import Decimal
+from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
@@ -42,8 +42,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.constants import NUMBER
 from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
@@ -61,8 +61,10 @@ def number_text(number: int | float | Decimal | str) -> str:
     ``100000000000000000000``), exactly as its shortest decimal."""
     if isinstance(number, bool):
         raise TypeError("a boolean is not a number")
-    exact = number if isinstance(number, Decimal) else Decimal(
-        repr(number) if isinstance(number, float) else number
+    exact = (
+        number
+        if isinstance(number, Decimal)
+        else Decimal(repr(number) if isinstance(number, float) else number)
     )
     text = format(exact, "f")
     if "." in text:
@@ -258,8 +260,11 @@ class Table:
         (``ReturnValues=ALL_OLD``)."""
         return self.Entry._get_connection()
 
-    def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=self._connection)
+    def _transaction(self, *, idempotent: bool = False) -> TransactWrite:
+        """A write transaction; ``idempotent``: with a token of its own, so that the
+        SDK's retry of one whose answer was lost is not applied twice."""
+        token = uuid.uuid4().hex if idempotent else None
+        return TransactWrite(connection=self._connection, client_request_token=token)
 
     def _delete_partition(self, pk: str) -> None:
         """Every entry under one partition key (a namespace's items)."""
