@@ -183,8 +183,9 @@ class Bulk(Items):
         used = 0
         if put.storage_limit is not None and growth > 0:
             profile = self._get(*self._profile_key(put.user_id))
-            counted = profile is not None and profile.ns_items is not None
-            if not counted or put.namespace_id not in profile.ns_items.as_dict():
+            if profile is None or profile.ns_items is None:
+                raise refusals.namespace_gone()
+            if put.namespace_id not in profile.ns_items.as_dict():
                 raise refusals.namespace_gone()
             used = int(profile.storage_bytes or 0)
             if used + growth > put.storage_limit:

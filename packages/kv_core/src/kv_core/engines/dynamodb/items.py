@@ -42,7 +42,7 @@ from pynamodb.expressions.update import Action
 from kv_core import numbers
 from kv_core.engines.dynamodb import faults, keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
-from kv_core.engines.dynamodb.table import CONDITION_FAILED, Entry
+from kv_core.engines.dynamodb.table import CONDITION_FAILED, Entry, number_text
 from kv_core.errors import Conflict, NotFound, StoreUnavailable
 from kv_core.model import Item, KeyInfo
 from kv_core.sizing import encode_value, value_size
@@ -148,7 +148,8 @@ class Items(ProfileCounters):
 
     def _live(self, at: int) -> Condition:
         """The entry there, if any, has not expired at ``at``."""
-        return self.Entry.exp.does_not_exist() | (self.Entry.exp > at)
+        live: Condition = self.Entry.exp.does_not_exist() | (self.Entry.exp > at)
+        return live
 
     def _content(
         self,
@@ -171,7 +172,7 @@ class Items(ProfileCounters):
             value = records.stored_number(value)
             size = fixed + value_size(value)
             actions = [
-                entry_class.num.set(value),
+                entry_class.num.set(number_text(value)),
                 entry_class.fixed_size.set(fixed),
                 entry_class.value.remove(),
                 entry_class.size.remove(),
@@ -548,7 +549,7 @@ class Items(ProfileCounters):
                 pk,
                 sk,
                 actions=[
-                    entry_class.num.set(stored),
+                    entry_class.num.set(number_text(stored)),
                     entry_class.fixed_size.set(size - value_size(value)),
                     entry_class.num_kind.set(records.FLOAT)
                     if isinstance(stored, float)
