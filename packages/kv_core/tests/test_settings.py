@@ -43,6 +43,7 @@ def test_the_variables_reach_the_engines(tmp_path, fake_aws):
         "KV_DYNAMODB_UNDO_SECONDS": "1.5",
         "KV_RECONCILE_INTERVAL_SECONDS": "60",
         "KV_RECONCILE_SETTLE_SECONDS": "40",
+        "KV_SWEEP_INTERVAL_SECONDS": "2.5",
     }
     sqlite = open_store(Settings.from_env(env))
     try:
@@ -51,6 +52,7 @@ def test_the_variables_reach_the_engines(tmp_path, fake_aws):
         sqlite.close()
     settings = Settings.from_env({**env, "KV_STORE": "dynamodb"})
     assert (settings.reconcile_interval_seconds, settings.reconcile_settle_seconds) == (60, 40)
+    assert settings.sweep_interval_seconds == 2.5
     dynamo = open_store(settings)
     assert dynamo.calls == Calls(
         max_attempts=5, connect_timeout=0.25, read_timeout=2, undo_seconds=1.5
@@ -113,3 +115,15 @@ def test_racing_processes_agree_on_one_whole_secret(tmp_path):
         thread.join()
     assert len(set(found)) == 1
     assert len(found[0]) >= 48
+
+
+def test_the_sweep_runs_every_minute_unless_told_otherwise():
+    """Expired items stop counting within the 10 minutes the design promises."""
+    assert Settings().sweep_interval_seconds == 60
+    assert Settings.from_env({"KV_JWT_SECRET": "s" * 40}).sweep_interval_seconds == 60
+    assert (
+        Settings.from_env(
+            {"KV_JWT_SECRET": "s" * 40, "KV_SWEEP_INTERVAL_SECONDS": "0"}
+        ).sweep_interval_seconds
+        == 0
+    )

@@ -69,12 +69,14 @@ def server_options(
 def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
     """A worker's app, and its share of the counters' background recount."""
     from kv_api.reconcile import BackgroundPass
+    from kv_api.sweep import BackgroundSweep
     from kv_api.web import create_web_app
     from kv_core.settings import build_services
 
     settings = Settings.from_env()
     services = build_services(settings)
     BackgroundPass(services.store, settings).start()
+    BackgroundSweep(services.sweeper, settings).start()
     return create_web_app(settings, services=services, access_log=access_log, metrics=metrics)
 
 

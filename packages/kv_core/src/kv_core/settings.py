@@ -53,6 +53,9 @@ class Settings:
     # before a drift is corrected.
     reconcile_interval_seconds: float = 3_600.0
     reconcile_settle_seconds: float = 30.0
+    # How often ``serve`` sweeps expired items out of the store, releasing their
+    # bytes (0: never; readers stop seeing them in the second they expire anyway).
+    sweep_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(
@@ -73,8 +76,9 @@ class Settings:
         ``KV_DYNAMODB_MAX_ATTEMPTS`` (attempts of a call, retries included),
         ``KV_DYNAMODB_CONNECT_TIMEOUT`` and ``KV_DYNAMODB_READ_TIMEOUT`` (seconds, per
         attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
-        to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS`` and
-        ``KV_RECONCILE_SETTLE_SECONDS``. The operator's commands,
+        to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS``,
+        ``KV_RECONCILE_SETTLE_SECONDS`` and ``KV_SWEEP_INTERVAL_SECONDS`` (how often
+        ``serve`` sweeps expired items, default 60). The operator's commands,
         which sign nothing, pass ``secret_required=False`` (and no secret is made).
         """
         env = os.environ if env is None else env
@@ -125,6 +129,9 @@ class Settings:
             ),
             reconcile_settle_seconds=float(
                 env.get("KV_RECONCILE_SETTLE_SECONDS", cls.reconcile_settle_seconds)
+            ),
+            sweep_interval_seconds=float(
+                env.get("KV_SWEEP_INTERVAL_SECONDS", cls.sweep_interval_seconds)
             ),
         )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from kv_core.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded
 from kv_core.limits import LIMITS
-from kv_core.model import ApiKey, Item, KeyInfo, User, isoformat
+from kv_core.model import ApiKey, KeyInfo, User, isoformat
 from kv_core.plans import Plan, account_plan, month_of, seconds_until_next_month
 from kv_core.services.accounts import account_disabled
 from kv_core.services.api_keys import ApiKeys
@@ -180,9 +180,3 @@ class ItemAccess:
 
 def read_only() -> Forbidden:
     return Forbidden("This API key is read-only.", code="read_only_key")
-
-
-def live_item(item: Item | None, at: int) -> Item | None:
-    """``item`` if it is there at unix second ``at`` (a store answers only live items;
-    this guards the services' own reads)."""
-    return item if item is not None and item.live(at) else None
