@@ -30,3 +30,34 @@ def test_on_dynamodb_it_backfills_the_table(fake_aws, monkeypatch, tmp_path, cap
     assert main(["migrate", "--data", str(tmp_path)]) == 0
     assert "1 profiles given a requests map" in capsys.readouterr().out
     assert store.add_requests("u1", "2026-11", 1) == 1
+
+
+def test_on_dynamodb_it_says_when_it_added_the_expiry_index(
+    fake_aws, monkeypatch, tmp_path, capsys
+):
+    import boto3
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="kv-migrate-old",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+    )
+    for name, value in {
+        "KV_STORE": "dynamodb",
+        "KV_TABLE": "kv-migrate-old",
+        "AWS_REGION": "us-east-1",
+        "KV_JWT_SECRET": "x" * 40,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["migrate", "--data", str(tmp_path)]) == 0
+    assert "expiry index GSI2 added" in capsys.readouterr().out
+    assert main(["migrate", "--data", str(tmp_path)]) == 0
+    assert "GSI2" not in capsys.readouterr().out

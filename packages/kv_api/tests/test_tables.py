@@ -66,14 +66,21 @@ def test_create_table_makes_the_table_of_serverless_yml(on_dynamodb, capsys, dat
     assert by_name(made["AttributeDefinitions"]) == by_name(data_table["AttributeDefinitions"])
     assert by_name(made["KeySchema"]) == by_name(data_table["KeySchema"])
     assert made["BillingModeSummary"]["BillingMode"] == data_table["BillingMode"]
-    [index] = made["GlobalSecondaryIndexes"]
-    [wanted] = data_table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == wanted["IndexName"]
-    assert by_name(index["KeySchema"]) == by_name(wanted["KeySchema"])
-    assert index["Projection"]["ProjectionType"] == wanted["Projection"]["ProjectionType"]
+    made_indexes = {i["IndexName"]: i for i in made["GlobalSecondaryIndexes"]}
+    wanted_indexes = {i["IndexName"]: i for i in data_table["GlobalSecondaryIndexes"]}
+    assert sorted(made_indexes) == sorted(wanted_indexes) == ["GSI1", "GSI2"]
+    for name, wanted in wanted_indexes.items():
+        index = made_indexes[name]
+        assert by_name(index["KeySchema"]) == by_name(wanted["KeySchema"])
+        made_projection, wanted_projection = index["Projection"], wanted["Projection"]
+        assert made_projection["ProjectionType"] == wanted_projection["ProjectionType"]
+        assert sorted(made_projection.get("NonKeyAttributes", [])) == sorted(
+            wanted_projection.get("NonKeyAttributes", [])
+        )
     ttl = client.describe_time_to_live(TableName="kv-made-here")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == data_table["TimeToLiveSpecification"]["AttributeName"]
     assert ttl["TimeToLiveStatus"] == "ENABLED"
+    assert ttl["AttributeName"] != "exp"  # items expire through the sweep, not the TTL
     backups = client.describe_continuous_backups(TableName="kv-made-here")
     pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert data_table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]

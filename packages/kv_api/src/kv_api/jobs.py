@@ -5,6 +5,7 @@ from __future__ import annotations
 from kv_core.model import utcnow
 from kv_core.plans import month_of
 from kv_core.services import Alert, UsageAlerts
+from kv_core.services.sweep import SWEEP_CHUNK
 from kv_core.settings import Settings, open_store
 
 
@@ -14,6 +15,27 @@ def send_usage_alerts(settings: Settings | None = None) -> list[Alert]:
     store = open_store(settings)
     try:
         return UsageAlerts(store, settings.core_config(), settings.notifier()).run()
+    finally:
+        store.close()
+
+
+def sweep_expired(settings: Settings | None = None, *, deadline: float | None = None) -> int:
+    """Remove every item expired by now, releasing its bytes, chunk by chunk until
+    none are left or ``deadline`` (``time.monotonic()``) passes; how many were removed."""
+    import time
+
+    from kv_core.services import Sweeper
+
+    settings = settings or Settings.from_env()
+    store = open_store(settings)
+    try:
+        sweeper = Sweeper(store, settings.core_config())
+        removed = 0
+        while True:
+            swept = sweeper.sweep(max_chunks=1)
+            removed += swept
+            if swept < SWEEP_CHUNK or (deadline is not None and time.monotonic() > deadline):
+                return removed
     finally:
         store.close()
 
@@ -28,10 +50,11 @@ def migrate_store(settings: Settings | None = None) -> str:
 
             assert isinstance(store, DynamoStore)
             done = store.backfill(month_of(utcnow()))
+            indexed = store.add_expiry_index()
             return (
                 f"table {settings.table}: {done.profiles} profiles given a requests map,"
                 f" {done.usage_items} usage items folded in, {done.months_dropped} old months"
-                " dropped"
+                " dropped" + (", expiry index GSI2 added (building)" if indexed else "")
             )
         from kv_core.engines.sqlite import SqliteStore
 

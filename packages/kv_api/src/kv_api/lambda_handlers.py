@@ -99,3 +99,16 @@ def reconcile_counters(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "busy": len(done.unsettled),
         "skipped": done.skipped,
     }
+
+
+def sweep_expired(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The scheduled job: remove expired items and release their bytes from the
+    storage counters, stopping half a minute before the function's timeout (the next
+    run takes the rest)."""
+    import time
+
+    from kv_api.jobs import sweep_expired as sweep
+
+    load_secrets()
+    left = context.get_remaining_time_in_millis() / 1000 if context is not None else 120.0
+    return {"removed": sweep(deadline=time.monotonic() + left - 30)}

@@ -53,7 +53,10 @@ def create_table(args: argparse.Namespace) -> int:
         print(f"table {settings.table} exists already; nothing changed")
         return 0
     backups = "point-in-time recovery on" if pitr else "no point-in-time recovery"
-    print(f"created table {settings.table}: PK/SK, GSI1, TTL on expiresAt, on demand, {backups}")
+    print(
+        f"created table {settings.table}: PK/SK, GSI1, GSI2 (expiring items), TTL on expiresAt,"
+        f" on demand, {backups}"
+    )
     return 0
 
 

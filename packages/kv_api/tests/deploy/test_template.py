@@ -30,6 +30,7 @@ HANDLERS = {
     "DashboardLambdaFunction": "kv_api.lambda_handlers.dashboard",
     "UsageAlertsLambdaFunction": "kv_api.lambda_handlers.usage_alerts",
     "ReconcileCountersLambdaFunction": "kv_api.lambda_handlers.reconcile_counters",
+    "SweepExpiredLambdaFunction": "kv_api.lambda_handlers.sweep_expired",
 }
 
 
@@ -102,13 +103,17 @@ def test_http_api_routes_reach_each_app_with_payload_2(resources):
     assert "HttpApiIntegrationDashboard" in routes["ANY /dashboard"]
 
 
-def test_usage_alerts_and_the_reconciliation_run_on_a_schedule(resources):
+def test_usage_alerts_the_reconciliation_and_the_sweep_run_on_a_schedule(resources):
     scheduled = set()
     for rule in of_type(resources, "AWS::Events::Rule").values():
         assert rule["Properties"]["ScheduleExpression"].startswith(("rate(", "cron("))
         (target,) = rule["Properties"]["Targets"]
         scheduled.add(target["Arn"]["Fn::GetAtt"][0])
-    assert scheduled == {"UsageAlertsLambdaFunction", "ReconcileCountersLambdaFunction"}
+    assert scheduled == {
+        "UsageAlertsLambdaFunction",
+        "ReconcileCountersLambdaFunction",
+        "SweepExpiredLambdaFunction",
+    }
 
 
 # --- data --------------------------------------------------------------------------------
@@ -120,12 +125,15 @@ def test_the_table_is_the_single_table_design(resources):
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
-    (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "GSI1"
-    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["GSI1PK", "GSI1SK"]
+    gsi1, gsi2 = props["GlobalSecondaryIndexes"]
+    assert gsi1["IndexName"] == "GSI1"
+    assert [k["AttributeName"] for k in gsi1["KeySchema"]] == ["GSI1PK", "GSI1SK"]
+    assert gsi2["IndexName"] == "GSI2"  # expiring items, for the sweep
+    assert [k["AttributeName"] for k in gsi2["KeySchema"]] == ["GSI2PK", "GSI2SK"]
+    assert gsi2["Projection"]["ProjectionType"] == "INCLUDE"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
-    assert props["TimeToLiveSpecification"]["Enabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
 
 # --- permissions -------------------------------------------------------------------------

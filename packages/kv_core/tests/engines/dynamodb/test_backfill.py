@@ -91,3 +91,47 @@ def test_without_the_map_requests_are_refused_until_the_backfill(dynamo):
         dynamo.add_requests("u1", MONTH, 1)
     dynamo.backfill(MONTH)
     assert dynamo.add_requests("u1", MONTH, 1) == 1
+
+
+def test_a_table_without_the_expiry_index_gets_it_once(fake_aws):
+    """A table made before items could expire has GSI1 only; the migration adds GSI2,
+    and then the sweep finds the items that expire from then on."""
+    import boto3
+
+    from kv_core.engines.dynamodb import DynamoStore
+    from kv_core.model import Namespace
+    from kv_core.sizing import item_size
+    from kv_core.store import PutItem, unix_second
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    strings = [{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "GSI1PK", "GSI1SK")]
+    client.create_table(
+        TableName="kv-old",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=strings,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    store = DynamoStore("kv-old", region="us-east-1")
+    assert store.add_expiry_index()
+    assert not store.add_expiry_index()
+    indexes = client.describe_table(TableName="kv-old")["Table"]["GlobalSecondaryIndexes"]
+    assert sorted(i["IndexName"] for i in indexes) == ["GSI1", "GSI2"]
+    store.create_user(User("u1", "u1@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    at = unix_second(NOW)
+    store.put_item(PutItem("u1", "n1", "k", 1, item_size("k", 1), "e", NOW, expires_at=at + 1))
+    assert store.sweep_expired(at + 1) == 1
+    assert store.get_usage("u1", MONTH).storage_bytes == 0

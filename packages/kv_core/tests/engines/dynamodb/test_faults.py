@@ -5,6 +5,7 @@ whose counters call fails leaves no trace, neither in the item nor in the counte
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from kv_core.engines.dynamodb import DynamoStore
 from kv_core.engines.dynamodb.table import Calls
 from kv_core.errors import StoreUnavailable
 from kv_core.services import CoreConfig, Services
+from kv_core.store.testing import listed
 
 ATTEMPTS = 2
 
@@ -38,7 +40,7 @@ def counters_and_items(services, principal):
     """Namespace ``app``'s counters and its user's, next to what its items add up to."""
     store = services.store
     namespace = store.get_namespace(principal.user.id, "app")
-    keys, _ = store.list_keys(namespace.id, limit=1000)
+    keys, _ = listed(store, namespace.id, limit=1000)
     sizes = [store.get_item(namespace.id, key).size for key in keys]
     storage = store.get_usage(principal.user.id, "2026-01").storage_bytes
     return (namespace.item_count, namespace.size_bytes, storage), (
@@ -177,3 +179,115 @@ def test_a_lost_answer_counts_at_most_one_batch_twice_and_the_recount_heals_stor
     namespace = services.store.get_namespace(principal.user.id, "app")
     services.store.recount_namespace(principal.user.id, namespace.id)
     assert counters_and_items(services, principal)[0] == items  # ...and set right
+
+
+# --- bulk writes -------------------------------------------------------------------------
+
+
+def bulk_entries(count, value="v"):
+    return [{"key": f"b{i}", "value": value} for i in range(count)]
+
+
+def test_a_bulk_put_whose_transaction_fails_writes_nothing_of_it(services, writer, dynamo_faults):
+    services.items.put(writer(), "b0", "before")
+    dynamo_faults.when = lambda op, body: "error" if op == "TransactWriteItems" else None
+    with pytest.raises(StoreUnavailable):
+        services.items.put_many(writer(), bulk_entries(50))
+    dynamo_faults.clear()
+    assert services.items.get(writer(), "b0").value == "before"
+    counted, added = counters_and_items(services, writer())
+    assert counted == added == (1, len("b0") + len('"before"'), len("b0") + len('"before"'))
+
+
+def test_a_bulk_put_cut_short_between_parts_leaves_whole_parts_counted(
+    services, writer, dynamo_faults
+):
+    """The second of three parts fails: the first stays written and counted, the rest
+    is not written, and nothing is counted that is not there."""
+    parts = itertools.count()
+    dynamo_faults.when = lambda op, body: (
+        "error" if op == "TransactWriteItems" and next(parts) >= 1 else None
+    )
+    with pytest.raises(StoreUnavailable):
+        services.items.put_many(writer(), bulk_entries(250))
+    dynamo_faults.clear()
+    counted, added = counters_and_items(services, writer())
+    assert counted == added
+    assert counted[0] == 99  # one whole part
+
+
+def test_a_lost_answer_to_a_bulk_put_counts_it_once(services, writer, dynamo_faults):
+    """DynamoDB applied the transaction but its answer never came: the retry finds the
+    items changed, reads them again and counts nothing twice."""
+    lost_once = iter(["answer lost"])
+    dynamo_faults.when = lambda op, body: (
+        next(lost_once, None) if op == "TransactWriteItems" else None
+    )
+    assert services.items.put_many(writer(), bulk_entries(20)) == 20
+    dynamo_faults.clear()
+    assert dynamo_faults.injected["answer lost"] == 1
+    counted, added = counters_and_items(services, writer())
+    assert counted == added
+    assert counted[0] == 20
+
+
+def test_a_bulk_delete_whose_transaction_is_throttled_deletes_nothing(
+    services, writer, dynamo_faults
+):
+    services.items.put_many(writer(), bulk_entries(30))
+    dynamo_faults.when = lambda op, body: "throttle" if op == "TransactWriteItems" else None
+    with pytest.raises(StoreUnavailable):
+        services.items.delete_many(writer(), [f"b{i}" for i in range(30)])
+    dynamo_faults.clear()
+    counted, added = counters_and_items(services, writer())
+    assert counted == added
+    assert counted[0] == 30
+    assert services.items.delete_many(writer(), [f"b{i}" for i in range(30)]) == 30
+    assert counters_and_items(services, writer()) == ((0, 0, 0), (0, 0, 0))
+
+
+def test_a_bulk_get_asks_again_for_unprocessed_keys(services, writer):
+    """DynamoDB may leave some keys of a BatchGetItem unprocessed; they are asked for
+    again (after a backoff) until every one is answered."""
+    from unittest import mock
+
+    from botocore.client import BaseClient
+
+    services.items.put_many(writer(), bulk_entries(100))
+    original = BaseClient._make_api_call
+    halves = []
+
+    def half_answered(client, operation, params):
+        if operation != "BatchGetItem":
+            return original(client, operation, params)
+        ((table, request),) = params["RequestItems"].items()
+        wanted = request["Keys"]
+        if halves:  # only the first call leaves keys unprocessed
+            return original(client, operation, params)
+        asked, left = wanted[: len(wanted) // 2], wanted[len(wanted) // 2 :]
+        halves.append(len(asked))
+        answer = original(client, operation, {"RequestItems": {table: {**request, "Keys": asked}}})
+        answer["UnprocessedKeys"] = {table: {**request, "Keys": left}}
+        return answer
+
+    with mock.patch.object(BaseClient, "_make_api_call", half_answered):
+        found, missing = services.items.get_many(writer(), [f"b{i}" for i in range(100)])
+    assert [item.key for item in found] == [f"b{i}" for i in range(100)]
+    assert missing == []
+    assert halves == [50]
+
+
+def test_a_sweep_whose_transaction_fails_leaves_the_item_counted(services, writer, dynamo_faults):
+    store = services.store
+    principal = writer()
+    at = int(time.time())
+    services.items.put(principal, "gone", "x", ttl=1)
+    dynamo_faults.when = lambda op, body: "error" if op == "TransactWriteItems" else None
+    with pytest.raises(StoreUnavailable):
+        store.sweep_expired(at + 5)
+    dynamo_faults.clear()
+    counted, _ = counters_and_items(services, principal)
+    assert counted[0] == 1  # not swept, still counted
+    assert store.sweep_expired(at + 5) == 1
+    namespace = store.get_namespace(principal.user.id, "app")
+    assert (namespace.item_count, namespace.size_bytes) == (0, 0)

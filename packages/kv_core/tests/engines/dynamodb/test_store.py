@@ -8,6 +8,7 @@ from kv_core.errors import NotFound
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
 from kv_core.store import PutItem
+from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
 
@@ -47,7 +48,7 @@ def test_a_namespace_delete_cut_short_is_finished_by_the_next(dynamo, monkeypatc
     assert dynamo.delete_namespace("u1", "app").id == "n1"
     assert dynamo.get_namespace("u1", "app") is None
     assert dynamo.resolve_api_key(digest("raw")) is None
-    assert dynamo.list_keys("n1", limit=100) == ([], False)
+    assert listed(dynamo, "n1", limit=100) == ([], False)
     assert dynamo.delete_namespace("u1", "app") is None
 
 

@@ -6,17 +6,22 @@ item of its own, and their profiles have no ``requests`` map. The backfill gives
 profile the map and folds each such item into it, adding its count and deleting the
 item in one transaction (so a count is never added twice, even when a run is cut
 short and started again), and drops months older than the map keeps.
+
+Tables made before items could expire have no GSI2, the index of expiring items that
+the sweep reads (expiry.py): :meth:`Backfill.add_expiry_index` adds it
+(``UpdateTable``; DynamoDB builds it in the background while the table serves).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from kv_core.engines.dynamodb import keys
 from kv_core.engines.dynamodb.counters import KEPT_MONTHS, ProfileCounters
-from kv_core.engines.dynamodb.table import failed_condition
+from kv_core.engines.dynamodb.table import GSI2, GSI2_ATTRIBUTES, failed_condition
 from kv_core.plans import last_months
 
 USAGE = "USAGE"
@@ -32,6 +37,37 @@ class Backfilled:
 
 
 class Backfill(ProfileCounters):
+    def add_expiry_index(self) -> bool:
+        """Add GSI2 to a table that has none; False, changing nothing, if it has."""
+        client = self._connection.client
+        table = client.describe_table(TableName=self.table)["Table"]
+        if any(i["IndexName"] == GSI2 for i in table.get("GlobalSecondaryIndexes", [])):
+            return False
+        on_demand = table.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
+        index: dict[str, Any] = {
+            "IndexName": GSI2,
+            "KeySchema": [
+                {"AttributeName": "GSI2PK", "KeyType": "HASH"},
+                {"AttributeName": "GSI2SK", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": GSI2_ATTRIBUTES},
+        }
+        if not on_demand:
+            throughput = table.get("ProvisionedThroughput", {})
+            index["ProvisionedThroughput"] = {
+                "ReadCapacityUnits": max(1, int(throughput.get("ReadCapacityUnits", 1))),
+                "WriteCapacityUnits": max(1, int(throughput.get("WriteCapacityUnits", 1))),
+            }
+        client.update_table(
+            TableName=self.table,
+            AttributeDefinitions=[
+                {"AttributeName": "GSI2PK", "AttributeType": "S"},
+                {"AttributeName": "GSI2SK", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        return True
+
     def backfill(self, current_month: str) -> Backfilled:
         """Bring every profile up to date; returns what it changed."""
         kept = set(last_months(current_month, KEPT_MONTHS))

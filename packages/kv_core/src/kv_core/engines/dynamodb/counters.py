@@ -16,6 +16,9 @@ counts a month, at no extra call.
 
 from __future__ import annotations
 
+import random
+import time
+
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
@@ -28,6 +31,10 @@ from kv_core.plans import previous_month
 from kv_core.store import RequestBatch, refusals
 
 KEPT_MONTHS = 13  # this month and the twelve before it
+# A write that meets a transaction under way on the same item is refused with this
+# (botocore does not retry it); it is tried again this many times in all.
+TRANSACTION_CONFLICT = "TransactionConflictException"
+CONFLICT_ATTEMPTS = 4
 
 
 def expired_month(month: str) -> str:
@@ -57,18 +64,20 @@ class ProfileCounters(Table):
             self.Entry.requests[expired_month(month)].remove(),
         ]
 
-    def _move_counters(
+    def _counter_update(
         self,
-        user_id: str,
         namespace_id: str,
         *,
         items: int,
         size: int,
         storage_limit: int | None,
         requests: RequestBatch | None = None,
-    ) -> int | None:
-        """Move the user's and the namespace's counters in one conditional update, and
-        count the requests the write carries; returns the month's total then."""
+        room_for: int | None = None,
+    ) -> tuple[list[Action], Condition]:
+        """The actions and condition of an update of the profile that moves the user's
+        and the namespace's counters: the namespace must still be counted, and a growth
+        must leave the user's stored bytes within ``storage_limit`` (``room_for``: the
+        most they may reach, if more than the limit)."""
         entry_class = self.Entry
         actions: list[Action] = [
             entry_class.storage_bytes.add(size),
@@ -81,17 +90,46 @@ class ProfileCounters(Table):
         if requests is not None:
             actions += self._count_requests(requests.month, requests.count)
         condition = entry_class.ns_items[namespace_id].exists()
-        room = storage_limit is not None and size > 0
         if storage_limit is not None and size > 0:
-            condition = condition & (entry_class.storage_bytes <= storage_limit - size)
-        try:
-            profile = self._update_profile(user_id, actions, condition)
-        except UpdateError as error:
-            if not failed_condition(error):
-                raise
-            if room and self._namespace_counted(user_id, namespace_id):
-                raise refusals.storage_exceeded() from None
-            raise refusals.namespace_gone() from None
+            most = max(storage_limit, room_for if room_for is not None else storage_limit)
+            condition = condition & (entry_class.storage_bytes <= most - size)
+        return actions, condition
+
+    def _move_counters(
+        self,
+        user_id: str,
+        namespace_id: str,
+        *,
+        items: int,
+        size: int,
+        storage_limit: int | None,
+        requests: RequestBatch | None = None,
+    ) -> int | None:
+        """Move the user's and the namespace's counters in one conditional update, and
+        count the requests the write carries; returns the month's total then. An update
+        that meets a transaction on the profile (a bulk write's, the sweep's) is tried
+        again a few times, as DynamoDB asks."""
+        actions, condition = self._counter_update(
+            namespace_id, items=items, size=size, storage_limit=storage_limit, requests=requests
+        )
+        room = storage_limit is not None and size > 0
+        wait = 0.02
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                profile = self._update_profile(user_id, actions, condition)
+                break
+            except UpdateError as error:
+                if error.cause_response_code == TRANSACTION_CONFLICT:
+                    if attempt + 1 < CONFLICT_ATTEMPTS:
+                        time.sleep(wait * (1 + random.random()))  # noqa: S311 (jitter)
+                        wait *= 2
+                        continue
+                    raise
+                if not failed_condition(error):
+                    raise
+                if room and self._namespace_counted(user_id, namespace_id):
+                    raise refusals.storage_exceeded() from None
+                raise refusals.namespace_gone() from None
         return counter(profile.requests, requests.month) if requests is not None else None
 
     def _namespace_counted(self, user_id: str, namespace_id: str) -> bool:

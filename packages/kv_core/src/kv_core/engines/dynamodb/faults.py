@@ -28,10 +28,13 @@ BUSY = frozenset(
         "ServiceUnavailable",
         "InternalFailure",
         "TransactionInProgressException",
+        "TransactionConflictException",
     }
 )
 # Why a transaction's item was cancelled when DynamoDB, not a condition, cancelled it.
-BUSY_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+BUSY_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
 
 
 def busy_answer(error: ClientError) -> bool:

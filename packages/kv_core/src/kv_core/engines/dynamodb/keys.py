@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 SEPARATOR = "#"
 PROFILE = "PROFILE"
 METADATA = "METADATA"
@@ -126,3 +128,38 @@ def reset_pk(token_hash: str) -> str:
 
 def parse_reset_pk(pk: str) -> str:
     return _parse("RESET", pk)
+
+
+EXPIRY_SHARDS = 4  # partitions of GSI2, so that expiring writes spread over several
+
+
+def expiry_shard(namespace_id: str, key: str) -> int:
+    """Which of GSI2's partitions an expiring item is indexed in (a stable hash)."""
+    return zlib.crc32(f"{namespace_id}/{key}".encode()) % EXPIRY_SHARDS
+
+
+def expiry_pk(shard: int) -> str:
+    """GSI2's partition key of expiring items: ``EXP#<shard>``."""
+    return _build("EXP", str(shard))
+
+
+def parse_expiry_pk(pk: str) -> int:
+    return int(_parse("EXP", pk))
+
+
+def expiry_sk(expires_at: int, user_id: str) -> str:
+    """GSI2's sort key of an expiring item: its expiry, zero-padded so that text
+    orders as time, and whose item it is (the counters to move)."""
+    return f"{max(expires_at, 0):011d}{SEPARATOR}{user_id}"
+
+
+def parse_expiry_sk(sk: str) -> tuple[int, str]:
+    expiry, sep, user_id = sk.partition(SEPARATOR)
+    if not sep or not expiry.isdigit():
+        raise ValueError(f"{sk!r} is not an expiry key")
+    return int(expiry), user_id
+
+
+def expired_by(at: int) -> str:
+    """The GSI2 sort keys below this are of items expired at unix second ``at``."""
+    return f"{max(at + 1, 0):011d}"

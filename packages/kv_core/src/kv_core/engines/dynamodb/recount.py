@@ -1,6 +1,7 @@
 """Recounting a namespace on DynamoDB, for the writes whose two calls did not both
 land (items.py): a process that died between them, an undo that failed, an answer
-lost after DynamoDB applied the call.
+lost after DynamoDB applied the call. Expired items not yet swept still count, as
+they do in the counters, until the sweep removes them (expiry.py).
 
 The counters and the items cannot be read at one moment, and a write under way (its
 item written, its counters not yet) looks just like a drift. So a recount reads the
@@ -19,7 +20,7 @@ import time
 
 from pynamodb.exceptions import UpdateError
 
-from kv_core.engines.dynamodb import keys
+from kv_core.engines.dynamodb import keys, records
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.records import counter
 from kv_core.engines.dynamodb.table import failed_condition
@@ -74,10 +75,10 @@ class Recounts(ProfileCounters):
             keys.namespace_pk(namespace_id),
             self.Entry.sk.startswith(keys.item_sk("")),
             consistent_read=True,
-            attributes_to_get=["PK", "SK", "size"],
+            attributes_to_get=["PK", "SK", "size", "fixedSize", "num", "numKind"],
         ):
             items += 1
-            size += int(entry.size or 0)
+            size += records.size_of(entry)  # as the writes count it (metadata included)
         return Recount(namespace_id, items, size, counters[0] - items, counters[1] - size)
 
     def _correct(

@@ -1,6 +1,6 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
-per concern (users, sessions, namespaces, api_keys, items, usage, billing, throttling,
-recount) over the table
+per concern (users, sessions, namespaces, api_keys, items, bulk, expiry, usage, billing,
+throttling, recount) over the table
 (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
 counters (counters.py). Its failures that mean "try again later" become
 :class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
@@ -10,8 +10,8 @@ from __future__ import annotations
 from kv_core.engines.dynamodb.api_keys import ApiKeys
 from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.billing import Billing
+from kv_core.engines.dynamodb.expiry import Sweeps
 from kv_core.engines.dynamodb.faults import faults_translated
-from kv_core.engines.dynamodb.items import Items
 from kv_core.engines.dynamodb.namespaces import Namespaces
 from kv_core.engines.dynamodb.recount import Recounts
 from kv_core.engines.dynamodb.sessions import Sessions
@@ -26,7 +26,7 @@ class DynamoStore(
     Sessions,
     Namespaces,
     ApiKeys,
-    Items,
+    Sweeps,
     UsageCounts,
     Billing,
     Throttling,
@@ -40,7 +40,9 @@ class DynamoStore(
 
     def create_table(self, *, point_in_time_recovery: bool = False) -> bool:
         """Create the table as serverless.yml makes it: ``PK``/``SK``, GSI1 projecting
-        everything, the ``expiresAt`` TTL, on demand, and with
+        everything, GSI2 of expiring items (expiry.py), the ``expiresAt`` TTL (of
+        sessions, reset tokens and login tallies; items expire through the sweep), on
+        demand, and with
         ``point_in_time_recovery`` its continuous backups. Returns False, changing
         nothing, when the table exists already."""
         if self.table_exists():

@@ -10,27 +10,79 @@ The table is the seed's single-table design (keys.py)::
     USER#<id>          NAMESPACE#<name>   namespace (GSI1: NAMESPACE#<id> / METADATA)
     USER#<id>          APIKEY#<key id>    API key (GSI1: APIKEY#<sha256> / METADATA)
     USER#<id>          SESSION#<sha256>   dashboard session, expiring through the TTL
-    NAMESPACE#<id>     KEY#<key>          item
+    NAMESPACE#<id>     KEY#<key>          item (GSI2: EXP#<shard> / <expiry>#<user id>,
+                                          only while it has an expiry)
     EMAIL#<email>      METADATA           makes an email unique
     MARK#<scope>       <marker>           once-only markers (webhook events, alerts)
     SUBSCRIPTION#<id>  METADATA           whose subscription, and its last applied event
     RESET#<sha256>     METADATA           a password reset token, expiring through the TTL
     LOGIN#<subject>    METADATA           login attempts, expiring through the table's TTL
+
+An item keeps its value as JSON text in ``value``, unless the value is a number: then
+it is the number attribute ``num`` (so that an increment is one ``ADD``), with
+``numKind`` ``float`` when it is not an integer, and its stored size is not kept but
+derived, ``fixedSize`` (key and metadata bytes) plus the digits of ``num``
+(records.py). Its expiry is ``exp`` (unix seconds) and not the table's TTL attribute
+``expiresAt``: the TTL deletes within days and behind the counters' back, so the
+sweep (expiry.py) removes expired items and only the records that count toward no
+quota (sessions, reset tokens, login tallies) expire through the TTL.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+GSI2 = "GSI2"
+# What the sweep reads of an expiring item besides its keys: enough to remove it
+# conditioned on what it read, and to release its size.
+GSI2_ATTRIBUTES = ["etag", "exp", "size", "fixedSize", "num", "numKind"]
+
+
+def number_text(number: int | float | Decimal | str) -> str:
+    """A number as DynamoDB's ``N`` text, in plain notation (``1e+20`` is written
+    ``100000000000000000000``), exactly as its shortest decimal."""
+    if isinstance(number, bool):
+        raise TypeError("a boolean is not a number")
+    exact = (
+        number
+        if isinstance(number, Decimal)
+        else Decimal(repr(number) if isinstance(number, float) else number)
+    )
+    text = format(exact, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+class DecimalText(Attribute[str]):
+    """A number attribute read and written as its exact decimal text, never through a
+    float (DynamoDB keeps 38 significant digits)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int | float | Decimal | str) -> str:
+        return number_text(value)
+
+    def deserialize(self, value: str) -> str:
+        return value
 
 
 class Gsi1(GlobalSecondaryIndex["Entry"]):
@@ -42,6 +94,17 @@ class Gsi1(GlobalSecondaryIndex["Entry"]):
 
     gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Gsi2(GlobalSecondaryIndex["Entry"]):
+    """Items that expire, by expiry: what the sweep reads (expiry.py)."""
+
+    class Meta:
+        index_name = GSI2
+        projection = IncludeProjection(GSI2_ATTRIBUTES)
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
 
 
 class Entry(Model):
@@ -59,6 +122,9 @@ class Entry(Model):
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
     gsi1 = Gsi1()
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    gsi2 = Gsi2()
 
     id = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
@@ -88,6 +154,11 @@ class Entry(Model):
     version = NumberAttribute(null=True)
     etag = UnicodeAttribute(null=True)
     size = NumberAttribute(null=True)
+    num = DecimalText(null=True)  # a number value, in place of `value`
+    num_kind = UnicodeAttribute(null=True, attr_name="numKind")  # "float", or int if absent
+    fixed_size = NumberAttribute(null=True, attr_name="fixedSize")  # a number item's size
+    exp = NumberAttribute(null=True)  # an item's expiry, unix seconds (not the TTL's)
+    meta = UnicodeAttribute(null=True)  # an item's metadata, JSON
 
     requests = MapAttribute[str, Any](null=True)  # on PROFILE: YYYY-MM -> count
     failures = NumberAttribute(null=True)  # not `count`: that is Model.count
@@ -142,7 +213,11 @@ def bind_entry(table: str, region: str | None, host: str | None, calls: Calls) -
     )
     index_meta = type("Meta", (), {"index_name": "GSI1", "projection": AllProjection()})
     index = type("BoundGsi1", (Gsi1,), {"Meta": index_meta})
-    return type("BoundEntry", (Entry,), {"Meta": meta, "gsi1": index()})
+    expiry_meta = type(
+        "Meta", (), {"index_name": GSI2, "projection": IncludeProjection(GSI2_ATTRIBUTES)}
+    )
+    expiry = type("BoundGsi2", (Gsi2,), {"Meta": expiry_meta})
+    return type("BoundEntry", (Entry,), {"Meta": meta, "gsi1": index(), "gsi2": expiry()})
 
 
 def failed_condition(error: PynamoDBException) -> bool:
@@ -185,8 +260,11 @@ class Table:
         (``ReturnValues=ALL_OLD``)."""
         return self.Entry._get_connection()
 
-    def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=self._connection)
+    def _transaction(self, *, idempotent: bool = False) -> TransactWrite:
+        """A write transaction; ``idempotent``: with a token of its own, so that the
+        SDK's retry of one whose answer was lost is not applied twice."""
+        token = uuid.uuid4().hex if idempotent else None
+        return TransactWrite(connection=self._connection, client_request_token=token)
 
     def _delete_partition(self, pk: str) -> None:
         """Every entry under one partition key (a namespace's items)."""
