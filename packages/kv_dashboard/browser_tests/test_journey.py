@@ -120,6 +120,45 @@ def test_the_account_holders_journey(server, browser, screenshots):
     page.get_by_role("button", name="Send request").click()
     page.locator("#tester-response").filter(has_text="user:3").wait_for()
     assert http.get(f"{server}/v1/app/user:3", timeout=5).json()["value"] == {"name": "Linus"}
+    # The second round's operations: an increment with a TTL, a put with metadata, a
+    # merge patch, a detailed list and a bulk get, each answered by the real API.
+    page.get_by_label("Operation").select_option("INCREMENT")
+    page.get_by_label("Key", exact=True).fill("hits")
+    page.get_by_label("TTL (seconds, optional)").fill("3600")
+    page.get_by_label("Increment by").fill("5")
+    page.get_by_role("button", name="Send request").click()
+    status.filter(has_text="201").wait_for()
+    assert "-d '{\"increment\": 5}'" in page.locator("#tester-curl").inner_text()
+    hits = http.get(f"{server}/v1/app/hits", timeout=5).json()
+    assert hits["value"] == 5 and hits["expiresAt"] is not None
+    page.get_by_label("Operation").select_option("PUT")
+    page.get_by_label("Key", exact=True).fill("user:4")
+    page.get_by_label("TTL (seconds, optional)").fill("")
+    page.get_by_label("Metadata (JSON object, optional)").fill('{"team": "café"}')
+    page.get_by_label("Value (JSON)").fill('{"name": "Barbara"}')
+    page.get_by_role("button", name="Send request").click()
+    status.filter(has_text="201").wait_for()
+    assert http.get(f"{server}/v1/app/user:4", timeout=5).json()["metadata"] == {"team": "café"}
+    page.get_by_label("Operation").select_option("PATCH")
+    page.get_by_label("Merge patch (JSON)").fill('{"email": "barbara@example.com"}')
+    page.get_by_role("button", name="Send request").click()
+    status.filter(has_text="200").wait_for()
+    assert http.get(f"{server}/v1/app/user:4", timeout=5).json()["value"] == {
+        "name": "Barbara",
+        "email": "barbara@example.com",
+    }
+    page.get_by_label("Operation").select_option("LIST")
+    page.get_by_label("With details (version, expiry, metadata)").check()
+    page.get_by_role("button", name="Send request").click()
+    page.locator("#tester-response").filter(has_text="café").wait_for()
+    page.get_by_label("Operation").select_option("BULK")
+    page.get_by_label("Bulk request (JSON)").fill('{"get": ["user:3", "nobody"]}')
+    page.get_by_role("button", name="Send request").click()
+    page.locator("#tester-response").filter(has_text="nobody").wait_for()
+    assert '"missing"' in page.locator("#tester-response").inner_text()
+    shot("05b-api-tester-second-round")
+    for made in ("hits", "user:4"):  # the stored items below are the four of before
+        assert http.delete(f"{server}/v1/app/{made}", timeout=5).status_code == 204
 
     # Stored items: all, then by prefix; open one and delete it.
     page.get_by_role("link", name="Stored items").click()

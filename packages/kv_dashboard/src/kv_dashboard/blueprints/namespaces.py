@@ -390,6 +390,7 @@ def tester(name: str) -> ResponseReturnValue:
         "namespaces/tester.html",
         namespace=owned(name),
         api_base=current_app.config["API_BASE_URL"],
+        limits=LIMITS,
         nav="namespaces",
         tab="tester",
     )

@@ -78,6 +78,14 @@ function shellQuote(text) {
   return /^[A-Za-z0-9_\/:.,=@%+-]+$/.test(text) ? text : "'" + text.replace(/'/g, "'\\''") + "'";
 }
 
+// A header carries ASCII only: JSON text with other characters as \u escapes (text
+// that is not JSON goes as it is, for the API to refuse).
+function asciiJson(text) {
+  let compact = text;
+  try { compact = JSON.stringify(JSON.parse(text)); } catch (error) { return text; }
+  return compact.replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
 function setupTester() {
   const form = document.getElementById("tester");
   if (!form) return;
@@ -103,11 +111,14 @@ function setupTester() {
     if (!/^https?:/.test(base)) base = window.location.origin + base;
     const namespace = encodeURIComponent(form.dataset.namespace);
     let url = `${base}/${namespace}`;
-    const init = { method: op === "LIST" ? "GET" : op, headers: { "x-api-key": apiKey } };
+    const verbs = { LIST: "GET", INCREMENT: "POST", BULK: "POST" };
+    const init = { method: verbs[op] || op, headers: { "x-api-key": apiKey } };
+    const query = new URLSearchParams();
     if (op === "LIST") {
       const prefix = form.elements.prefix.value;
-      if (prefix) url += "?prefix=" + encodeURIComponent(prefix);
-    } else {
+      if (prefix) query.set("prefix", prefix);
+      if (form.elements.details.checked) query.set("details", "true");
+    } else if (op !== "BULK") {
       const key = form.elements.itemKey.value;
       if (!key) {
         form.elements.itemKey.focus();
@@ -116,11 +127,26 @@ function setupTester() {
       }
       url += "/" + encodeKey(key);
     }
+    const ttl = form.elements.ttl.value.trim();
+    if ((op === "PUT" || op === "INCREMENT") && ttl) query.set("ttl", ttl);
+    if ([...query].length) url += "?" + query.toString();
     let curl = `curl -i -X ${init.method} ${shellQuote(url)} -H ${shellQuote("x-api-key: " + apiKey)}`;
-    if (op === "PUT") {
-      init.body = form.elements.body.value;
-      init.headers["Content-Type"] = "application/json";
-      curl += ` -H 'Content-Type: application/json' -d ${shellQuote(init.body)}`;
+    const metadata = asciiJson(form.elements.metadata.value.trim());
+    if (op === "PUT" && metadata) {
+      init.headers["KV-Metadata"] = metadata;
+      curl += ` -H ${shellQuote("KV-Metadata: " + metadata)}`;
+    }
+    const bodies = {
+      PUT: ["application/json", () => form.elements.body.value],
+      INCREMENT: ["application/json", () => `{"increment": ${form.elements.by.value.trim() || "1"}}`],
+      PATCH: ["application/merge-patch+json", () => form.elements.patch.value],
+      BULK: ["application/json", () => form.elements.bulk.value],
+    };
+    if (bodies[op]) {
+      const [type, body] = bodies[op];
+      init.body = body();
+      init.headers["Content-Type"] = type;
+      curl += ` -H ${shellQuote("Content-Type: " + type)} -d ${shellQuote(init.body)}`;
     }
     result.hidden = false;
     result.setAttribute("aria-busy", "true");
