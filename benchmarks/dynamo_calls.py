@@ -84,9 +84,7 @@ def measure() -> list[Figure]:
                 lambda i: items.patch(principal(True), f"existing/{max(i, 0)}", {"p": i})
             ),
             "bulk get of 100 keys": per_request(
-                lambda i: items.get_many(
-                    principal(False), [f"existing/{k}" for k in range(100)]
-                ),
+                lambda i: items.get_many(principal(False), [f"existing/{k}" for k in range(100)]),
                 BULK_REQUESTS,
             ),
             "bulk put of 1000 items": per_request(
