@@ -218,14 +218,15 @@ def test_the_account_holders_journey(server, browser, screenshots):
     assert page.locator("#item-value").inner_text().strip() == "42"
     shot("08d-item-incremented")
 
-    # Usage: 3 PUTs + the tester's PUT and LIST + 2 GETs, each counted once (the
-    # dashboard's own reads and writes are not requests).
+    # Usage: 3 PUTs + the tester's PUT and LIST + 2 GETs, then the tester's increment,
+    # PUT, PATCH, LIST and a bulk get of 2 keys + 3 GETs + 2 DELETEs: each key counted
+    # once (the dashboard's own reads and writes are not requests).
     page.get_by_role("link", name="Overview").click()
     requests_card = page.locator("#usage-requests")
-    assert requests_card.locator("strong").inner_text() == "7"
+    assert requests_card.locator("strong").inner_text() == "18"
     http.get(f"{server}/v1/app/user:2", timeout=5)
     page.reload()
-    assert requests_card.locator("strong").inner_text() == "8"
+    assert requests_card.locator("strong").inner_text() == "19"
     assert "app" in page.locator("#snippet-curl").inner_text()
     shot("09-overview")
 
