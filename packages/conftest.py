@@ -56,6 +56,16 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def atomic_moto() -> Iterator[None]:
+    """Each DynamoDB call atomic, as on AWS (moto 5's is not thread-safe), for tests of
+    concurrent requests: a count lost then is ours, not moto's."""
+    from kv_core.engines.dynamodb.testing import atomic_calls
+
+    with atomic_calls():
+        yield
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright's launch arguments, for Debian's Chromium."""

@@ -342,7 +342,7 @@ def test_increment_needs_a_writing_key(account):
     assert account.get("c").status_code == 404
 
 
-def test_eight_threads_of_500_increments_end_at_4000(app, account):
+def test_eight_threads_of_500_increments_end_at_4000(app, account, atomic_moto):
     errors: list[Any] = []
 
     def count() -> None:
@@ -446,18 +446,21 @@ def test_a_patch_over_the_storage_quota_is_429(account, monkeypatch):
     assert account.get("p").json == before
 
 
-def test_concurrent_patches_of_different_fields_all_survive(app, account):
+def test_concurrent_patches_of_different_fields_all_survive(app, account, atomic_moto):
     put(account, "doc", {})
     errors: list[Any] = []
 
     def write(field: str) -> None:
         client = app.test_client()
         for n in range(20):
-            response = client.patch(
-                f"/v1/{account.namespace}/doc",
-                data=json.dumps({f"{field}-{n}": n}),
-                headers={**account.key_header, "Content-Type": MERGE_PATCH},
-            )
+            for _ in range(5):  # a client resends a patch_contended patch
+                response = client.patch(
+                    f"/v1/{account.namespace}/doc",
+                    data=json.dumps({f"{field}-{n}": n}),
+                    headers={**account.key_header, "Content-Type": MERGE_PATCH},
+                )
+                if response.status_code != 409:
+                    break
             if response.status_code != 200:
                 errors.append(response.json)
 
@@ -467,8 +470,7 @@ def test_concurrent_patches_of_different_fields_all_survive(app, account):
         thread.start()
     for thread in threads:
         thread.join()
-    # An answer of patch_contended would be a lost patch the client must resend:
-    # with this little contention none is expected.
+    # Every patch lands, none undoes another's field.
     assert errors == []
     value = account.get("doc").json["value"]
     assert value == {f"{field}-{n}": n for field in fields for n in range(20)}

@@ -8,6 +8,8 @@ that is not the current etag is refused at once, never retried.
 
 from __future__ import annotations
 
+import secrets
+import time
 from typing import Any
 
 from kv_core.errors import Conflict, PreconditionFailed
@@ -20,6 +22,7 @@ from kv_core.sizing import metadata_size, stored_size
 from kv_core.store import ANY_ETAG, PutItem, refusals
 
 PATCH_ATTEMPTS = 8
+_BACKOFF_MS = 2  # the first wait's bound; each attempt doubles it, at random below it
 
 
 def patch_contended(key: str) -> Conflict:
@@ -43,7 +46,10 @@ class PatchItems(ItemAccess):
         namespace_id = principal.key.namespace_id
         own_etag = None if if_match in (None, ANY_ETAG) else if_match
         with self.admit_write(principal) as carried:
-            for _ in range(PATCH_ATTEMPTS):
+            for attempt in range(PATCH_ATTEMPTS):
+                if attempt:
+                    # Writers that collided wait apart, so that they stop colliding.
+                    time.sleep(secrets.randbelow(_BACKOFF_MS << attempt) / 1000)
                 moment = self.moment()
                 current = self.store.get_item(namespace_id, key, at=moment.at)
                 if current is None or not current.live(moment.at):
