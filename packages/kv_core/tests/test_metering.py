@@ -8,9 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kv_core.engines.sqlite import SqliteStore
+from kv_core.hashing import digest
+from kv_core.model import ApiKey, Namespace, User
 from kv_core.services.metering import RequestMeter
 
 USERS = itertools.count()
+NOW = "2026-11-25T10:00:00.000Z"
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +73,35 @@ def test_batched_meter_flushes_by_time(store):
     assert store.get_usage("timed", "2026-11").requests == 2
 
 
-def write(meter, store, user, limit, *, carried=True):
+def write(meter, store, user, limit, *, carried=True, key_id=None):
     """A write as the data plane makes it: admitted, then carrying the pending counts
     to the store in its own counters update (``carried``), or not (a write that moves
     no counter)."""
-    if meter.admit(user, "2026-11", limit, carry=True) is None:
+    if meter.admit(user, "2026-11", limit, carry=True, key_id=key_id) is None:
         return False
     batch = meter.take(user, "2026-11")
     if batch is not None:
-        total = store.add_requests(user, "2026-11", batch.count) if carried else None
+        total = (
+            store.add_requests(user, "2026-11", batch.count, by_key=batch.by_key)
+            if carried
+            else None
+        )
         meter.settle(user, batch, total)
     return True
+
+
+def owner_of_keys(store, *key_ids):
+    """A fresh user with a namespace and API keys of these ids (suffixed to be fresh);
+    the user's id and the keys' ids."""
+    user = f"user-{next(USERS)}"
+    store.create_user(User(user, f"{user}@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace(f"{user}-ns", user, "app", NOW))
+    ids = [f"{user}-{key_id}" for key_id in key_ids]
+    for key_id in ids:
+        store.create_api_key(
+            ApiKey(key_id, user, f"{user}-ns", "app", "k", "read-write", digest(key_id), "kv_", NOW)
+        )
+    return user, ids
 
 
 def test_a_write_carries_what_is_pending_and_learns_the_total(store):
@@ -144,6 +165,38 @@ def test_settling_never_raises_and_keeps_what_it_could_not_write(store, caplog):
     assert store.get_usage("offline", "2026-11").requests == 3
 
 
+def test_a_batch_carries_each_keys_part_and_gives_it_back_when_not_counted(store):
+    user, (one, two) = owner_of_keys(store, "one", "two")
+    meter = RequestMeter(store, batch=10, interval=3600)
+    meter.admit(user, "2026-11", 1000, key_id=one)  # the first request asks the store
+    assert store.key_requests(user, "2026-11") == {one: 1, two: 0}
+    for key_id in (one, one, two, one, two):
+        meter.admit(user, "2026-11", 1000, carry=True, key_id=key_id)
+    meter.admit(user, "2026-11", 1000, carry=True)  # no key: the user's count only
+    assert meter.pending_by_key(user, "2026-11") == {one: 3, two: 2}
+    batch = meter.take(user, "2026-11")
+    assert batch is not None
+    assert (batch.count, dict(batch.by_key)) == (6, {one: 3, two: 2})
+    assert meter.pending_by_key(user, "2026-11") == {one: 3, two: 2}  # carried, in flight
+    meter.settle(user, batch, None)  # the write did not count them: they are pending again
+    assert meter.pending_by_key(user, "2026-11") == {one: 3, two: 2}
+    assert store.key_requests(user, "2026-11") == {one: 1, two: 0}
+    meter.flush()
+    assert meter.pending_by_key(user, "2026-11") == {}
+    assert store.key_requests(user, "2026-11") == {one: 4, two: 2}
+    assert store.get_usage(user, "2026-11").requests == 7
+
+
+def test_a_counted_batch_leaves_nothing_pending_per_key(store):
+    user, (one,) = owner_of_keys(store, "one")
+    meter = RequestMeter(store, batch=10, interval=3600)
+    meter.admit(user, "2026-11", 1000, key_id=one)
+    assert write(meter, store, user, 1000, key_id=one)
+    assert write(meter, store, user, 1000, key_id=one)
+    assert meter.pending_by_key(user, "2026-11") == {}
+    assert store.key_requests(user, "2026-11") == {one: 3}
+
+
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -152,7 +205,11 @@ def test_settling_never_raises_and_keeps_what_it_could_not_write(store, caplog):
     batch=st.integers(1, 8),
     limit=st.integers(1, 40),
     order=st.lists(
-        st.tuples(st.integers(0, 3), st.sampled_from(["read", "write", "same-size write"])),
+        st.tuples(
+            st.integers(0, 3),
+            st.sampled_from(["read", "write", "same-size write"]),
+            st.sampled_from([0, 1, None]),
+        ),
         min_size=1,
         max_size=150,
     ),
@@ -160,16 +217,22 @@ def test_settling_never_raises_and_keeps_what_it_could_not_write(store, caplog):
 def test_overshoot_is_at_most_instances_times_batch(store, instances, batch, limit, order):
     """The documented bound: K instances admit at most limit + K * batch, whether each
     request is a read (flushes when due), a write that carries the pending counts, or
-    a write that moves no counter and carries nothing."""
-    user = f"user-{next(USERS)}"
+    a write that moves no counter and carries nothing. Each key's count, once written,
+    is exactly the requests admitted with it."""
+    user, keys = owner_of_keys(store, "a", "b")
     meters = [RequestMeter(store, batch=batch, interval=3600) for _ in range(instances)]
     admitted = 0
-    for index, kind in order:
+    by_key = dict.fromkeys(keys, 0)
+    for index, kind, key in order:
         meter = meters[index % instances]
+        key_id = keys[key] if key is not None else None
         if kind == "read":
-            admitted += meter.admit(user, "2026-11", limit) is not None
+            counted = meter.admit(user, "2026-11", limit, key_id=key_id) is not None
         else:
-            admitted += write(meter, store, user, limit, carried=kind == "write")
+            counted = write(meter, store, user, limit, carried=kind == "write", key_id=key_id)
+        admitted += counted
+        if counted and key_id is not None:
+            by_key[key_id] += 1
     assert admitted <= limit + instances * batch
     assert admitted >= min(limit, len(order))
     if instances == 1:
@@ -177,6 +240,7 @@ def test_overshoot_is_at_most_instances_times_batch(store, instances, batch, lim
     for meter in meters:
         meter.flush()
     assert store.get_usage(user, "2026-11").requests == admitted
+    assert store.key_requests(user, "2026-11") == by_key
 
 
 def test_racing_threads_on_the_exact_meter_admit_exactly_n(store):

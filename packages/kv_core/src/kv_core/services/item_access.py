@@ -3,7 +3,8 @@ quota they are admitted against, the key scope, and the checks of a written item
 
 Every operation that reaches a namespace counts its requests against the owner's
 monthly quota (before it runs, so a 404 counts; a bulk request counts one for each
-key); refusals for bad keys, wrong namespaces and read-only keys do not.
+key), and against the API key that made it; refusals for bad keys, wrong namespaces
+and read-only keys do not.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ class ItemAccess:
         now = self.config.clock()
         month = month_of(now)
         limit = principal.plan.requests_per_month
-        used = self.meter.admit(principal.user.id, month, limit, count=count, carry=carry)
+        used = self.meter.admit(
+            principal.user.id, month, limit, count=count, carry=carry, key_id=principal.key.id
+        )
         if used is None or used > limit:
             principal.requests_used = limit
             raise QuotaExceeded(

@@ -14,6 +14,11 @@ serves one at a time), and whenever its counts are written it learns the true to
 So with ``K`` instances serving one account at once, at most ``K * batch`` requests are
 admitted past the quota. An instance that is killed without shutting down loses at most
 ``batch - 1`` counts (never admitting more because of it).
+
+Each request made with an API key is also counted against the key, the same way: the
+key's counts ride in the user's batch (:attr:`~kv_core.store.RequestBatch.by_key`)
+and reach the store in the same call as the user's, so counting per key costs no call
+and moves no bound.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import atexit
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
-from kv_core.store import RequestBatch, Store
+from kv_core.store import KeyCounts, RequestBatch, Store
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,11 @@ class _Tally:
     carried: int = 0  # handed to writes under way
     since: float = 0.0  # when the oldest pending request was admitted
     seen: bool = False  # whether we have asked the store for the total yet
+    pending_keys: Counter[str] = field(default_factory=Counter)  # pending, per API key
+    carried_keys: Counter[str] = field(default_factory=Counter)  # carried, per API key
+
+    def by_key(self) -> KeyCounts:
+        return tuple(self.pending_keys.items())
 
 
 class RequestMeter:
@@ -55,20 +66,28 @@ class RequestMeter:
         return self.batch == 1
 
     def admit(
-        self, user_id: str, month: str, limit: int, *, count: int = 1, carry: bool = False
+        self,
+        user_id: str,
+        month: str,
+        limit: int,
+        *,
+        count: int = 1,
+        carry: bool = False,
+        key_id: str | None = None,
     ) -> int | None:
         """Count ``count`` requests (a bulk request's keys) at once; the month's total
         including them, or ``None`` if they would pass the quota (and nothing counted).
+        ``key_id``: the API key that made them, counted with the user.
 
         With ``carry`` the caller is a write that will carry the pending count
         (:meth:`take`), so a batch that is due is not flushed here.
         """
         if self.exact:
-            return self.store.admit_requests(user_id, month, count, limit)
+            return self.store.admit_requests(user_id, month, count, limit, key_id=key_id)
         with self._lock:
             tally = self._tallies.setdefault((user_id, month), _Tally())
             if not tally.seen:
-                total = self.store.admit_requests(user_id, month, count, limit)
+                total = self.store.admit_requests(user_id, month, count, limit, key_id=key_id)
                 tally.seen = True
                 if total is not None:
                     tally.known = total
@@ -84,6 +103,8 @@ class RequestMeter:
             if not tally.pending and not tally.carried:
                 tally.since = time.monotonic()
             tally.pending += count
+            if key_id is not None:
+                tally.pending_keys[key_id] += count
             used = tally.known + tally.pending + tally.carried
             if not carry and self._due(tally):
                 self._flush(user_id, month, tally)
@@ -98,9 +119,11 @@ class RequestMeter:
             tally = self._tallies.get((user_id, month))
             if tally is None or not tally.pending:
                 return None
-            batch = RequestBatch(month, tally.pending)
+            batch = RequestBatch(month, tally.pending, tally.by_key())
             tally.carried += tally.pending
+            tally.carried_keys.update(tally.pending_keys)
             tally.pending = 0
+            tally.pending_keys.clear()
             return batch
 
     def settle(self, user_id: str, batch: RequestBatch, total: int | None) -> None:
@@ -110,10 +133,13 @@ class RequestMeter:
         with self._lock:
             tally = self._tallies[(user_id, batch.month)]
             tally.carried -= batch.count
+            tally.carried_keys.subtract(dict(batch.by_key))
+            tally.carried_keys = +tally.carried_keys  # drop the keys at zero
             if total is not None:
                 tally.known = max(tally.known, total)
                 return
             tally.pending += batch.count
+            tally.pending_keys.update(dict(batch.by_key))
             if self._due(tally):
                 try:
                     self._flush(user_id, batch.month, tally)
@@ -145,10 +171,20 @@ class RequestMeter:
         tally = self._tallies.get((user_id, month))
         return tally.pending + tally.carried if tally else 0
 
+    def pending_by_key(self, user_id: str, month: str) -> dict[str, int]:
+        """The part of :meth:`pending` each API key made."""
+        with self._lock:
+            tally = self._tallies.get((user_id, month))
+            if tally is None:
+                return {}
+            return dict(tally.pending_keys + tally.carried_keys)
+
     def _due(self, tally: _Tally) -> bool:
         return tally.pending >= self.batch or time.monotonic() - tally.since >= self.interval
 
     def _flush(self, user_id: str, month: str, tally: _Tally) -> None:
-        tally.known = max(tally.known, self.store.add_requests(user_id, month, tally.pending))
+        total = self.store.add_requests(user_id, month, tally.pending, by_key=tally.by_key())
+        tally.known = max(tally.known, total)
         tally.pending = 0
+        tally.pending_keys.clear()
         tally.seen = True

@@ -71,5 +71,15 @@ class UsageReports:
         counts = self.store.request_history(user_id, window)
         return {month: count + self._pending(user_id, month) for month, count in counts.items()}
 
+    def key_requests(self, user_id: str) -> dict[str, int]:
+        """Each API key's requests this month, by key id (keys that made none may be
+        absent): one read of the store, plus what this instance has not written yet."""
+        month = month_of(self.config.clock())
+        counts = self.store.key_requests(user_id, month)
+        if self.meter is not None:
+            for key_id, pending in self.meter.pending_by_key(user_id, month).items():
+                counts[key_id] = counts.get(key_id, 0) + pending
+        return counts
+
     def _pending(self, user_id: str, month: str) -> int:
         return self.meter.pending(user_id, month) if self.meter is not None else 0

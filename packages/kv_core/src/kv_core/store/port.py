@@ -6,7 +6,7 @@ module for (:mod:`kv_core.engines.sqlite`, :mod:`kv_core.engines.dynamodb`), and
 
 Counters are kept by the engines, atomically with the writes that change them: a
 user's stored bytes, each namespace's item count and bytes, and each month's request
-count. Timestamps are ISO-8601 strings, as in :mod:`kv_core.model`.
+count (and, inside it, each API key's). Timestamps are ISO-8601 strings, as in :mod:`kv_core.model`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from kv_core.store.requests import (
     DeleteItem,
     DeleteItems,
     IncrementItem,
+    KeyCounts,
     KeyListing,
     ListKeys,
     PlanEvent,
@@ -209,19 +210,34 @@ class ItemStore(Protocol):
 
 
 class UsageStore(Protocol):
-    def admit_requests(self, user_id: str, month: str, count: int, limit: int) -> int | None:
+    """The month's request counts of each user and, inside them, of each API key.
+
+    A key's count moves in the same atomic step as its owner's, so that neither is
+    ever counted without the other."""
+
+    def admit_requests(
+        self, user_id: str, month: str, count: int, limit: int, *, key_id: str | None = None
+    ) -> int | None:
         """Atomically add ``count`` requests to the month if the total stays within
-        ``limit``; return the new total, or ``None`` (nothing added) if it would not."""
+        ``limit``; return the new total, or ``None`` (nothing added) if it would not.
+        ``key_id``: the API key that made them, whose count moves with the user's."""
         ...
 
-    def add_requests(self, user_id: str, month: str, count: int) -> int:
-        """Add ``count`` requests unconditionally (a flushed batch); return the total."""
+    def add_requests(self, user_id: str, month: str, count: int, *, by_key: KeyCounts = ()) -> int:
+        """Add ``count`` requests unconditionally (a flushed batch); return the total.
+        ``by_key``: the part of them each API key made, added in the same step."""
         ...
 
     def get_usage(self, user_id: str, month: str) -> Usage: ...
 
     def request_history(self, user_id: str, months: list[str]) -> dict[str, int]:
         """Request counts for the given months (0 where none were made)."""
+        ...
+
+    def key_requests(self, user_id: str, month: str) -> dict[str, int]:
+        """The month's request counts of the user's API keys, by key id: one read, for
+        a key listing. A key that made none may be absent and a revoked key's count
+        present, so the caller matches them to the keys it lists."""
         ...
 
 

@@ -14,6 +14,9 @@ from kv_core.model import Item, KeyInfo, parse_iso
 
 ANY_ETAG = "*"  # an ``if_match`` that any current item satisfies
 
+KeyCounts = tuple[tuple[str, int], ...]
+"""Requests per API key: (key id, count) pairs, each key once."""
+
 
 @dataclass(frozen=True, slots=True)
 class RequestBatch:
@@ -24,10 +27,14 @@ class RequestBatch:
     anyway adds it in that same call and answers the month's total
     (:attr:`Written.requests_total`). An engine that writes nothing extra answers
     ``None``, and the meter writes the batch itself.
+
+    ``by_key`` is the part of ``count`` that each API key made, as (key id, count)
+    pairs: the engine adds them to the keys' monthly counts in the same call.
     """
 
     month: str
     count: int
+    by_key: KeyCounts = ()
 
 
 @dataclass(frozen=True, slots=True)

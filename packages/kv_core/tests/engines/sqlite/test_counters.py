@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kv_core.engines.sqlite import SqliteStore, counters
-from kv_core.engines.sqlite.counters import FLUSH_EVERY, SharedCounters, fits
+from kv_core.engines.sqlite.counters import FLUSH_EVERY, SharedCounters, fits, key_fits
+from kv_core.hashing import digest
+from kv_core.model import ApiKey, Namespace, User
 
 MONTH = "2026-11"
 
@@ -233,3 +235,100 @@ def test_counts_match_a_model_through_evictions_and_reopens(tmp_path_factory, op
             assert saved <= model[(u, m)]  # SQLite never runs ahead
     table.counters.close()
     assert {k: v for k, v in table.saved.items() if v} == {k: v for k, v in model.items() if v}
+
+
+# --- requests per API key ------------------------------------------------------------
+
+NOW = "2026-11-25T10:00:00.000Z"
+
+
+def with_keys(store: SqliteStore, *key_ids: str) -> SqliteStore:
+    store.create_user(User("u1", "ann@example.com", "h", "free", NOW, NOW))
+    store.create_namespace(Namespace("n1", "u1", "app", NOW))
+    for key_id in key_ids:
+        store.create_api_key(
+            ApiKey(key_id, "u1", "n1", "app", key_id, "read-write", digest(key_id), "kv_", NOW)
+        )
+    return store
+
+
+def stored_key(path: Path, key_id: str, month: str = MONTH) -> int:
+    probe = SqliteStore(path)
+    try:
+        return probe._stored_key_requests(key_id, month)
+    finally:
+        probe._connection().close()
+
+
+def test_key_counts_live_in_the_file_and_are_written_behind(path: Path) -> None:
+    store = with_keys(SqliteStore(path), "k1", "k2")
+    for _ in range(3):
+        store.admit_requests("u1", MONTH, 1, 100, key_id="k1")
+    store.admit_requests("u1", MONTH, 2, 100, key_id="k2")
+    assert stored_key(path, "k1") == 0  # not written behind yet: the file holds it
+    assert store.key_requests("u1", MONTH) == {"k1": 3, "k2": 2}
+    store.close()
+    assert (stored_key(path, "k1"), stored_key(path, "k2")) == (3, 2)
+    reopened = SqliteStore(path)
+    assert reopened.key_requests("u1", MONTH) == {"k1": 3, "k2": 2}
+    assert reopened.admit_requests("u1", MONTH, 1, 100, key_id="k1") == 6
+    assert reopened.key_requests("u1", MONTH)["k1"] == 4
+    reopened.close()
+
+
+def test_a_revoked_keys_late_count_is_not_written_behind(path: Path) -> None:
+    store = with_keys(SqliteStore(path), "k1")
+    store.admit_requests("u1", MONTH, 2, 100, key_id="k1")
+    store.delete_api_key("u1", "k1")
+    store.close()  # writes the file's counts behind: k1's has nowhere to go
+    assert stored_key(path, "k1") == 0
+    assert stored(path, "u1") == 2
+
+
+def test_a_key_id_no_slot_holds_is_counted_in_sqlite(path: Path, store: SqliteStore) -> None:
+    long_key = "k" * 100
+    assert not key_fits(long_key, MONTH)
+    assert key_fits("0" * 32, MONTH)
+    with_keys(store, long_key)
+    assert store.admit_requests("u1", MONTH, 2, 3, key_id=long_key) == 2
+    assert store.admit_requests("u1", MONTH, 2, 3, key_id=long_key) is None
+    assert store.add_requests("u1", MONTH, 4, by_key=((long_key, 4),)) == 6
+    assert stored_key(path, long_key) == 6
+    assert store.key_requests("u1", MONTH) == {long_key: 6}
+
+
+def test_a_user_and_key_too_long_for_slots_are_counted_together(store: SqliteStore) -> None:
+    user = "u" * 200
+    assert store.admit_requests(user, MONTH, 2, 3, key_id="k1") == 2
+    assert store.add_requests(user, MONTH, 1, by_key=(("k1", 1),)) == 3
+    with store._write() as db:  # no such key: the counts were dropped, not misfiled
+        assert db.execute("SELECT count(*) FROM key_usage").fetchone()[0] == 0
+
+
+def test_two_slots_hold_a_request_while_others_are_written_behind(tmp_path: Path) -> None:
+    """With two slots, every admission needs both: the user's slot must never take the
+    slot just found for its key (nor the other way round)."""
+    users: dict[tuple[str, str], int] = {}
+    keys: dict[tuple[str, str], int] = {}
+
+    def keep(table: dict[tuple[str, str], int]):
+        def save(name: str, month: str, total: int) -> None:
+            table[name, month] = max(table.get((name, month), 0), total)
+
+        return save
+
+    shared = SharedCounters(
+        tmp_path / "kv.counters",
+        load=lambda u, m: users.get((u, m), 0),
+        save=keep(users),
+        load_key=lambda k, m: keys.get((k, m), 0),
+        save_key=keep(keys),
+        slots=2,
+        window=2,
+    )
+    for i in range(60):
+        assert shared.admit(f"u{i % 3}", MONTH, 1, 10**6, key_id=f"k{i % 4}") is not None
+    shared.add("u0", MONTH, 5, by_key=(("k0", 2), ("k1", 3)))
+    shared.close()
+    assert users == {("u0", MONTH): 25, ("u1", MONTH): 20, ("u2", MONTH): 20}
+    assert keys == {("k0", MONTH): 17, ("k1", MONTH): 18, ("k2", MONTH): 15, ("k3", MONTH): 15}

@@ -67,6 +67,7 @@ class ApiKeys(ProfileCounters):
             if failed_condition(error):
                 return None
             raise
+        self._drop_key_counts(user_id, {key_id})
         return records.api_key(self.Entry.from_raw_data(deleted["Attributes"]))
 
     def touch_api_key(self, user_id: str, key_id: str, when: str) -> None:

@@ -10,12 +10,21 @@ The seed kept request counts in a ``USAGE#<YYYY-MM>`` item of their own; that co
 third write whenever a batch of counts is due, which the budget of two calls per put
 does not allow (backfill.py folds such items into the map).
 
+Each API key's requests of a month are a number attribute of the profile of its own,
+``K#<YYYY-MM>#<key id>`` (:func:`key_requests_name`), moved by ``ADD`` in the same
+update as the user's count. Not a map: ``ADD`` (or ``SET``) on a path inside a map
+fails when the map is missing, and a profile written before the keys were counted has
+none, while ``ADD`` on a missing top-level attribute starts it from 0, so the first
+count of a key needs no second call. A key's count of the month the update drops is
+removed with it; a revoked key's counts go with it (api_keys.py).
+
 Months older than :data:`KEPT_MONTHS` are dropped from the map by the update that
 counts a month, at no extra call.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 
@@ -28,13 +37,24 @@ from kv_core.engines.dynamodb import keys
 from kv_core.engines.dynamodb.records import counter
 from kv_core.engines.dynamodb.table import Entry, Table, failed_condition
 from kv_core.plans import previous_month
-from kv_core.store import RequestBatch, refusals
+from kv_core.store import KeyCounts, RequestBatch, refusals
 
 KEPT_MONTHS = 13  # this month and the twelve before it
 # A write that meets a transaction under way on the same item is refused with this
 # (botocore does not retry it); it is tried again this many times in all.
 TRANSACTION_CONFLICT = "TransactionConflictException"
 CONFLICT_ATTEMPTS = 4
+DROPS_PER_UPDATE = 100  # key counts one update removes, well within an expression's size
+
+logger = logging.getLogger(__name__)
+
+
+KEY_REQUESTS = "K#"  # the start of every API key's request count on the profile
+
+
+def key_requests_name(month: str, key_id: str) -> str:
+    """The profile's attribute that counts one API key's requests of one month."""
+    return f"{KEY_REQUESTS}{month}#{key_id}"
 
 
 def expired_month(month: str) -> str:
@@ -57,12 +77,37 @@ class ProfileCounters(Table):
         profile.update(actions=actions, condition=exists if condition is None else condition)
         return profile
 
-    def _count_requests(self, month: str, count: int) -> list[Action]:
+    def _count_requests(self, month: str, count: int, by_key: KeyCounts = ()) -> list[Action]:
+        """Count the month's requests, and each API key's part of them."""
         month_count: Path = self.Entry.requests[month]
-        return [
+        dropped = expired_month(month)
+        actions: list[Action] = [
             month_count.set((month_count | 0) + count),
-            self.Entry.requests[expired_month(month)].remove(),
+            self.Entry.requests[dropped].remove(),
         ]
+        for key_id, part in by_key:
+            actions.append(Path([key_requests_name(month, key_id)]).add(part))
+            actions.append(Path([key_requests_name(dropped, key_id)]).remove())
+        return actions
+
+    def _drop_key_counts(self, user_id: str, key_ids: set[str]) -> None:
+        """Remove revoked keys' request counts from the profile: one read, and an update
+        if it holds any. Best effort, after the keys are gone: a count left behind is
+        never shown (a listing shows live keys), it only takes room on the profile."""
+        if not key_ids:
+            return
+        try:
+            found = self._raw().get_item(*self._profile_key(user_id), consistent_read=True)
+            names = [
+                name
+                for name in found.get("Item", {})
+                if name.startswith(KEY_REQUESTS) and name.rsplit("#", 1)[-1] in key_ids
+            ]
+            for start in range(0, len(names), DROPS_PER_UPDATE):
+                part = names[start : start + DROPS_PER_UPDATE]
+                self._update_profile(user_id, [Path([name]).remove() for name in part])
+        except Exception:
+            logger.warning("revoked keys' request counts left on a profile", exc_info=True)
 
     def _counter_update(
         self,
@@ -88,7 +133,7 @@ class ProfileCounters(Table):
                 entry_class.ns_items[namespace_id].set(entry_class.ns_items[namespace_id] + items)
             )
         if requests is not None:
-            actions += self._count_requests(requests.month, requests.count)
+            actions += self._count_requests(requests.month, requests.count, requests.by_key)
         condition = entry_class.ns_items[namespace_id].exists()
         if storage_limit is not None and size > 0:
             most = max(storage_limit, room_for if room_for is not None else storage_limit)

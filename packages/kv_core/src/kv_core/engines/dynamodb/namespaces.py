@@ -90,8 +90,10 @@ class Namespaces(ProfileCounters):
             if not failed_condition(error):
                 raise
             namespace = records.namespace(entry, None)  # released already, by an earlier delete
-        for key in self._keys_of_namespace(user_id, ns_id):
+        revoked = self._keys_of_namespace(user_id, ns_id)
+        for key in revoked:
             key.delete()
+        self._drop_key_counts(user_id, {key.id for key in revoked if key.id})
         self._delete_partition(keys.namespace_pk(ns_id))
         entry.delete()
         return namespace

@@ -59,6 +59,8 @@ class ApiKeys(Database):
                 f"DELETE FROM api_keys WHERE user_id = ? AND id = ? RETURNING {KEY_COLUMNS}",
                 (user_id, key_id),
             ).fetchall()
+            if deleted:
+                db.execute("DELETE FROM key_usage WHERE key_id = ?", (key_id,))
         if not deleted:
             return None
         self._keys_changed()

@@ -14,7 +14,9 @@ file. The file is reset on the first open after the machine boots, so after a po
 cut the counts restart from SQLite's, which lag by at most ``FLUSH_EVERY - 1``
 requests (or ``FLUSH_AFTER`` seconds) per account, never counting a request twice.
 
-The file holds :data:`SLOTS` slots of one (user, month) each; a key lives in one of
+The file holds :data:`SLOTS` slots of one (user, month) each, or of one (API key,
+month): a request made with a key moves the key's slot in the same hold of the lock as
+its owner's, so the two counts are exact together. A slot's name lives in one of
 :data:`WINDOW` slots from the one its hash picks, and when those are all taken by
 unwritten counts the oldest is written to SQLite and its slot reused.
 """
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 Load = Callable[[str, str], int]
 Save = Callable[[str, str, int], None]
+KEY_SLOT = "key"  # the last part of an API key's slot name: (key id, month, "key")
 
 
 def boot_id() -> bytes:
@@ -63,10 +66,23 @@ def boot_id() -> bytes:
 
 def fits(user_id: str, month: str) -> bool:
     """Whether a (user, month) can have a slot: the store counts any other in SQLite."""
+    return _fits((user_id, month))
+
+
+def key_fits(key_id: str, month: str) -> bool:
+    """Whether an (API key, month) can have a slot (a key the service made always can)."""
+    return _fits(_key_name(key_id, month))
+
+
+def _key_name(key_id: str, month: str) -> tuple[str, ...]:
+    return (key_id, month, KEY_SLOT)
+
+
+def _fits(name: tuple[str, ...]) -> bool:
     return (
-        bool(user_id)
-        and not any(c in text for c in "\n\0" for text in (user_id, month))
-        and len(user_id.encode()) + len(month.encode()) < KEY_BYTES
+        bool(name[0])
+        and not any(c in text for c in "\n\0" for text in name)
+        and len("\n".join(name).encode()) <= KEY_BYTES
     )
 
 
@@ -75,13 +91,21 @@ class SharedCounters:
 
     ``load`` reads a (user, month)'s count from the database and ``save`` writes a
     total there (it must keep the larger of the stored and the given total, so a late
-    write never moves a count back). Both are called with the file's lock held, and
-    they may take the database's write lock, so the order is always file, then
-    database.
+    write never moves a count back); ``load_key`` and ``save_key`` do the same for an
+    (API key, month). All are called with the file's lock held, and they may take the
+    database's write lock, so the order is always file, then database.
     """
 
     def __init__(
-        self, path: Path, *, load: Load, save: Save, slots: int = SLOTS, window: int = WINDOW
+        self,
+        path: Path,
+        *,
+        load: Load,
+        save: Save,
+        load_key: Load | None = None,
+        save_key: Save | None = None,
+        slots: int = SLOTS,
+        window: int = WINDOW,
     ) -> None:
         self.path = path
         self.slots = slots
@@ -89,38 +113,62 @@ class SharedCounters:
         self._size = _HEADER_SIZE + slots * _SLOT.size
         self._load = load
         self._save = save
+        self._load_key = load_key
+        self._save_key = save_key
         self._pid = -1
         self._opening = threading.Lock()
         self._threads = threading.Lock()
         self._fd = -1
         self._map: mmap.mmap | None = None
-        self._seen: dict[tuple[str, str], tuple[bytes, int]] = {}
+        self._seen: dict[tuple[str, ...], tuple[bytes, int]] = {}
 
     # --- the request counts ------------------------------------------------------------
 
-    def admit(self, user_id: str, month: str, count: int, limit: int) -> int | None:
+    def admit(
+        self, user_id: str, month: str, count: int, limit: int, *, key_id: str | None = None
+    ) -> int | None:
         """Add ``count`` if the total stays within ``limit``: the new total, or ``None``
-        (nothing added)."""
+        (nothing added). ``key_id``: the API key that made them, whose count moves in
+        the same hold of the lock (it must :func:`key_fits`).
+
+        Both slots are found (which may read or write the database, and fail) before
+        either count moves, so a failure counts neither."""
         with self._held() as counts:
-            at = self._locate(counts, user_id, month)
+            key_at = None
+            if key_id is not None:
+                key_at = self._locate(counts, _key_name(key_id, month))
+            at = self._locate(counts, (user_id, month), keep=key_at)
             total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
             if total + count > limit:
                 return None
             self._count(counts, at, total + count, flushed, since)
+            if key_at is not None:
+                self._add(counts, key_at, count)
             return int(total + count)
 
-    def add(self, user_id: str, month: str, count: int) -> int:
-        """Add ``count`` whatever the total; the new total."""
+    def add(
+        self, user_id: str, month: str, count: int, *, by_key: tuple[tuple[str, int], ...] = ()
+    ) -> int:
+        """Add ``count`` whatever the total, and each key's part of it (``by_key``: keys
+        that :func:`key_fits`); the new total."""
         with self._held() as counts:
-            at = self._locate(counts, user_id, month)
-            total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
-            self._count(counts, at, total + count, flushed, since)
-            return int(total + count)
+            at = self._locate(counts, (user_id, month))
+            total = self._add(counts, at, count)
+            for key_id, part in by_key:
+                self._add(counts, self._locate(counts, _key_name(key_id, month)), part)
+            return total
 
     def peek(self, user_id: str, month: str) -> int | None:
         """The file's count, or ``None`` when the file does not hold this key (then the
         database's count is the whole truth)."""
-        key = self._key(user_id, month)
+        return self._peek((user_id, month))
+
+    def peek_key(self, key_id: str, month: str) -> int | None:
+        """An API key's count, as :meth:`peek`."""
+        return self._peek(_key_name(key_id, month))
+
+    def _peek(self, name: tuple[str, ...]) -> int | None:
+        key = self._key(name)
         with self._held() as counts:
             at = self._find(counts, key)
             if at is None:
@@ -194,10 +242,10 @@ class SharedCounters:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     @staticmethod
-    def _key(user_id: str, month: str) -> bytes:
-        if not fits(user_id, month):
-            raise ValueError(f"no counter slot for user {user_id!r}, month {month!r}")
-        return f"{user_id}\n{month}".encode().ljust(KEY_BYTES, b"\0")
+    def _key(name: tuple[str, ...]) -> bytes:
+        if not _fits(name):
+            raise ValueError(f"no counter slot for {name!r}")
+        return "\n".join(name).encode().ljust(KEY_BYTES, b"\0")
 
     def _window(self, key: bytes) -> Iterator[int]:
         start = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
@@ -210,26 +258,29 @@ class SharedCounters:
                 return at
         return None
 
-    def _locate(self, counts: mmap.mmap, user_id: str, month: str) -> int:
-        """The key's slot: where this process last saw it, if it is still there."""
-        seen = self._seen.get((user_id, month))
+    def _locate(self, counts: mmap.mmap, name: tuple[str, ...], keep: int | None = None) -> int:
+        """The name's slot: where this process last saw it, if it is still there.
+        ``keep``: a slot found for this request already, which must not be reused."""
+        seen = self._seen.get(name)
         if seen is not None and counts[seen[1] : seen[1] + KEY_BYTES] == seen[0]:
             return seen[1]
-        key = self._key(user_id, month)
-        at = self._slot(counts, key, user_id, month)
+        key = self._key(name)
+        at = self._slot(counts, key, name, keep)
         if len(self._seen) >= self.slots:
             self._seen.clear()
-        self._seen[(user_id, month)] = (key, at)
+        self._seen[name] = (key, at)
         return at
 
-    def _slot(self, counts: mmap.mmap, key: bytes, user_id: str, month: str) -> int:
-        """The key's slot, claimed and filled from the database if it has none."""
+    def _slot(self, counts: mmap.mmap, key: bytes, name: tuple[str, ...], keep: int | None) -> int:
+        """The name's slot, claimed and filled from the database if it has none."""
         found = self._find(counts, key)
         if found is not None:
             return found
         free = victim = None
         oldest = float("inf")
         for at in self._window(key):
+            if at == keep:
+                continue
             used, total, flushed, since = _SLOT.unpack_from(counts, at)
             if not used[0] or total == flushed:
                 free = at
@@ -240,13 +291,25 @@ class SharedCounters:
             assert victim is not None
             self._write_behind(counts, victim, _SLOT.unpack_from(counts, victim)[1])
             free = victim
-        stored = self._load(user_id, month)
+        stored = self._loader(name)
         # Emptied first and named last, so that a process killed half-way leaves an
         # empty slot, never a key with another key's count.
         counts[free] = 0
         _COUNTS.pack_into(counts, free + KEY_BYTES, stored, stored, 0.0)
         counts[free : free + KEY_BYTES] = key
         return free
+
+    def _loader(self, name: tuple[str, ...]) -> int:
+        if len(name) == 2:
+            return self._load(*name)
+        if self._load_key is None:
+            raise ValueError("these counters keep no API key's counts")
+        return self._load_key(name[0], name[1])
+
+    def _add(self, counts: mmap.mmap, at: int, count: int) -> int:
+        total, flushed, since = _COUNTS.unpack_from(counts, at + KEY_BYTES)
+        self._count(counts, at, total + count, flushed, since)
+        return int(total + count)
 
     def _count(self, counts: mmap.mmap, at: int, total: int, flushed: int, since: float) -> None:
         """Set the slot's new total, and write it behind when it is due."""
@@ -264,6 +327,11 @@ class SharedCounters:
                 logger.warning("could not write request counts behind", exc_info=True)
 
     def _write_behind(self, counts: mmap.mmap, at: int, total: int) -> None:
-        user_id, month = counts[at : at + KEY_BYTES].rstrip(b"\0").decode().split("\n")
-        self._save(user_id, month, total)
+        name = counts[at : at + KEY_BYTES].rstrip(b"\0").decode().split("\n")
+        if len(name) == 2:
+            self._save(name[0], name[1], total)
+        else:
+            if self._save_key is None:
+                raise ValueError("these counters keep no API key's counts")
+            self._save_key(name[0], name[1], total)
         _COUNTS.pack_into(counts, at + KEY_BYTES, total, total, 0.0)

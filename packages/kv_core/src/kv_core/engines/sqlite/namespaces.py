@@ -54,6 +54,11 @@ class Namespaces(Database):
             # The namespace goes first, so that its items' triggers have nothing to move.
             db.execute("DELETE FROM namespaces WHERE id = ?", (namespace.id,))
             db.execute("DELETE FROM items WHERE namespace_id = ?", (namespace.id,))
+            db.execute(
+                "DELETE FROM key_usage WHERE key_id IN"
+                " (SELECT id FROM api_keys WHERE namespace_id = ?)",
+                (namespace.id,),
+            )
             db.execute("DELETE FROM api_keys WHERE namespace_id = ?", (namespace.id,))
             db.execute(
                 "UPDATE users SET storage_bytes = storage_bytes - ? WHERE id = ?",

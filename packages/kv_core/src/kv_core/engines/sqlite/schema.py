@@ -175,6 +175,17 @@ ALTER TABLE items ADD COLUMN metadata TEXT;
 CREATE INDEX items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 """
 
+# Each API key's requests per month, counted with its owner's (usage.py); a revoked
+# key's counts go with it.
+_KEY_USAGE = """
+CREATE TABLE key_usage (
+    key_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    PRIMARY KEY (key_id, month)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
@@ -185,6 +196,7 @@ MIGRATIONS: tuple[str, ...] = (
     _SCOPED_KEYS,
     _ACCOUNT_LIMITS_AND_DISABLING,
     _EXPIRY_AND_METADATA,
+    _KEY_USAGE,
 )
 
 

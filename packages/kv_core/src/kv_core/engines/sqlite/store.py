@@ -64,7 +64,11 @@ class SqliteStore(
             wal_max_bytes=wal_max_bytes,
         )
         self._counters = SharedCounters(
-            self._beside("counters"), load=self._stored_requests, save=self._store_requests
+            self._beside("counters"),
+            load=self._stored_requests,
+            save=self._store_requests,
+            load_key=self._stored_key_requests,
+            save_key=self._store_key_requests,
         )
         self._resolved = {}
         self._resolved_generation = -1

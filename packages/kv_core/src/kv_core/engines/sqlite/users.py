@@ -88,6 +88,11 @@ class Users(Database):
                 return None
             # The namespaces go first, so that their items' triggers have nothing to move.
             owned = "SELECT id FROM namespaces WHERE user_id = :user"
+            db.execute(
+                "DELETE FROM key_usage WHERE key_id IN (SELECT id FROM api_keys"
+                f" WHERE user_id = :user OR namespace_id IN ({owned}))",
+                {"user": user_id},
+            )
             db.execute(f"DELETE FROM api_keys WHERE namespace_id IN ({owned})", {"user": user_id})
             spaces = [r[0] for r in db.execute(owned, {"user": user_id})]
             db.execute("DELETE FROM namespaces WHERE user_id = ?", (user_id,))
