@@ -31,7 +31,9 @@ def test_create_shows_the_raw_key_once(account):
             "lastUsedAt",
             "keyPrefix",
             "expiresAt",
+            "requestsThisMonth",
         }
+    assert key["requestsThisMonth"] == 0
 
 
 def test_last_used_is_recorded(account):
@@ -172,3 +174,41 @@ def test_an_empty_prefix_is_the_whole_namespace(account):
     assert (
         account.client.get(f"/v1/{account.namespace}/anything", headers=headers).status_code == 200
     )
+
+
+def listed_requests(account) -> dict[str, int]:
+    """Each key's requests this month, by key id."""
+    listed = account.client.get("/v1/api-keys", headers=account.auth).json["apiKeys"]
+    return {k["id"]: k["requestsThisMonth"] for k in listed}
+
+
+def test_each_key_lists_its_requests_this_month(account, assert_error):
+    (writer_id,) = listed_requests(account)
+    created = scoped_key(account, access="read-only")
+    reader_id, reader_headers = created["key"]["id"], {"x-api-key": created["apiKey"]}
+    ns = account.namespace
+    assert account.put("a", 1).status_code == 201
+    assert account.get("missing").status_code == 404  # a 404 counts
+    assert account.client.get(f"/v1/{ns}/a", headers=reader_headers).status_code == 200
+    # Refusals count against no key: read-only, another namespace, a bad key.
+    assert_error(
+        account.client.put(f"/v1/{ns}/b", json=2, headers=reader_headers), 403, "read_only_key"
+    )
+    account.new_namespace("second")
+    assert_error(account.client.get("/v1/second/a", headers=reader_headers), 403, "wrong_namespace")
+    bad = {"x-api-key": "kv_" + "x" * 40}
+    assert_error(account.client.get(f"/v1/{ns}/a", headers=bad), 401, "invalid_api_key")
+    assert listed_requests(account) == {writer_id: 2, reader_id: 1}
+    assert account.usage()["requests"]["used"] == 3
+    response = account.client.get(f"/v1/api-keys?namespace={ns}", headers=account.auth)
+    assert [k["requestsThisMonth"] for k in response.json["apiKeys"]] == [2, 1]
+
+
+def test_a_request_refused_by_the_quota_counts_against_no_key(account, app, assert_error):
+    services = app.extensions["kv_services"]
+    limit = services.usage.report(services.store.get_user(account.user_id)).requests_limit
+    month = account.usage()["month"]
+    services.store.add_requests(account.user_id, month, limit - 1)
+    assert account.get("a").status_code == 404
+    assert_error(account.get("a"), 429, "request_quota_exceeded")
+    assert list(listed_requests(account).values()) == [1]

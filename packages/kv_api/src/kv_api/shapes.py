@@ -22,8 +22,9 @@ def namespace_json(namespace: Namespace) -> dict[str, Any]:
     }
 
 
-def api_key_json(key: ApiKey) -> dict[str, Any]:
-    """A key's metadata: never the raw key nor its hash."""
+def api_key_json(key: ApiKey, requests_this_month: int = 0) -> dict[str, Any]:
+    """A key's metadata and its requests this month (UTC): never the raw key nor its
+    hash."""
     return {
         "id": key.id,
         "name": key.name,
@@ -34,6 +35,7 @@ def api_key_json(key: ApiKey) -> dict[str, Any]:
         "lastUsedAt": key.last_used_at,
         "keyPrefix": key.key_prefix,
         "expiresAt": key.expires_at,
+        "requestsThisMonth": requests_this_month,
     }
 
 

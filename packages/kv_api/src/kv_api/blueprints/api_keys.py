@@ -34,7 +34,8 @@ def create() -> ResponseReturnValue:
 @signed_in
 def list_() -> ResponseReturnValue:
     keys = services().api_keys.list(g.user.id, namespace=request.args.get("namespace"))
-    return jsonify(apiKeys=[api_key_json(k) for k in keys])
+    used = services().usage.key_requests(g.user.id) if keys else {}
+    return jsonify(apiKeys=[api_key_json(k, used.get(k.id, 0)) for k in keys])
 
 
 @bp.delete("/<key_id>")

@@ -51,6 +51,7 @@ SCHEMAS: dict[str, Schema] = {
             "lastUsedAt",
             "keyPrefix",
             "expiresAt",
+            "requestsThisMonth",
         ],
         id=STRING,
         name=STRING,
@@ -61,6 +62,16 @@ SCHEMAS: dict[str, Schema] = {
         lastUsedAt={"type": ["string", "null"], "format": "date-time"},
         keyPrefix=KEY_PREFIX,
         expiresAt=EXPIRES_AT,
+        requestsThisMonth={
+            "type": "integer",
+            "minimum": 0,
+            "description": (
+                "Requests made with this key in the current month (UTC), counted as the"
+                " account's are: a 404 counts, a refusal (401, 403, 429) does not. Exact"
+                " on the embedded server; on AWS counts are written in batches, so a"
+                " moment late. A new key has made none."
+            ),
+        },
     ),
 }
 
