@@ -1,9 +1,12 @@
 """Namespaces, API keys and stored items through the pages."""
 
+import contextlib
 import re
 from datetime import timedelta
 
 import pytest
+
+from kv_core.errors import NotFound
 
 
 @pytest.fixture
@@ -199,3 +202,15 @@ def test_a_bad_key_prefix_is_refused_on_its_field(browser, ann, services):
     assert response.status_code == 400
     assert "control character" in response.text
     assert [k.name for k in services.api_keys.list(ann, "app")] == []
+
+
+def test_the_keys_page_shows_each_keys_requests_this_month(browser, ann, key, services):
+    reader = services.api_keys.create(ann, "app", "reader", "read-only").raw
+    principal = services.items.authorize(reader, "app", write=False)
+    for name in ("user/1", "user/2", "missing"):
+        with contextlib.suppress(NotFound):  # a 404 counts too
+            services.items.get(principal, name)
+    page = browser.get("/namespaces/app").text
+    assert "Requests this month" in page
+    counts = re.findall(r'<td class="table__number">([\d,]+)</td>', page)
+    assert counts == ["3", "3"]  # the server's three writes, the reader's three reads

@@ -101,6 +101,7 @@ def render_keys(
     namespace: Namespace, form: ApiKeyForm, created: object = None, status: int = 200
 ) -> ResponseReturnValue:
     keys = services().api_keys.list(user_id(), namespace.name)
+    used = services().usage.key_requests(user_id()) if keys else {}
     now = services().config.clock()
     return (
         render_template(
@@ -109,6 +110,7 @@ def render_keys(
             form=form,
             keys=keys,
             expired={key.id for key in keys if key.expired(now)},
+            requests={key.id: used.get(key.id, 0) for key in keys},
             created=created,
             nav="namespaces",
             tab="keys",
