@@ -108,6 +108,7 @@ def test_api_keys_are_created_listed_and_revoked(server, fresh_account):
     assert writer.secret.startswith(writer.key.prefix)
     assert (writer.key.access, reader.key.access) == ("read-write", "read-only")
     assert len(account.list_api_keys()) == 3
+    assert writer.key.requests_this_month == 0
     listed = account.list_api_keys("app")
     assert {k.id for k in listed} == {writer.key.id, reader.key.id}
     assert all(writer.secret not in repr(k) for k in listed)
@@ -119,7 +120,11 @@ def test_api_keys_are_created_listed_and_revoked(server, fresh_account):
         account.revoke_api_key(reader.key.id)
     with KVClient(writer.secret, base_url=server) as kv:
         kv.put("app", "k", 1)
-    assert account.list_api_keys("app")[0].last_used_at is not None
+        with pytest.raises(NotFound):  # a 404 counts too
+            kv.get("app", "nope")
+    [used] = account.list_api_keys("app")
+    assert used.last_used_at is not None
+    assert used.requests_this_month == 2
 
 
 def test_usage_counts_requests_and_storage(server, fresh_account):

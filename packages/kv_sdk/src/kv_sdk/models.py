@@ -159,6 +159,8 @@ class ApiKey:
 
     ``key_prefix`` confines the key to the item keys that start with it (``""``: the
     whole namespace); ``expires_at`` is when it stops working (unix seconds), if ever.
+    ``requests_this_month`` is how many requests it made in the current month (UTC),
+    counted as the account's are (a 404 counts, a refusal does not).
     """
 
     id: str
@@ -170,6 +172,7 @@ class ApiKey:
     last_used_at: str | None
     key_prefix: str = ""
     expires_at: int | None = None
+    requests_this_month: int = 0
 
     @property
     def read_only(self) -> bool:
@@ -189,6 +192,7 @@ class ApiKey:
             data.get("lastUsedAt"),
             data.get("keyPrefix") or "",
             data.get("expiresAt"),
+            int(data.get("requestsThisMonth") or 0),
         )
 
 
