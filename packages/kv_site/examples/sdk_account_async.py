@@ -17,6 +17,8 @@ async def main() -> None:
         new_key = await account.create_api_key("my-app", name="backend", access="read-write")
         # kv_ my-app read-write
         print(new_key.secret[:3], new_key.key.namespace, new_key.key.access)
+        for key in await account.list_api_keys("my-app"):
+            print(key.name, key.requests_this_month)  # backend 0: requests made with it this month
 
         usage = await account.usage()
         print(usage.plan, usage.requests.used, usage.requests.limit)

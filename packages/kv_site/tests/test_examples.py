@@ -260,8 +260,9 @@ def test_sdk_quickstart_py(space, tmp_path, sample):
 @pytest.mark.parametrize("sample", ["sdk_account.py", "sdk_account_async.py"])
 def test_sdk_account_py(server, tmp_path, sample):
     env = sign_up_env(server)
-    key, usage = run(sample, env, tmp_path)
+    key, listed, usage = run(sample, env, tmp_path)
     assert key == "kv_ my-app read-write"
+    assert listed == "backend 0"
     free = PLANS[DEFAULT_PLAN]
     assert usage == f"{free.name} 0 {free.requests_per_month}"
     keys = requests.get(f"{server}/v1/api-keys", headers=login(server, env["KV_EMAIL"]), timeout=10)
