@@ -95,6 +95,24 @@ class PreconditionFailed(KVError):
     code = "precondition_failed"
 
 
+class CheckFailed(PreconditionFailed):
+    """An atomic operation's checks did not hold; ``failed`` names their keys. Nothing
+    was written."""
+
+    code = "check_failed"
+
+    def __init__(self, message: str, *, failed: list[str], code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.failed = failed
+
+
+class Gone(KVError):
+    """What was asked for existed once and is no longer kept (a change feed's cursor
+    older than the retention)."""
+
+    code = "gone"
+
+
 class StoreUnavailable(KVError):
     """The store cannot answer now: a fault of the store itself (a lock held too long,
     an I/O error, throttling, an outage), not of the request; try again after

@@ -20,6 +20,12 @@ class Limits:
     bulk_get_max_keys: int = 100
     bulk_write_max_items: int = 1000
     bulk_body_max_bytes: int = 10 * 1024 * 1024
+    atomic_max_keys: int = 50  # DynamoDB's 100 actions and 4 MB per transaction
+    atomic_body_max_bytes: int = 4 * 1024 * 1024
+    delete_prefix_max_items: int = 1000
+    change_value_max_bytes: int = 4 * 1024
+    changes_page_max: int = 1000
+    changes_wait_max_seconds: int = 25  # inside API Gateway's 30 s
     warning_ratio: float = 0.8
 
 

@@ -154,6 +154,9 @@ class Settings:
     # How often ``serve`` sweeps expired items out of the store, releasing their
     # bytes (0: never; readers stop seeing them in the second they expire anyway).
     sweep_interval_seconds: float = 60.0
+    # How long each namespace's change feed keeps a change (at least; older cursors
+    # are refused with 410).
+    changes_retention_seconds: int = 86_400
     # Sign-in with OpenID Connect (the dashboard's "Continue with ..." buttons).
     oidc_providers: tuple[OidcProvider, ...] = ()
 
@@ -181,7 +184,8 @@ class Settings:
         attempt), ``KV_DYNAMODB_UNDO_SECONDS`` (how long a half-done write keeps trying
         to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS``,
         ``KV_RECONCILE_SETTLE_SECONDS``, ``KV_SWEEP_INTERVAL_SECONDS`` (how often
-        ``serve`` sweeps expired items, default 60), ``KV_OIDC_PROVIDERS`` and each
+        ``serve`` sweeps expired items, default 60), ``KV_CHANGES_RETENTION_SECONDS`` (how
+        long the change feed keeps a change, default a day), ``KV_OIDC_PROVIDERS`` and each
         provider's ``KV_OIDC_<NAME>_*`` (see :func:`read_oidc_providers`). The
         operator's commands, which sign nothing, pass ``secret_required=False`` (and no
         secret is made).
@@ -249,11 +253,17 @@ class Settings:
             sweep_interval_seconds=float(
                 env.get("KV_SWEEP_INTERVAL_SECONDS", cls.sweep_interval_seconds)
             ),
+            changes_retention_seconds=int(
+                env.get("KV_CHANGES_RETENTION_SECONDS", cls.changes_retention_seconds)
+            ),
             oidc_providers=read_oidc_providers(env),
         )
 
     def core_config(self) -> CoreConfig:
-        return CoreConfig(secret=self.secret.encode("utf-8"))
+        return CoreConfig(
+            secret=self.secret.encode("utf-8"),
+            changes_retention_seconds=self.changes_retention_seconds,
+        )
 
     def notifier(self) -> Notifier:
         """How this deployment sends email (see :mod:`kv_core.notify`)."""

@@ -18,6 +18,7 @@ class CoreConfig:
     that long in other instances); ``request_batch`` is how many requests an instance
     may count before it writes them, and ``request_flush_seconds`` how long it may hold
     them (see :mod:`kv_core.services.metering` for the bound on quota overshoot).
+    ``changes_retention_seconds`` is how long the change feed keeps a change.
     """
 
     secret: bytes
@@ -27,4 +28,5 @@ class CoreConfig:
     touch_interval_seconds: int = 60
     request_batch: int = 20
     request_flush_seconds: float = 5.0
+    changes_retention_seconds: int = 86_400
     clock: Callable[[], datetime] = field(default=utcnow)

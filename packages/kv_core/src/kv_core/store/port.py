@@ -16,17 +16,23 @@ from typing import Protocol
 
 from kv_core.model import ApiKey, Item, Namespace, ResetToken, Session, Usage, User
 from kv_core.store.requests import (
+    AtomicWrite,
+    AtomicWritten,
     BulkWritten,
+    ChangePage,
     DeleteItem,
     DeleteItems,
+    DeletePrefix,
     IncrementItem,
     KeyCounts,
     KeyListing,
     ListKeys,
     PlanEvent,
     PlanOutcome,
+    PrefixDeleted,
     PutItem,
     PutItems,
+    ReadChanges,
     Recount,
     Written,
 )
@@ -201,11 +207,60 @@ class ItemStore(Protocol):
         """One page of live keys (see :class:`ListKeys`)."""
         ...
 
+    def apply_atomic(self, write: AtomicWrite) -> AtomicWritten:
+        """Apply checks and operations on several keys all at once or not at all (see
+        :class:`AtomicWrite`). Of two operations that check the same version of a key
+        and both write it, exactly one applies; the other gets ``CheckFailed``."""
+        ...
+
+    def count_keys(self, namespace_id: str, *, prefix: str, at: int) -> int:
+        """How many live items (judged at unix second ``at``) have keys starting with
+        ``prefix`` (not empty: the namespace's own counters answer for all of it)."""
+        ...
+
+    def delete_prefix(self, delete: DeletePrefix) -> PrefixDeleted:
+        """Delete one page of the items under a prefix (see :class:`DeletePrefix`)."""
+        ...
+
     def sweep_expired(self, at: int, *, limit: int = 1000) -> int:
         """Remove up to ``limit`` items that expired at or before ``at``, in every
         namespace, releasing their bytes exactly once however many sweeps run at
         once; how many were removed (fewer than ``limit``: none are left). It reads
         only expired items."""
+        ...
+
+
+class ChangeStore(Protocol):
+    """Each namespace's change feed: every acknowledged put, delete and expiry, once,
+    in commit order (see :class:`~kv_core.store.Change`).
+
+    The SQLite engine logs a change in the transaction of its write; the DynamoDB
+    engine from the table's stream, so a change appears shortly after its write.
+    Increments and patches log as ``put``; an item that expired is logged as
+    ``expire`` when it is swept or written over, whichever comes first.
+    """
+
+    def read_changes(self, read: ReadChanges) -> ChangePage:
+        """One page of the log after a seq (see :class:`ReadChanges`)."""
+        ...
+
+    def last_change(self, namespace_id: str) -> int:
+        """The seq of the namespace's latest change (0 if none), where ``since=now``
+        starts."""
+        ...
+
+    def wait_for_change(self, namespace_id: str, after: int, timeout: float) -> bool:
+        """Block until a change after ``after`` may have been logged, or ``timeout``
+        seconds pass; whether one may have (a True may be spurious, a False is not).
+
+        It costs the store little however many wait: SQLite wakes at once on this
+        process's commits and notices other processes' within a fraction of a
+        second; DynamoDB makes at most one read per second of waiting."""
+        ...
+
+    def prune_changes(self, before: str, *, limit: int = 1000) -> int:
+        """Remove up to ``limit`` changes logged before ``before`` (ISO 8601), in every
+        namespace; how many were removed (fewer than ``limit``: none are left)."""
         ...
 
 
@@ -279,6 +334,7 @@ class Store(
     NamespaceStore,
     ApiKeyStore,
     ItemStore,
+    ChangeStore,
     UsageStore,
     BillingStore,
     ThrottlingStore,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kv_core.errors import Conflict, NotFound, PreconditionFailed, QuotaExceeded
+from kv_core.errors import CheckFailed, Conflict, NotFound, PreconditionFailed, QuotaExceeded
 from kv_core.store.requests import ANY_ETAG
 
 
@@ -39,6 +39,16 @@ def precondition_failed(*, if_absent: bool, missing: bool = False) -> Preconditi
         return PreconditionFailed("There is no such item to replace.", code="precondition_failed")
     return PreconditionFailed(
         "The item has changed since you read it (its ETag differs).", code="precondition_failed"
+    )
+
+
+def check_failed(keys: list[str]) -> CheckFailed:
+    """An atomic operation whose checks on ``keys`` did not hold (or whose items a
+    concurrent writer changed between the engine's read and its write)."""
+    names = ", ".join(f"'{key}'" for key in keys)
+    return CheckFailed(
+        f"Nothing was written: these items are not at the versions checked: {names}.",
+        failed=keys,
     )
 
 

@@ -224,6 +224,162 @@ class Written:
     requests_total: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AtomicCheck:
+    """The item ``key`` must be at ``version`` (``None``: must not exist, expired
+    counting as absent) when an atomic operation applies."""
+
+    key: str
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicPut:
+    """Create or replace ``key``, checked and sized by the service as a single put."""
+
+    key: str
+    value: Any
+    size: int
+    etag: str
+    expires_at: int | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicDelete:
+    """Delete ``key``; an absent (or expired) item is no failure: checks are how an
+    operation demands that an item exists."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicIncrement:
+    """Add ``by`` to ``key`` as :class:`IncrementItem` does; ``etag`` is the new one."""
+
+    key: str
+    by: int | float
+    etag: str
+    expires_at: int | None = None
+
+
+AtomicOp = AtomicPut | AtomicDelete | AtomicIncrement
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicWrite:
+    """Checks and operations on distinct keys of one namespace (at most
+    :attr:`~kv_core.limits.Limits.atomic_max_keys` keys in all; a key may be both
+    checked and written), applied all at once or not at all.
+
+    Every check holds and every op applies, or nothing is written:
+    ``CheckFailed`` names every check that did not hold (and a concurrent writer that
+    changes a key between the engine's read and its write is one); ``Conflict``
+    (``not_a_number``) for an increment of a value that is not a number;
+    ``QuotaExceeded`` if the user's stored bytes plus the operation's growth would
+    pass ``storage_limit``. Counters move exactly, as for single writes.
+    """
+
+    user_id: str
+    namespace_id: str
+    checks: tuple[AtomicCheck, ...]
+    ops: tuple[AtomicOp, ...]
+    now: str
+    storage_limit: int | None = None
+    requests: RequestBatch | None = None
+
+    @property
+    def at(self) -> int:
+        return unix_second(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicWritten:
+    """An applied atomic operation: each op's key and the version it left (``None``
+    for a delete), in the order of the ops, and the month's request total as for
+    :class:`Written`."""
+
+    items: list[tuple[str, int | None]]
+    requests_total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePrefix:
+    """Delete up to ``limit`` items whose keys start with ``prefix`` (not empty).
+
+    Expired items under the prefix are removed as well, but only live ones count as
+    deleted. Bytes are released exactly, however many deletions of the same prefix run
+    at once."""
+
+    user_id: str
+    namespace_id: str
+    prefix: str
+    limit: int
+    now: str
+    requests: RequestBatch | None = None
+
+    @property
+    def at(self) -> int:
+        return unix_second(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixDeleted:
+    """How many live items a :class:`DeletePrefix` removed, whether items remain under
+    the prefix, and the month's request total as for :class:`Written`."""
+
+    count: int
+    more: bool
+    requests_total: int | None = None
+
+
+ChangeOp = Literal["put", "delete", "expire"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a namespace's change feed.
+
+    ``seq`` orders the namespace's changes: it only grows, in commit order, and a
+    reader that has seen ``seq`` never later finds a change below it (gaps are allowed).
+    ``version``, ``updated_at`` and ``expires_at`` are the item's as written (for a
+    delete or an expiry, as it was). ``value`` is carried for puts whose compact JSON
+    is at most :attr:`~kv_core.limits.Limits.change_value_max_bytes` (``has_value``
+    tells a carried ``null`` from none). ``at`` is when the change was logged (ISO
+    8601), by which the log is pruned.
+    """
+
+    seq: int
+    key: str
+    op: ChangeOp
+    version: int
+    updated_at: str
+    at: str
+    expires_at: int | None = None
+    value: Any = None
+    has_value: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChanges:
+    """Up to ``limit`` changes of a namespace after ``after`` (a :attr:`Change.seq`;
+    0: from the start of the log) whose keys start with ``prefix``."""
+
+    namespace_id: str
+    after: int
+    limit: int
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """Changes in ``seq`` order, and ``last``: the highest seq the read got to, at
+    least ``after``, so that a reader filtering by prefix moves past what it skipped."""
+
+    changes: list[Change]
+    last: int
+
+
 PlanOutcome = Literal["applied", "duplicate", "stale", "foreign", "ignored"]
 
 
