@@ -102,6 +102,25 @@ class Request(Generic[T]):
         return replace(self, headers={**self.headers, "Authorization": f"Bearer {token}"})
 
 
+U = TypeVar("U")
+
+
+def reading(call: Call[Any], read: Callable[[Answer], U]) -> Call[U]:
+    """``call`` with another reader: one operation whose answer has a shape of its own
+    for some requests (a count, an atomic operation)."""
+    return Call(
+        call.operation_id,
+        call.plane,
+        call.wrapper,
+        call.method,
+        call.path,
+        read,
+        call.query,
+        call.body,
+        call.also,
+    )
+
+
 SIGNUP = Call(
     "signup",
     "account",
@@ -230,7 +249,7 @@ LIST_KEYS = Call(
     also=("count",),
 )
 # The same operation with ``count=true``, whose answer is ``{count}``.
-COUNT_KEYS = replace(LIST_KEYS, read=readers.count)
+COUNT_KEYS = reading(LIST_KEYS, readers.count)
 BULK = Call(
     "bulk",
     "data",
@@ -242,7 +261,7 @@ BULK = Call(
     also=("put_many", "delete_many", "delete_prefix"),
 )
 # The same operation with an ``atomic`` body, whose answer is ``{ok, items}``.
-ATOMIC = replace(BULK, read=readers.atomic)
+ATOMIC = reading(BULK, readers.atomic)
 
 CALLS: tuple[Call[Any], ...] = (
     SIGNUP,
