@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kv_core.errors import InvalidInput, NotFound
+from kv_core.limits import LIMITS
 from kv_core.services import CoreConfig, Services
 
 NOW = datetime(2026, 11, 10, tzinfo=UTC)
@@ -111,7 +112,7 @@ def test_counts_the_namespace_or_under_a_prefix(services, ann):
     assert services.browse.count(ann, "app", prefix="user/") == 3
     assert services.browse.count(ann, "app", prefix="nothing/") == 0
     with pytest.raises(InvalidInput):
-        services.browse.count(ann, "app", prefix="x" * 1025)
+        services.browse.count(ann, "app", prefix="x" * (LIMITS.key_max_bytes + 1))
 
 
 def test_deletes_under_a_prefix_in_pages_and_releases_bytes(services, ann):
