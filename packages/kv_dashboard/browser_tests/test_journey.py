@@ -3,9 +3,9 @@
 Sign up, create a namespace, generate a key and copy it, store items with that key
 over the real API (and from the API tester), find them in stored items, search by
 prefix, open and delete one, store one with a TTL and metadata from the item form and
-see them listed, increment a counter, watch usage change, list in reverse order and
-delete by prefix, log out and back in. Every page is
-saved as a screenshot at desktop and phone widths.
+see them listed, increment a counter, watch usage change, list the items in reverse
+order and delete some by prefix, log out and back in. Every page is saved as a
+screenshot at desktop and phone widths.
 """
 
 from __future__ import annotations
