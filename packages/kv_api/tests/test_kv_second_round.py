@@ -532,8 +532,6 @@ BAD_BULKS = [
     ({}, "invalid_bulk", None),
     ({"get": ["a"], "delete": ["a"]}, "invalid_bulk", None),
     ({"get": ["a"], "put": entries(1)}, "invalid_bulk", None),
-    ({"atomic": {}}, "invalid_bulk", None),
-    ({"deletePrefix": "a"}, "invalid_bulk", None),
     ({"GET": ["a"]}, "invalid_bulk", None),
     ({"get": []}, "invalid_bulk", None),
     ({"get": "a"}, "invalid_bulk", None),

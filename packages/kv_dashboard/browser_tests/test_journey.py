@@ -3,8 +3,9 @@
 Sign up, create a namespace, generate a key and copy it, store items with that key
 over the real API (and from the API tester), find them in stored items, search by
 prefix, open and delete one, store one with a TTL and metadata from the item form and
-see them listed, increment a counter, watch usage change, log out and back in. Every page is
-saved as a screenshot at desktop and phone widths.
+see them listed, increment a counter, watch usage change, list the items in reverse
+order and delete some by prefix, log out and back in. Every page is saved as a
+screenshot at desktop and phone widths.
 """
 
 from __future__ import annotations
@@ -236,6 +237,27 @@ def test_the_account_holders_journey(server, browser, screenshots):
     page.get_by_role("link", name="Delete app").click()
     assert page.get_by_text("5 items").is_visible()
     shot("11-delete-confirmation")
+
+    # Kept: the items in reverse order, counted, and the user: ones deleted by prefix
+    # after a confirmation that says how many.
+    page.get_by_role("link", name="Keep it").click()
+    page.get_by_role("link", name="Stored items").click()
+    page.get_by_role("link", name="Reverse order (Z to A)").click()
+    page.wait_for_url(re.compile(r".*reverse=1"))
+    everything = ["visits", "user:3", "user:2", "session:1", "order:1"]
+    assert keys.get_by_role("link").all_inner_texts() == everything
+    page.get_by_label("Keys starting with").fill("user:")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r".*prefix=user.*reverse=1|.*reverse=1.*prefix=user"))
+    assert keys.get_by_role("link").all_inner_texts() == ["user:3", "user:2"]
+    assert page.locator("#items-count").inner_text() == "2 items start with “user:”"
+    page.get_by_role("link", name="Delete these items").click()
+    assert page.locator("#prefix-count").inner_text() == "2 items"
+    shot("11a-delete-by-prefix")
+    page.get_by_role("button", name="Delete 2 items").click()
+    page.get_by_text("Deleted 2 items under 'user:'.").wait_for()
+    assert page.locator("#items-count").inner_text() == "0 items start with “user:”"
+    assert http.get(f"{server}/v1/app/user:2", timeout=5).status_code == 404
     page.get_by_role("link", name="Plan & billing").click()
     assert page.get_by_text("Current plan").is_visible()
     shot("12-billing")

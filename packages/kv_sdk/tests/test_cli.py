@@ -337,3 +337,50 @@ def test_module_entry_point_and_version():
     assert done.stdout.startswith("kv ")
     help_text = subprocess.run([KV, "--help"], capture_output=True, text=True).stdout
     assert "exit codes" in help_text
+
+
+def test_count_rm_by_prefix_and_ranges(run, space, kv):
+    kv.put_many(space.name, dict.fromkeys(["log/1", "log/2", "log/3", "logo", "z"], 1))
+    assert run("count", space.name).stdout.strip() == "5"
+    assert run("count", space.name, "--prefix", "log/").stdout.strip() == "3"
+    listed = run("list", space.name, "--reverse", "--start", "log/2", "--end", "z")
+    assert listed.stdout.splitlines() == ["logo", "log/3", "log/2"]
+    unasked = run("rm", space.name, "--prefix", "log/", stdin="")
+    assert unasked.returncode != 0
+    assert "--yes" in unasked.stderr
+    assert kv.count(space.name) == 5
+    removed = run("rm", space.name, "--prefix", "log/", "--yes")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "3")
+    assert run("list", space.name).stdout.splitlines() == ["logo", "z"]
+
+
+def test_rm_asks_at_a_terminal(cli_env, space, kv, monkeypatch, capsys):
+    kv.put_many(space.name, {"a/1": 1, "a/2": 2})
+    for answer, left in (("n\n", 2), ("y\n", 0)):
+        stdin = io.StringIO(answer)
+        stdin.isatty = lambda: True  # type: ignore[method-assign]
+        monkeypatch.setattr("sys.stdin", stdin)
+        assert main(["rm", space.name, "--prefix", "a/"]) == 0
+        assert kv.count(space.name) == left
+    assert "[y/N]" in capsys.readouterr().err
+
+
+def test_atomic_from_standard_input(run, space, kv):
+    kv.put(space.name, "alice", 10)
+    body = {
+        "checks": [{"key": "alice", "version": 1}],
+        "ops": [
+            {"op": "increment", "key": "alice", "by": -3},
+            {"op": "increment", "key": "bob", "by": 3},
+        ],
+    }
+    applied = run("atomic", space.name, stdin=json.dumps(body))
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout) == [
+        {"key": "alice", "version": 2},
+        {"key": "bob", "version": 1},
+    ]
+    again = run("atomic", space.name, stdin=json.dumps(body))
+    assert again.returncode == 4
+    assert "check_failed" in again.stderr
+    assert kv.get(space.name, "alice").value == 7

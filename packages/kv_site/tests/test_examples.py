@@ -120,6 +120,8 @@ TESTED = {
     "sdk_data.py",
     "sdk_data_async.py",
     "cli_data.sh",
+    "transactions.sh",
+    "sdk_transfer.py",
 }
 
 
@@ -305,3 +307,41 @@ def test_cli_data_sh_expires_counts_and_patches(space, tmp_path):
     assert json.loads(listed)["metadata"] == {"ip": "10.0.0.1"}
     assert (first, second) == ("1", "42")
     assert json.loads(patched) == {"name": "Ada", "lang": "en"}
+
+
+@curl
+def test_transactions_sh_transfers_once_and_lists_counts_and_deletes(space, tmp_path):
+    transfer, refusal, status, reverse, ranged, count, deleted = run(
+        "transactions.sh", data_plane(space), tmp_path
+    )
+    assert json.loads(transfer) == {
+        "ok": True,
+        "items": [
+            {"key": "account:alice", "version": 2},
+            {"key": "account:bob", "version": 2},
+            {"key": "transfer:1", "version": 1},
+        ],
+    }
+    body = json.loads(refusal)
+    assert body["code"] == "check_failed"
+    assert sorted(body["failed"]) == ["account:alice", "account:bob", "transfer:1"]
+    assert status == "status: 412"
+    assert json.loads(reverse) == {"keys": ["account:bob", "account:alice"], "cursor": None}
+    assert json.loads(ranged) == {"keys": ["account:bob"], "cursor": None}
+    assert json.loads(count) == {"count": 2}
+    assert json.loads(deleted) == {"deleted": 1, "more": False}
+    assert space.item("account:alice").json()["value"] == 70
+    assert space.item("account:bob").json()["value"] == 30
+    assert space.item("transfer:1").status_code == 404
+
+
+def test_sdk_transfer_py_moves_each_transfer_once(space, tmp_path):
+    assert run("sdk_transfer.py", data_plane(space), tmp_path) == [
+        "10 transfers from 8 threads: alice 50, bob 50, total 100",
+        "transfer 3 again: False",
+        "['account:bob', 'account:alice']",
+        "10 transfer records",
+        "10 deleted; 2 items left",
+    ]
+    assert space.item("account:alice").json()["value"] == 50
+    assert space.item("transfer:3").status_code == 404

@@ -75,7 +75,8 @@ def text_of(page: Path) -> str:
 def test_the_pages_are_all_there(site):
     for page in ["index.html", "pricing/index.html", "404.html", "docs/index.html"]:
         assert (site / page).is_file(), page
-    for name in ["quickstart", "concepts", "expiry-counters-bulk", "examples", "limits",
+    for name in ["quickstart", "concepts", "expiry-counters-bulk",
+                 "transactions-ranges-counts", "examples", "limits",
                  "api-reference", "sdk", "cli", "self-hosting", "deploying", "sign-in",
                  "performance"]:  # fmt: skip
         assert (site / "docs" / name / "index.html").is_file(), name
@@ -163,6 +164,26 @@ def test_the_expiry_page_says_what_no_peer_offers_with_the_limits_filled_in(site
     assert "RFC 7396" in text
     assert f"{SIGNIFICANT_DIGITS} significant digits" in text
     assert 'href="expiry-counters-bulk/"' in (site / "docs" / "index.html").read_text()
+
+
+def test_the_transactions_page_says_what_no_peer_offers_with_the_limits_filled_in(site):
+    page = site / "docs" / "transactions-ranges-counts" / "index.html"
+    text = " ".join(text_of(page).split())
+    assert "{{" not in text
+    assert "No other hosted key-value API offers this over plain JSON and HTTP." in text
+    assert "Deno KV's atomic operations check versions per key, but only through its SDKs" in text
+    assert "Upstash Redis runs transactions over REST, but with no checks" in text
+    assert "Cloudflare Workers KV has no transactions at all" in text
+    assert f"At most {LIMITS.atomic_max_keys} distinct keys across checks and ops" in text
+    assert "a body of at most 4 MiB" in text  # LIMITS.atomic_body_max_bytes
+    assert f"(1 to {LIMITS.delete_prefix_max_items:,}, by default" in text
+    assert "412 check_failed" in text
+    assert "start <= key < end" in text
+    assert '"version": null' in text
+    assert "kv.atomic(namespace)" in text  # the SDK sample, included whole
+    assert "until none are left" in text
+    index = (site / "docs" / "index.html").read_text()
+    assert 'href="transactions-ranges-counts/"' in index
 
 
 def test_the_api_reference_shows_every_path_and_operation(site):

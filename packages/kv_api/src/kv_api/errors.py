@@ -16,6 +16,7 @@ from werkzeug.routing import RequestRedirect
 
 from kv_api.observe import mark_error
 from kv_core.errors import (
+    CheckFailed,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -79,12 +80,16 @@ def error_response(
     json: JSONProvider | None = None,
     *,
     index: int | None = None,
+    failed: list[str] | None = None,
 ) -> Response:
     """The error body; ``json`` is the app's provider when there is no app context.
-    ``index`` names the entry of a bulk request to blame, when there is one."""
+    ``index`` names the entry of a bulk request to blame, when there is one;
+    ``failed`` the keys whose checks did not hold, for an atomic operation."""
     fields: dict[str, object] = {"error": message, "code": code}
     if index is not None:
         fields["index"] = index
+    if failed is not None:
+        fields["failed"] = failed
     response = cast(Response, (json or current_app.json).response(**fields))
     response.status_code = status
     return response
@@ -110,7 +115,10 @@ def handle_kv_error(error: KVError, json: JSONProvider | None = None) -> Respons
         log.warning("the store failed: %s", error.__cause__ or error)
     if has_request_context():  # the fast path marks its own
         mark_error(request.environ, error.code)
-    response = error_response(status_of(error), error.message, error.code, json, index=error.index)
+    failed = error.failed if isinstance(error, CheckFailed) else None
+    response = error_response(
+        status_of(error), error.message, error.code, json, index=error.index, failed=failed
+    )
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectField,
@@ -96,6 +97,12 @@ class ConfirmDeleteForm(FlaskForm):  # type: ignore[misc]
     """Deleting a namespace: the person types its name to confirm."""
 
     confirm = StringField("Type the namespace's name to confirm")
+
+
+class DeletePrefixForm(FlaskForm):  # type: ignore[misc]
+    """Deleting every item under a prefix, from its confirmation page."""
+
+    prefix = HiddenField()
 
 
 def new_password(label: str) -> PasswordField:

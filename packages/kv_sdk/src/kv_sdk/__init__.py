@@ -11,9 +11,11 @@ import typing
 
 from kv_sdk._version import __version__
 from kv_sdk.account import AccountClient
+from kv_sdk.atomic import AsyncAtomic, Atomic
 from kv_sdk.client import KVClient
 from kv_sdk.errors import (
     AuthenticationError,
+    CheckFailed,
     ConfigurationError,
     Conflict,
     InvalidRequest,
@@ -33,6 +35,7 @@ from kv_sdk.errors import (
 )
 from kv_sdk.models import (
     ApiKey,
+    AtomicResult,
     BulkItem,
     Item,
     KeyInfo,
@@ -56,9 +59,13 @@ __all__ = [
     "AccountClient",
     "ApiKey",
     "AsyncAccountClient",
+    "AsyncAtomic",
     "AsyncKVClient",
+    "Atomic",
+    "AtomicResult",
     "AuthenticationError",
     "BulkItem",
+    "CheckFailed",
     "ConfigurationError",
     "Conflict",
     "InvalidRequest",

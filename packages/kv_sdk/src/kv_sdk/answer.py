@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from kv_sdk.errors import (
     AuthenticationError,
+    CheckFailed,
     Conflict,
     InvalidRequest,
     KVError,
@@ -99,6 +100,10 @@ def error_from_answer(answer: Answer, fallback: str) -> KVError:
             response=answer,
             retry_after=retry_after_seconds(answer.headers),
         )
+    if status == 412 and code == "check_failed":
+        failed = body.get("failed") if isinstance(body, dict) else None
+        keys = [str(key) for key in failed] if isinstance(failed, list) else []
+        return CheckFailed(message, status=status, code=code, response=answer, failed=keys)
     if status >= 500:
         return ServerError(message, status=status, code=code, response=answer)
     kind = _BY_CODE.get((status, code or "")) or _BY_STATUS.get(status, KVError)

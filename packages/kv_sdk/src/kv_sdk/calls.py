@@ -19,6 +19,7 @@ from kv_sdk.encoding import encode_json, etag_header, fill, same_json
 from kv_sdk.errors import AuthenticationError, KVError, PreconditionFailed
 from kv_sdk.models import (
     ApiKey,
+    AtomicResult,
     BulkAnswer,
     BulkItem,
     Item,
@@ -99,6 +100,25 @@ class Request(Generic[T]):
         if not token:
             raise AuthenticationError("Not signed in: call signup() or login(), or pass token=.")
         return replace(self, headers={**self.headers, "Authorization": f"Bearer {token}"})
+
+
+U = TypeVar("U")
+
+
+def reading(call: Call[Any], read: Callable[[Answer], U]) -> Call[U]:
+    """``call`` with another reader: one operation whose answer has a shape of its own
+    for some requests (a count, an atomic operation)."""
+    return Call(
+        call.operation_id,
+        call.plane,
+        call.wrapper,
+        call.method,
+        call.path,
+        read,
+        call.query,
+        call.body,
+        call.also,
+    )
 
 
 SIGNUP = Call(
@@ -225,8 +245,11 @@ LIST_KEYS = Call(
     "GET",
     "/v1/{namespace}",
     readers.page,
-    query=("prefix", "limit", "cursor", "details"),
+    query=("prefix", "limit", "cursor", "details", "start", "end", "reverse", "count"),
+    also=("count",),
 )
+# The same operation with ``count=true``, whose answer is ``{count}``.
+COUNT_KEYS = reading(LIST_KEYS, readers.count)
 BULK = Call(
     "bulk",
     "data",
@@ -234,9 +257,11 @@ BULK = Call(
     "POST",
     "/v1/{namespace}",
     readers.bulk,
-    body=("get", "put", "delete"),
-    also=("put_many", "delete_many"),
+    body=("get", "put", "delete", "atomic", "deletePrefix", "limit"),
+    also=("put_many", "delete_many", "delete_prefix"),
 )
+# The same operation with an ``atomic`` body, whose answer is ``{ok, items}``.
+ATOMIC = reading(BULK, readers.atomic)
 
 CALLS: tuple[Call[Any], ...] = (
     SIGNUP,
@@ -443,16 +468,51 @@ def list_keys(
     limit: int | None,
     cursor: str | None,
     details: bool = False,
+    start: str | None = None,
+    end: str | None = None,
+    reverse: bool = False,
 ) -> Request[Page]:
-    """One page of keys (with each key's `KeyInfo` when ``details``)."""
+    """One page of keys (with each key's `KeyInfo` when ``details``), within ``start <=
+    key < end`` when given, backwards when ``reverse``."""
     params: dict[str, str] = {"details": "true"} if details else {}
     if prefix:
         params["prefix"] = prefix
+    if start:
+        params["start"] = start
+    if end:
+        params["end"] = end
+    if reverse:
+        params["reverse"] = "true"
     if limit is not None:
         params["limit"] = str(limit)
     if cursor:
         params["cursor"] = cursor
     return LIST_KEYS.request(params=params, namespace=namespace)
+
+
+def count_keys(namespace: str, *, prefix: str | None) -> Request[int]:
+    """How many live items are under ``prefix`` (the whole namespace without one)."""
+    params = {"count": "true", **({"prefix": prefix} if prefix else {})}
+    return COUNT_KEYS.request(params=params, namespace=namespace)
+
+
+def delete_prefix(namespace: str, prefix: str, *, limit: int | None) -> Request[BulkAnswer]:
+    """One page of a deletion by prefix (``ValueError`` for an empty prefix: the API
+    deletes everything only with the namespace)."""
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError("The prefix must be a non-empty string; delete the namespace instead.")
+    body: dict[str, Any] = {"deletePrefix": prefix}
+    if limit is not None:
+        body["limit"] = whole(limit, "limit")
+    return BULK.request(body=encode_json(body), namespace=namespace)
+
+
+def atomic(
+    namespace: str, checks: Sequence[Mapping[str, Any]], ops: Sequence[Mapping[str, Any]]
+) -> Request[AtomicResult]:
+    """One atomic operation (see `kv_sdk.atomic`)."""
+    body = {"atomic": {"checks": list(checks), "ops": list(ops)}}
+    return ATOMIC.request(body=encode_json(body), namespace=namespace)
 
 
 def unique(keys: Iterable[str]) -> list[str]:

@@ -9,6 +9,7 @@ import requests
 
 from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
+from kv_sdk.atomic import Atomic
 from kv_sdk.calls import item_path as item_path
 from kv_sdk.calls import namespace_path as namespace_path
 from kv_sdk.encoding import etag_header as etag_header
@@ -182,6 +183,28 @@ class KVClient(PooledClient):
             start += len(chunk)
         return deleted
 
+    def atomic(self, namespace: str) -> Atomic:
+        """An atomic operation on keys of ``namespace``: chain ``check``, ``put``,
+        ``delete`` and ``increment``, then ``commit()`` (see `kv_sdk.atomic`). At most
+        50 keys; a failed check raises `CheckFailed` and nothing is written."""
+        return Atomic(namespace, self._transport.send)
+
+    def count(self, namespace: str, prefix: str | None = None) -> int:
+        """How many live items have keys starting with ``prefix`` (the whole
+        namespace without one)."""
+        return self._transport.send(calls.count_keys(namespace, prefix=prefix))
+
+    def delete_prefix(self, namespace: str, prefix: str, *, page_size: int | None = None) -> int:
+        """Delete every item whose key starts with ``prefix`` (not empty), a page of up
+        to ``page_size`` (at most 1000) per request until none are left; returns how
+        many were deleted."""
+        deleted = 0
+        while True:
+            answer = self._transport.send(calls.delete_prefix(namespace, prefix, limit=page_size))
+            deleted += answer.deleted or 0
+            if not answer.more:
+                return deleted
+
     def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
         """Delete the item at ``key``; raises `NotFound` if there is none.
 
@@ -201,26 +224,54 @@ class KVClient(PooledClient):
         limit: int | None = None,
         cursor: str | None = None,
         details: bool = False,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
     ) -> Page:
         """One page of keys in key order, starting with ``prefix`` if given.
 
         ``limit`` is the page size (1 to 1000, the server's default 100); pass the
         page's ``cursor`` to get the next one, until it is ``None``. ``details=True``
-        fills the page's ``items`` with each key's `KeyInfo` (version, updatedAt,
+        fills the page's ``items`` with each key's `KeyInfo`; ``start`` (inclusive)
+        and ``end`` (exclusive) bound the keys, and ``reverse=True`` walks them from the
+        end (the cursor carries both) (version, updatedAt,
         expiry and metadata).
         """
         request = calls.list_keys(
-            namespace, prefix=prefix, limit=limit, cursor=cursor, details=details
+            namespace,
+            prefix=prefix,
+            limit=limit,
+            cursor=cursor,
+            details=details,
+            start=start,
+            end=end,
+            reverse=reverse,
         )
         return self._transport.send(request)
 
     def iter_keys(
-        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+        self,
+        namespace: str,
+        prefix: str | None = None,
+        *,
+        page_size: int | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
     ) -> Iterator[str]:
         """Every key of the namespace (starting with ``prefix``), walking all pages."""
         cursor: str | None = None
         while True:
-            page = self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor)
+            page = self.list(
+                namespace,
+                prefix=prefix,
+                limit=page_size,
+                cursor=cursor,
+                start=start,
+                end=end,
+                reverse=reverse,
+            )
             yield from page.keys
             if not page.cursor:
                 return

@@ -101,6 +101,23 @@ class PreconditionFailed(KVError):
     already exists when ``only_if_absent`` was asked."""
 
 
+class CheckFailed(PreconditionFailed):
+    """412 ``check_failed``: an atomic operation's checks did not hold; ``failed`` names
+    their keys. Nothing was written."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        response: Answer | None = None,
+        failed: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, response=response)
+        self.failed: list[str] = list(failed or [])
+
+
 class PayloadTooLarge(KVError):
     """413: the value is larger than the service accepts (256 KiB of compact JSON)."""
 

@@ -79,12 +79,27 @@ class ManyItems:
 @dataclass(frozen=True, slots=True)
 class BulkAnswer:
     """One bulk request's answer as the API gives it: ``items`` and ``missing`` for a
-    ``get``, ``written`` for a ``put``, ``deleted`` for a ``delete``."""
+    ``get``, ``written`` for a ``put``, ``deleted`` for a ``delete``, ``deleted`` and
+    ``more`` for a ``deletePrefix``."""
 
     items: list[Item] | None = None
     missing: list[str] | None = None
     written: int | None = None
     deleted: int | None = None
+    more: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicResult:
+    """An applied atomic operation: each op's key and the version it left (``None``
+    for a delete), in the order of the ops."""
+
+    items: list[tuple[str, int | None]]
+
+    @property
+    def versions(self) -> dict[str, int | None]:
+        """The version each written key is at now, by key."""
+        return dict(self.items)
 
 
 @dataclass(frozen=True, slots=True)

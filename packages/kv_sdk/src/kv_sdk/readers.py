@@ -10,6 +10,7 @@ from kv_sdk.answer import Answer
 from kv_sdk.encoding import etag_header
 from kv_sdk.models import (
     ApiKey,
+    AtomicResult,
     BulkAnswer,
     Item,
     KeyInfo,
@@ -92,7 +93,18 @@ def bulk(answer: Answer) -> BulkAnswer:
         missing=None if missing is None else list(missing),
         written=data.get("written"),
         deleted=data.get("deleted"),
+        more=data.get("more"),
     )
+
+
+def atomic(answer: Answer) -> AtomicResult:
+    """An atomic operation's ``{ok, items: [{key, version}]}``."""
+    return AtomicResult([(entry["key"], entry.get("version")) for entry in answer.json()["items"]])
+
+
+def count(answer: Answer) -> int:
+    """A count's ``{count}``."""
+    return int(answer.json()["count"])
 
 
 def session(answer: Answer) -> Session:

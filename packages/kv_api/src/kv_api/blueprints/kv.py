@@ -152,7 +152,19 @@ def delete_item(namespace: str, key: str) -> ResponseReturnValue:
 
 @bp.get("/<namespace>")
 def list_keys(namespace: str) -> ResponseReturnValue:
+    """A page of keys (``prefix``, ``start``, ``end``, ``reverse``, ``details``), or
+    with ``count=true`` how many live items are under ``prefix``."""
     principal = _principal(namespace, write=False)
+    if boolean_arg(request.args, "count"):
+        return _count(principal)
+    return _page(principal)
+
+
+def _count(principal: Principal) -> ResponseReturnValue:
+    return jsonify(count=services().items.count(principal, prefix=request.args.get("prefix", "")))
+
+
+def _page(principal: Principal) -> ResponseReturnValue:
     details = boolean_arg(request.args, "details")
     page = services().items.list(
         principal,
@@ -160,6 +172,9 @@ def list_keys(namespace: str) -> ResponseReturnValue:
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor") or None,
         details=details,
+        start=request.args.get("start") or None,
+        end=request.args.get("end") or None,
+        reverse=boolean_arg(request.args, "reverse"),
     )
     if page.details is None:
         return jsonify(keys=page.keys, cursor=page.cursor)
@@ -176,6 +191,9 @@ def list_keys(namespace: str) -> ResponseReturnValue:
     return jsonify(keys=page.keys, cursor=page.cursor, items=items)
 
 
+Operation = Callable[[Principal, dict[str, Any]], dict[str, Any]]
+
+
 def _bulk_get(principal: Principal, keys: Any) -> dict[str, Any]:
     items, missing = services().items.get_many(principal, keys)
     return {"items": [item_json(item) for item in items], "missing": missing}
@@ -189,34 +207,72 @@ def _bulk_delete(principal: Principal, keys: Any) -> dict[str, Any]:
     return {"deleted": services().items.delete_many(principal, keys)}
 
 
-# A bulk body names exactly one of these; the services check what it holds (and refuse
-# a read-only key's writes). New operations join here.
-BULK_OPERATIONS: dict[str, Callable[[Principal, Any], dict[str, Any]]] = {
-    "get": _bulk_get,
-    "put": _bulk_put,
-    "delete": _bulk_delete,
+def _atomic(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    result = services().items.atomic(principal, body["atomic"])
+    return {
+        "ok": True,
+        "items": [{"key": key, "version": version} for key, version in result.items],
+    }
+
+
+def _delete_prefix(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    deleted = services().items.delete_prefix(
+        principal, body["deletePrefix"], limit=body.get("limit")
+    )
+    return {"deleted": deleted.count, "more": deleted.more}
+
+
+def _one(operation: Callable[[Principal, Any], dict[str, Any]], name: str) -> Operation:
+    return lambda principal, body: operation(principal, body[name])
+
+
+# A bulk body names exactly one of these (with the members it may carry beside it);
+# the services check what it holds (and refuse a read-only key's writes). New
+# operations join here.
+BULK_OPERATIONS: dict[str, tuple[Operation, frozenset[str]]] = {
+    "get": (_one(_bulk_get, "get"), frozenset()),
+    "put": (_one(_bulk_put, "put"), frozenset()),
+    "delete": (_one(_bulk_delete, "delete"), frozenset()),
+    "atomic": (_atomic, frozenset()),
+    "deletePrefix": (_delete_prefix, frozenset({"limit"})),
 }
 
 
-@bp.post("/<namespace:namespace>")
-def bulk(namespace: str) -> ResponseReturnValue:
-    """Many keys in one request: ``{"get": [...]}``, ``{"put": [...]}`` or
-    ``{"delete": [...]}``, in a body of at most ``LIMITS.bulk_body_max_bytes``."""
-    principal = _principal(namespace, write=False)
-    body = parse_json(read_body(request.environ, LIMITS.bulk_body_max_bytes))
+def _operation_of(body: Any) -> Operation:
+    """The one operation a bulk body names, or the refusal of the body."""
     names = ", ".join(BULK_OPERATIONS)
-    if not isinstance(body, dict) or len(body) != 1:
+    named = [name for name in body if name in BULK_OPERATIONS] if isinstance(body, dict) else []
+    if len(named) != 1:
         raise InvalidInput(
             f"A bulk request is a JSON object with exactly one of {names}.",
             code="invalid_bulk",
         )
-    ((name, argument),) = body.items()
-    operation = BULK_OPERATIONS.get(name)
-    if operation is None:
+    operation, extras = BULK_OPERATIONS[named[0]]
+    unknown = sorted(set(body) - {named[0], *extras})
+    if unknown:
         raise InvalidInput(
-            f"A bulk request holds one of {names}, not '{name}'.", code="invalid_bulk"
+            f"A bulk request holds one of {names}, not {', '.join(unknown)}.",
+            code="invalid_bulk",
         )
-    return jsonify(operation(principal, argument))
+    return operation
+
+
+@bp.post("/<namespace:namespace>")
+def bulk(namespace: str) -> ResponseReturnValue:
+    """Many keys in one request: ``{"get": [...]}``, ``{"put": [...]}``,
+    ``{"delete": [...]}``, ``{"atomic": {...}}`` or ``{"deletePrefix": p, "limit"?}``,
+    in a body of at most ``LIMITS.bulk_body_max_bytes`` (an atomic one: at most
+    ``LIMITS.atomic_body_max_bytes``)."""
+    principal = _principal(namespace, write=False)
+    raw = read_body(request.environ, LIMITS.bulk_body_max_bytes)
+    body = parse_json(raw)
+    operation = _operation_of(body)
+    if "atomic" in body and len(raw) > LIMITS.atomic_body_max_bytes:
+        raise InvalidInput(
+            f"An atomic request's body is at most {LIMITS.atomic_body_max_bytes:,} bytes.",
+            code="atomic_too_large",
+        )
+    return jsonify(operation(principal, body))
 
 
 @bp.after_request

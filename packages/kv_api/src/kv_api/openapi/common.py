@@ -95,6 +95,14 @@ ERROR_SCHEMAS: dict[str, Schema] = {
             "type": "integer",
             "description": "In a refused bulk request: the position of the first bad entry.",
         },
+        failed={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": (
+                "In a refused atomic operation (`check_failed`): the keys whose checks did"
+                " not hold."
+            ),
+        },
     ),
 }
 

@@ -147,6 +147,62 @@ BULK_ENTRY: Schema = {
     "additionalProperties": False,
 }
 BULK_KEYS: Schema = {"type": "array", "items": STRING, "minItems": 1}
+ATOMIC_CHECK: Schema = {
+    "type": "object",
+    "required": ["key", "version"],
+    "properties": {
+        "key": STRING,
+        "version": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "The item's version, or null: the item must not exist.",
+        },
+    },
+    "additionalProperties": False,
+}
+ATOMIC_OP: Schema = {
+    "oneOf": [
+        {
+            **BULK_ENTRY,
+            "required": ["op", "key", "value"],
+            "properties": {**BULK_ENTRY["properties"], "op": {"const": "put"}},
+        },
+        {
+            "type": "object",
+            "required": ["op", "key"],
+            "properties": {"op": {"const": "delete"}, "key": STRING},
+            "additionalProperties": False,
+            "description": "An absent item is no failure; check it to demand it exists.",
+        },
+        {
+            "type": "object",
+            "required": ["op", "key", "by"],
+            "properties": {
+                "op": {"const": "increment"},
+                "key": STRING,
+                "by": {"type": "number"},
+                "ttl": TTL,
+                "expiresAt": EXPIRES_AT_INPUT,
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+ATOMIC: Schema = {
+    "type": "object",
+    "required": ["ops"],
+    "description": (
+        "Every check holds and every op applies, all at once, or nothing is written. At"
+        f" most {LIMITS.atomic_max_keys} distinct keys (checks and ops together), each key"
+        f" written once, in a body of at most {LIMITS.atomic_body_max_bytes} bytes; each"
+        " key counts as one request."
+    ),
+    "properties": {
+        "checks": {"type": "array", "items": ATOMIC_CHECK},
+        "ops": {"type": "array", "items": ATOMIC_OP, "minItems": 1},
+    },
+    "additionalProperties": False,
+}
 
 
 def data_plane(operation: Schema) -> Schema:
@@ -193,6 +249,10 @@ SCHEMAS: dict[str, Schema] = {
             "description": "With `details=true` only: each key of `keys`, in the same order.",
         },
     ),
+    "KeyCount": obj(
+        ["count"],
+        count={"type": "integer", "description": "Live items under the prefix."},
+    ),
     "KeyInfo": obj(
         ["key", "version", "updatedAt", "expiresAt", "metadata"],
         key=STRING,
@@ -213,7 +273,10 @@ SCHEMAS: dict[str, Schema] = {
     },
     "BulkRequest": {
         "type": "object",
-        "description": "Exactly one of `get`, `put` and `delete`.",
+        "description": (
+            "Exactly one of `get`, `put`, `delete`, `atomic` and `deletePrefix` (which may"
+            " carry `limit`)."
+        ),
         "properties": {
             "get": {
                 **BULK_KEYS,
@@ -235,19 +298,46 @@ SCHEMAS: dict[str, Schema] = {
                 "maxItems": LIMITS.bulk_write_max_items,
                 "description": "Keys to delete.",
             },
+            "atomic": ATOMIC,
+            "deletePrefix": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "Delete the items whose keys start with this (not empty: delete the"
+                    " namespace to remove everything), a page at a time."
+                ),
+            },
+            "limit": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": LIMITS.delete_prefix_max_items,
+                "default": LIMITS.delete_prefix_max_items,
+                "description": "With `deletePrefix`: how many items this call removes at most.",
+            },
         },
         "minProperties": 1,
-        "maxProperties": 1,
+        "maxProperties": 2,
         "additionalProperties": False,
     },
     "BulkResult": {
         "type": "object",
-        "description": ("`get`: `items` and `missing`; `put`: `written`; `delete`: `deleted`."),
+        "description": (
+            "`get`: `items` and `missing`; `put`: `written`; `delete`: `deleted`; `atomic`:"
+            " `ok` and `items`; `deletePrefix`: `deleted` and `more`."
+        ),
         "properties": {
             "items": {
                 "type": "array",
                 "items": ref("Item"),
-                "description": "The live items asked for, in the order asked.",
+                "description": (
+                    "`get`: the live items asked for, in the order asked. `atomic`: each op's"
+                    " `{key, version}` in op order (`version` null for a delete)."
+                ),
+            },
+            "ok": {"type": "boolean", "description": "`atomic`: true, everything applied."},
+            "more": {
+                "type": "boolean",
+                "description": "`deletePrefix`: items remain under the prefix; call again.",
             },
             "missing": {
                 "type": "array",
@@ -422,7 +512,7 @@ PATHS: dict[str, Schema] = {
     "/v1/{namespace}": {
         "get": data_plane(
             {
-                "summary": "List keys, in key order",
+                "summary": "List keys, in key order (or count them)",
                 "operationId": "listKeys",
                 "parameters": [
                     NAMESPACE_PARAM,
@@ -462,22 +552,63 @@ PATHS: dict[str, Schema] = {
                         ),
                         "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
                     },
+                    {
+                        "name": "start",
+                        "in": "query",
+                        "required": False,
+                        "description": "Only keys at or after this (UTF-8 byte order).",
+                        "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
+                    },
+                    {
+                        "name": "end",
+                        "in": "query",
+                        "required": False,
+                        "description": "Only keys before this.",
+                        "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
+                    },
+                    {
+                        "name": "reverse",
+                        "in": "query",
+                        "required": False,
+                        "description": "`true`: in reverse key order, from `end` down.",
+                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+                    },
+                    {
+                        "name": "count",
+                        "in": "query",
+                        "required": False,
+                        "description": (
+                            "`true`: answer `{count}`, how many live items are under `prefix`,"
+                            " instead of a page."
+                        ),
+                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+                    },
                 ],
                 "responses": {
-                    "200": ok("One page of keys.", ref("KeyPage")),
+                    "200": ok(
+                        "One page of keys (with `count=true`: `{count}`).",
+                        {"oneOf": [ref("KeyPage"), ref("KeyCount")]},
+                    ),
                     "400": error(
-                        "Bad limit (`invalid_limit`), cursor (`invalid_cursor`) or details"
-                        " (`invalid_details`: `true` or `false`)."
+                        "Bad limit (`invalid_limit`), cursor (`invalid_cursor`), details,"
+                        " reverse or count (`invalid_details`, `invalid_reverse`,"
+                        " `invalid_count`: `true` or `false`), a bound too long"
+                        " (`invalid_start`, `invalid_end`) or `start` after `end`"
+                        " (`invalid_range`)."
                     ),
                 },
             }
         ),
         "post": data_plane(
             {
-                "summary": "Get, put or delete many items in one request",
+                "summary": (
+                    "Get, put or delete many items, apply an atomic operation, or delete by prefix"
+                ),
                 "description": (
-                    "Each key counts as one request; a request that would cross the quota"
-                    " is refused whole before any work. A read-only key may only `get`."
+                    "Each key counts as one request (a `deletePrefix` call: one); a request"
+                    " that would cross the quota is refused whole before any work. A"
+                    " read-only key may only `get`; a prefix-scoped key only reaches keys"
+                    " inside its prefix (else 403 `outside_key_prefix` for the whole request)."
                 ),
                 "operationId": "bulk",
                 "parameters": [NAMESPACE_PARAM],
@@ -493,7 +624,22 @@ PATHS: dict[str, Schema] = {
                         f"{BAD_JSON} Not exactly one known operation, or a list of the wrong"
                         " length (`invalid_bulk`); the first bad entry (`invalid_entry`,"
                         " `invalid_key`, `duplicate_key`, `value_too_large`, or an expiry or"
-                        " metadata refusal as on PUT) named by `index`. Nothing was written."
+                        " metadata refusal as on PUT) named by `index`. `atomic`: a bad check"
+                        " or op (`invalid_atomic`, `invalid_check`, `invalid_op`,"
+                        " `invalid_increment`, or a put's refusal) named in the message as"
+                        " `checks[i]` or `ops[i]`, a key written twice (`duplicate_key`),"
+                        f" more than {LIMITS.atomic_max_keys} keys (`too_many_keys`), a body"
+                        f" over {LIMITS.atomic_body_max_bytes} bytes (`atomic_too_large`)."
+                        " `deletePrefix`: an empty or missing prefix (`invalid_prefix`), a bad"
+                        " `limit` (`invalid_limit`). Nothing was written."
+                    ),
+                    "409": error(
+                        "`atomic`: an increment of a value that is not a number"
+                        " (`not_a_number`). Nothing was written."
+                    ),
+                    "412": error(
+                        "`atomic`: a check did not hold (`check_failed`, the keys in"
+                        " `failed`). Nothing was written."
                     ),
                     "413": error(
                         f"The body is over {LIMITS.bulk_body_max_bytes} bytes"

@@ -22,8 +22,18 @@ from kv_core.services.config import CoreConfig
 from kv_core.services.cursors import decode_cursor
 from kv_core.services.item_access import KeyPage, checked_value_size, item_not_found
 from kv_core.services.items import check_increment, check_page_request, list_page
+from kv_core.services.prefixes import check_delete_limit, check_prefix
+from kv_core.services.ranges import key_range
 from kv_core.sizing import metadata_size, stored_size
-from kv_core.store import DeleteItem, IncrementItem, PutItem, Store, unix_second
+from kv_core.store import (
+    DeleteItem,
+    DeletePrefix,
+    IncrementItem,
+    PrefixDeleted,
+    PutItem,
+    Store,
+    unix_second,
+)
 
 
 class Browse:
@@ -48,18 +58,53 @@ class Browse:
         limit: int | None = None,
         cursor: str | None = None,
         details: bool = False,
+        reverse: bool = False,
     ) -> KeyPage:
-        """One page of live keys in key order; ``cursor`` is ``None`` on the last page.
-        ``details``: each key's version, update time, expiry (``expires_at``) and
-        metadata too (:class:`~kv_core.model.KeyInfo`, in ``KeyPage.details``).
+        """One page of live keys in key order (``reverse``: backwards); ``cursor`` is
+        ``None`` on the last page. ``details``: each key's version, update time, expiry
+        (``expires_at``) and metadata too (:class:`~kv_core.model.KeyInfo`, in
+        ``KeyPage.details``).
 
-        Cursors are the data plane's: signed and bound to the namespace and prefix.
+        Cursors are the data plane's: signed and bound to the namespace, the prefix and
+        the direction.
         """
         size = check_page_request(prefix, limit)
+        keys = key_range(prefix, reverse=reverse)
         namespace_id = self.namespace(user_id, namespace).id
-        after = decode_cursor(self.config.secret, cursor, namespace_id, prefix) if cursor else None
+        after = (
+            decode_cursor(self.config.secret, cursor, namespace_id, keys.binding)
+            if cursor
+            else None
+        )
         return list_page(
-            self.store, self.config.secret, namespace_id, prefix, after, size, self._at(), details
+            self.store, self.config.secret, namespace_id, keys, after, size, self._at(), details
+        )
+
+    def count(self, user_id: str, namespace: str, *, prefix: str = "") -> int:
+        """How many live items have keys starting with ``prefix``; without one, the
+        namespace's own counter (no scan)."""
+        check_page_request(prefix, None)
+        found = self.namespace(user_id, namespace)
+        if not prefix:
+            return found.item_count
+        return self.store.count_keys(found.id, prefix=prefix, at=self._at())
+
+    def delete_prefix(
+        self, user_id: str, namespace: str, prefix: str, *, limit: int | None = None
+    ) -> PrefixDeleted:
+        """Delete one page of at most ``limit`` (1 to 1000, default 1000) items under a
+        non-empty ``prefix``, releasing their bytes; ``more``: items remain, call again."""
+        prefix = check_prefix(prefix)
+        size = check_delete_limit(limit)
+        namespace_id = self.namespace(user_id, namespace).id
+        return self.store.delete_prefix(
+            DeletePrefix(
+                user_id=user_id,
+                namespace_id=namespace_id,
+                prefix=prefix,
+                limit=size,
+                now=isoformat(self.config.clock()),
+            )
         )
 
     def get(self, user_id: str, namespace: str, key: str) -> Item:

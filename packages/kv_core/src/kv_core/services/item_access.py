@@ -17,6 +17,7 @@ from typing import Any
 from kv_core.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded
 from kv_core.limits import LIMITS
 from kv_core.model import ApiKey, KeyInfo, User, isoformat
+from kv_core.numbers import is_number
 from kv_core.plans import Plan, account_plan, month_of, seconds_until_next_month
 from kv_core.services.accounts import account_disabled
 from kv_core.services.api_keys import ApiKeys
@@ -99,6 +100,13 @@ def checked_value_size(value: Any) -> int:
     return size
 
 
+def check_increment(by: Any) -> int | float:
+    """An increment is a JSON number: an int, or a finite float (not a boolean)."""
+    if not is_number(by) or (isinstance(by, float) and by - by != 0):
+        raise InvalidInput("increment is a number, such as 1 or -2.5.", code="invalid_increment")
+    return by  # type: ignore[no-any-return]
+
+
 class ItemAccess:
     """The base of :class:`~kv_core.services.items.Items`: authorization, admission
     and the clock."""
@@ -174,6 +182,19 @@ class ItemAccess:
                 f"This API key may only touch keys that start with '{principal.key.key_prefix}'.",
                 code="outside_key_prefix",
             )
+
+    @staticmethod
+    def scoped_prefix(principal: Principal, prefix: str) -> str:
+        """The prefix that a listing, count or prefix deletion works under: a
+        prefix-scoped API key's own when none is given; a narrower one is fine, a wider
+        one is ``outside_key_prefix``."""
+        prefix = prefix or principal.key.key_prefix
+        if not principal.key.covers(prefix):
+            raise Forbidden(
+                f"This API key may only reach keys that start with '{principal.key.key_prefix}'.",
+                code="outside_key_prefix",
+            )
+        return prefix
 
     @staticmethod
     def may_write(principal: Principal) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kv_core.errors import Forbidden, InvalidInput
+from kv_core.errors import InvalidInput
 from kv_core.expiry import expiry
 from kv_core.hashing import new_etag
 from kv_core.limits import LIMITS
 from kv_core.metadata import validate_metadata
 from kv_core.model import Item
 from kv_core.names import validate_key
-from kv_core.numbers import is_number
+from kv_core.services.atomic import AtomicItems
 from kv_core.services.bulk import BulkItems
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.item_access import (
@@ -24,24 +24,20 @@ from kv_core.services.item_access import (
     ItemAccess,
     KeyPage,
     Principal,
+    check_increment,
     checked_value_size,
     item_not_found,
 )
 from kv_core.services.patch import PatchItems
+from kv_core.services.prefixes import PrefixItems
+from kv_core.services.ranges import KeyRange, key_range
 from kv_core.sizing import metadata_size, stored_size
 from kv_core.store import DeleteItem, IncrementItem, ListKeys, PutItem, Store
 
-__all__ = ["Carried", "Items", "KeyPage", "Principal"]
+__all__ = ["Carried", "Items", "KeyPage", "Principal", "check_increment"]
 
 
-def check_increment(by: Any) -> int | float:
-    """An increment is a JSON number: an int, or a finite float (not a boolean)."""
-    if not is_number(by) or (isinstance(by, float) and by - by != 0):
-        raise InvalidInput("increment is a number, such as 1 or -2.5.", code="invalid_increment")
-    return by  # type: ignore[no-any-return]
-
-
-class Items(BulkItems, PatchItems, ItemAccess):
+class Items(AtomicItems, PrefixItems, BulkItems, PatchItems, ItemAccess):
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
         self.in_scope(principal, key)
@@ -162,24 +158,28 @@ class Items(BulkItems, PatchItems, ItemAccess):
         limit: int | None = None,
         cursor: str | None = None,
         details: bool = False,
+        start: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
     ) -> KeyPage:
-        """One page of live keys in key order; ``cursor`` is ``None`` on the last page;
-        ``details``: each key's version, update time, expiry and metadata too. A
-        prefix-scoped API key lists under its prefix (a narrower ``prefix`` is fine, a
+        """One page of live keys in key order (``reverse``: backwards); ``cursor`` is
+        ``None`` on the last page; ``details``: each key's version, update time, expiry
+        and metadata too. ``start`` (inclusive) and ``end`` (exclusive) bound the keys.
+        A prefix-scoped API key lists under its prefix (a narrower ``prefix`` is fine, a
         wider one is ``outside_key_prefix``)."""
-        prefix = prefix or principal.key.key_prefix
-        if not principal.key.covers(prefix):
-            raise Forbidden(
-                f"This API key may only list keys that start with '{principal.key.key_prefix}'.",
-                code="outside_key_prefix",
-            )
+        prefix = self.scoped_prefix(principal, prefix)
         size = check_page_request(prefix, limit)
+        keys = key_range(prefix, start, end, reverse)
         namespace_id = principal.key.namespace_id
-        after = decode_cursor(self.config.secret, cursor, namespace_id, prefix) if cursor else None
+        after = (
+            decode_cursor(self.config.secret, cursor, namespace_id, keys.binding)
+            if cursor
+            else None
+        )
         at = self.moment().at
         self.admit(principal)
         return list_page(
-            self.store, self.config.secret, namespace_id, prefix, after, size, at, details
+            self.store, self.config.secret, namespace_id, keys, after, size, at, details
         )
 
 
@@ -202,25 +202,32 @@ def list_page(
     store: Store,
     secret: bytes,
     namespace_id: str,
-    prefix: str,
+    keys: KeyRange | str,
     after: str | None,
     limit: int,
     at: int,
     details: bool,
 ) -> KeyPage:
-    """One page from the store, with the signed cursor of the next."""
+    """One page from the store, with the signed cursor of the next (``keys``: a range,
+    or a bare prefix)."""
+    walk = KeyRange(keys) if isinstance(keys, str) else keys
     listing = store.list_keys(
         ListKeys(
             namespace_id=namespace_id,
             limit=limit,
             at=at,
-            prefix=prefix,
+            prefix=walk.prefix,
             after=after,
+            start=walk.start,
+            end=walk.end,
+            reverse=walk.reverse,
             details=details,
         )
     )
-    keys = listing.keys
+    found = listing.keys
     next_cursor = (
-        encode_cursor(secret, namespace_id, prefix, keys[-1]) if listing.more and keys else None
+        encode_cursor(secret, namespace_id, walk.binding, found[-1])
+        if listing.more and found
+        else None
     )
-    return KeyPage(keys, next_cursor, listing.details if details else None)
+    return KeyPage(found, next_cursor, listing.details if details else None)

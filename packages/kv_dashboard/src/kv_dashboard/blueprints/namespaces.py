@@ -29,7 +29,14 @@ from kv_core.plans import Status
 from kv_dashboard.blueprints.accounts import add_error
 from kv_dashboard.context import login_required, services, user_id
 from kv_dashboard.formatting import pretty_json
-from kv_dashboard.forms import ApiKeyForm, ConfirmDeleteForm, IncrementForm, ItemForm, NamespaceForm
+from kv_dashboard.forms import (
+    ApiKeyForm,
+    ConfirmDeleteForm,
+    DeletePrefixForm,
+    IncrementForm,
+    ItemForm,
+    NamespaceForm,
+)
 from kv_dashboard.item_input import (
     FIELD_OF_CODE,
     Unreadable,
@@ -42,6 +49,9 @@ from kv_dashboard.item_input import (
 
 bp = Blueprint("namespaces", __name__, url_prefix="/namespaces")
 ITEMS_PER_PAGE = 20
+# A deletion by prefix from the dashboard removes this many pages at most per click
+# (each page is the store's largest); what is left is said, and another click goes on.
+DELETE_PREFIX_PAGES = 50
 
 
 def badge(namespace: Namespace, storage: Status) -> tuple[str, str]:
@@ -178,7 +188,9 @@ def items(name: str) -> ResponseReturnValue:
     namespace = owned(name)
     prefix = request.args.get("prefix", "")
     cursor = request.args.get("cursor") or None
+    reverse = request.args.get("reverse") == "1"
     error = None
+    count = None
     try:
         page = services().browse.list(
             user_id(),
@@ -187,7 +199,9 @@ def items(name: str) -> ResponseReturnValue:
             cursor=cursor,
             limit=ITEMS_PER_PAGE,
             details=True,
+            reverse=reverse,
         )
+        count = services().browse.count(user_id(), namespace.name, prefix=prefix)
     except InvalidInput as exc:
         error, page = exc.message, None
     return (
@@ -195,7 +209,9 @@ def items(name: str) -> ResponseReturnValue:
             "namespaces/items.html",
             namespace=namespace,
             prefix=prefix,
+            reverse=reverse,
             page=page,
+            count=count,
             first_page=cursor is None,
             error=error,
             now=services().config.clock(),
@@ -204,6 +220,69 @@ def items(name: str) -> ResponseReturnValue:
         ),
         400 if error else 200,
     )
+
+
+NO_PREFIX = "Give the prefix of the keys to delete. To delete every item, delete the namespace."
+
+
+@bp.route("/<name>/items/delete", methods=["GET", "POST"])
+@login_required
+def delete_prefix(name: str) -> ResponseReturnValue:
+    """Delete every item whose key starts with a prefix, after a confirmation page that
+    says how many there are. An empty prefix is refused: that is the namespace's own
+    deletion."""
+    namespace = owned(name)
+    form = DeletePrefixForm(data={"prefix": request.args.get("prefix", "")})
+    prefix = form.prefix.data or ""
+    error = None
+    if form.validate_on_submit():
+        try:
+            deleted, more = delete_under(namespace, prefix)
+        except InvalidInput as exc:
+            error = exc.message if prefix else NO_PREFIX
+        else:
+            said = f"{deleted:,} item{'' if deleted == 1 else 's'} under '{prefix}'"
+            if more:
+                flash(f"Deleted {said}; more remain: delete again to go on.", "warning")
+            else:
+                flash(f"Deleted {said}.", "success")
+            return redirect(url_for("namespaces.items", name=namespace.name, prefix=prefix))
+    elif not prefix:
+        error = NO_PREFIX
+    count = None
+    if prefix:
+        try:
+            count = services().browse.count(user_id(), namespace.name, prefix=prefix)
+        except InvalidInput as exc:
+            error = exc.message
+    return (
+        render_template(
+            "namespaces/delete_prefix.html",
+            namespace=namespace,
+            form=form,
+            prefix=prefix,
+            count=count,
+            error=error,
+            nav="namespaces",
+            tab="items",
+        ),
+        400 if error else 200,
+    )
+
+
+def delete_under(namespace: Namespace, prefix: str) -> tuple[int, bool]:
+    """Delete under ``prefix`` page by page, at most :data:`DELETE_PREFIX_PAGES` pages;
+    how many were deleted, and whether items remain."""
+    deleted, more = 0, True
+    for _ in range(DELETE_PREFIX_PAGES):
+        page = services().browse.delete_prefix(
+            user_id(), namespace.name, prefix, limit=LIMITS.delete_prefix_max_items
+        )
+        deleted += page.count
+        more = page.more
+        if not more:
+            break
+    return deleted, more
 
 
 def render_item(

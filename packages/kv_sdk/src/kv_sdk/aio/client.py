@@ -11,6 +11,7 @@ import httpx
 from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
 from kv_sdk.aio.transport import AsyncPooledClient, AsyncTransport
+from kv_sdk.atomic import AsyncAtomic
 from kv_sdk.models import BulkItem, Item, KeyInfo, ManyItems, Page, WriteResult
 from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
@@ -159,6 +160,32 @@ class AsyncKVClient(AsyncPooledClient):
             start += len(chunk)
         return deleted
 
+    def atomic(self, namespace: str) -> AsyncAtomic:
+        """An atomic operation on keys of ``namespace``: chain ``check``, ``put``,
+        ``delete`` and ``increment``, then ``await commit()`` (see `kv_sdk.atomic`). At most
+        50 keys; a failed check raises `CheckFailed` and nothing is written."""
+        return AsyncAtomic(namespace, self._transport.send)
+
+    async def count(self, namespace: str, prefix: str | None = None) -> int:
+        """How many live items have keys starting with ``prefix`` (the whole
+        namespace without one)."""
+        return await self._transport.send(calls.count_keys(namespace, prefix=prefix))
+
+    async def delete_prefix(
+        self, namespace: str, prefix: str, *, page_size: int | None = None
+    ) -> int:
+        """Delete every item whose key starts with ``prefix`` (not empty), a page of up
+        to ``page_size`` (at most 1000) per request until none are left; returns how
+        many were deleted."""
+        deleted = 0
+        while True:
+            answer = await self._transport.send(
+                calls.delete_prefix(namespace, prefix, limit=page_size)
+            )
+            deleted += answer.deleted or 0
+            if not answer.more:
+                return deleted
+
     async def delete(self, namespace: str, key: str, *, if_match: str | None = None) -> None:
         """Delete the item at ``key``; raises `NotFound` if there is none.
 
@@ -178,26 +205,54 @@ class AsyncKVClient(AsyncPooledClient):
         limit: int | None = None,
         cursor: str | None = None,
         details: bool = False,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
     ) -> Page:
         """One page of keys in key order, starting with ``prefix`` if given.
 
         ``limit`` is the page size (1 to 1000, the server's default 100); pass the
         page's ``cursor`` to get the next one, until it is ``None``. ``details=True``
-        fills the page's ``items`` with each key's `KeyInfo`.
+        fills the page's ``items`` with each key's `KeyInfo`; ``start`` (inclusive)
+        and ``end`` (exclusive) bound the keys, and ``reverse=True`` walks them from the
+        end (the cursor carries both).
         """
         request = calls.list_keys(
-            namespace, prefix=prefix, limit=limit, cursor=cursor, details=details
+            namespace,
+            prefix=prefix,
+            limit=limit,
+            cursor=cursor,
+            details=details,
+            start=start,
+            end=end,
+            reverse=reverse,
         )
         return await self._transport.send(request)
 
     async def iter_keys(
-        self, namespace: str, prefix: str | None = None, *, page_size: int | None = None
+        self,
+        namespace: str,
+        prefix: str | None = None,
+        *,
+        page_size: int | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
     ) -> AsyncIterator[str]:
         """Every key of the namespace (starting with ``prefix``), walking all pages:
         ``async for key in kv.iter_keys("app")``."""
         cursor: str | None = None
         while True:
-            page = await self.list(namespace, prefix=prefix, limit=page_size, cursor=cursor)
+            page = await self.list(
+                namespace,
+                prefix=prefix,
+                limit=page_size,
+                cursor=cursor,
+                start=start,
+                end=end,
+                reverse=reverse,
+            )
             for key in page.keys:
                 yield key
             if not page.cursor:

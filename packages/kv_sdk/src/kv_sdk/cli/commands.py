@@ -163,6 +163,33 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print a JSON line per key: key, version, updatedAt, expiresAt and metadata",
     )
+    listing.add_argument("--start", default=None, help="only keys at or after this")
+    listing.add_argument("--end", default=None, help="only keys before this")
+    listing.add_argument("--reverse", action="store_true", help="in reverse key order")
+
+    count = command("count", run_count, "Print how many items there are (under a prefix).")
+    count.add_argument("--prefix", default=None, help="only keys starting with this")
+
+    remove = command(
+        "rm",
+        run_rm,
+        "Delete every item whose key starts with a prefix, and print how many were deleted.",
+    )
+    remove.add_argument("--prefix", required=True, help="the keys' prefix (not empty)")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    atomic = command(
+        "atomic",
+        run_atomic,
+        'Apply {"checks": [{key, version}], "ops": [{op, key, ...}]} all at once or not at'
+        " all, and print each op's key and version as JSON.",
+    )
+    atomic.add_argument(
+        "body",
+        metavar="BODY",
+        nargs="?",
+        help="JSON text, @FILE to read a file, or - (or nothing) to read standard input",
+    )
 
     export = command(
         "export",
@@ -351,6 +378,10 @@ def run_delete(kv: KVClient, args: argparse.Namespace) -> int:
 def run_list(kv: KVClient, args: argparse.Namespace) -> int:
     page_size = min(args.limit, MAX_PAGE_SIZE) if args.limit else MAX_PAGE_SIZE
     if args.details:
+        if args.start or args.end or args.reverse:
+            raise UsageError(
+                "--details lists in key order: leave out --start, --end and --reverse."
+            )
         infos = kv.iter_key_info(args.namespace, args.prefix, page_size=page_size)
         for count, info in enumerate(infos):
             if args.limit is not None and count >= args.limit:
@@ -364,10 +395,57 @@ def run_list(kv: KVClient, args: argparse.Namespace) -> int:
             }
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         return EXIT_OK
-    for count, key in enumerate(kv.iter_keys(args.namespace, args.prefix, page_size=page_size)):
+    keys = kv.iter_keys(
+        args.namespace,
+        args.prefix,
+        page_size=page_size,
+        start=args.start,
+        end=args.end,
+        reverse=args.reverse,
+    )
+    for count, key in enumerate(keys):
         if args.limit is not None and count >= args.limit:
             break
         sys.stdout.write(key + "\n")
+    return EXIT_OK
+
+
+def run_count(kv: KVClient, args: argparse.Namespace) -> int:
+    sys.stdout.write(f"{kv.count(args.namespace, args.prefix)}\n")
+    return EXIT_OK
+
+
+def confirmed(question: str) -> bool:
+    """Whether the person at the terminal answers yes; ``UsageError`` when nobody can
+    be asked (standard input is not a terminal)."""
+    if not sys.stdin.isatty():
+        raise UsageError("Nobody to ask for confirmation: pass --yes.")
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+
+
+def run_rm(kv: KVClient, args: argparse.Namespace) -> int:
+    if not args.prefix:
+        raise UsageError("--prefix must not be empty: delete the namespace to remove everything.")
+    question = f"Delete every item of {args.namespace} whose key starts with {args.prefix!r}?"
+    if not args.yes and not confirmed(question):
+        sys.stderr.write("Nothing deleted.\n")
+        return EXIT_OK
+    deleted = kv.delete_prefix(args.namespace, args.prefix)
+    sys.stdout.write(f"{deleted}\n")
+    return EXIT_OK
+
+
+def run_atomic(kv: KVClient, args: argparse.Namespace) -> int:
+    body = read_value(args.body, "BODY")
+    if not isinstance(body, dict) or not set(body) <= {"checks", "ops"}:
+        raise UsageError('BODY is {"checks": [...], "ops": [...]}.')
+    operation = kv.atomic(args.namespace)
+    operation.checks.extend(body.get("checks") or [])
+    operation.ops.extend(body.get("ops") or [])
+    result = operation.commit()
+    dump([{"key": key, "version": version} for key, version in result.items], sys.stdout)
     return EXIT_OK
 
 
