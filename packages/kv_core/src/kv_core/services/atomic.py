@@ -115,28 +115,32 @@ def check_atomic(body: Any, at: int) -> tuple[tuple[AtomicCheck, ...], tuple[Ato
             'atomic is {"checks": [{key, version}, ...], "ops": [...]}.', "invalid_atomic"
         )
     checks: list[AtomicCheck] = []
+    checked: set[str] = set()
     for index, entry in enumerate(entries(body, "checks", required=False)):
         try:
             check = check_check(entry)
-            if any(seen.key == check.key for seen in checks):
+            if check.key in checked:
                 raise invalid(f"The key '{check.key}' is checked twice.", "duplicate_key")
         except KVError as error:
             raise where("checks", index, error) from None
         checks.append(check)
+        checked.add(check.key)
     ops: list[AtomicOp] = []
+    written: set[str] = set()
     size = 0
     for index, entry in enumerate(entries(body, "ops", required=True)):
         try:
             op = check_op(entry, at)
-            if any(seen.key == op.key for seen in ops):
+            if op.key in written:
                 raise invalid(
                     f"The key '{op.key}' is written twice in one operation.", "duplicate_key"
                 )
         except KVError as error:
             raise where("ops", index, error) from None
         ops.append(op)
+        written.add(op.key)
         size += op.size if isinstance(op, AtomicPut) else 0
-    keys = {check.key for check in checks} | {op.key for op in ops}
+    keys = checked | written
     if len(keys) > LIMITS.atomic_max_keys:
         raise invalid(
             f"An atomic operation touches at most {LIMITS.atomic_max_keys} keys (checks and"
