@@ -244,3 +244,18 @@ def test_wait_for_change_wakes_for_a_write(feed):
     waiting.join()
     assert woke == [True]
     assert ops(read(feed)) == [("a", "put", 1)]
+
+
+def test_a_write_elsewhere_is_no_change_here(feed):
+    put(feed, "b", 1, namespace="n2", user="u2")
+    settle_changes(feed)
+    quiet = feed.last_change("n2")
+    answers: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(feed.wait_for_change("n2", quiet, timeout=0.5))
+    )
+    waiting.start()
+    put(feed, "a", 1)
+    settle_changes(feed)
+    waiting.join()
+    assert answers == [False]

@@ -71,7 +71,9 @@ class Changes(Database):
         return int(row[0] or 0)
 
     def wait_for_change(self, namespace_id: str, after: int, timeout: float) -> bool:
-        return self._wakeups.wait(lambda: self.last_change(namespace_id) > after, timeout)
+        return self._wakeups.wait(
+            namespace_id, lambda: self.last_change(namespace_id) > after, timeout
+        )
 
     def prune_changes(self, before: str, *, limit: int = 1000) -> int:
         """The oldest ``limit`` changes that were logged before ``before``: the log is

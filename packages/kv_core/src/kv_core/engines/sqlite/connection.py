@@ -124,13 +124,11 @@ class Database:
                 raise
             commit = self._writer.committed()
         self._writer.durable(commit)
-        self._wakeups.notify()
         self._checkpoints.committed()
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:
         """One statement, committed with the others waiting in this process."""
         rows = self._writer.write_together(self._connection(), sql, params)
-        self._wakeups.notify()
         self._checkpoints.committed()
         return rows
 

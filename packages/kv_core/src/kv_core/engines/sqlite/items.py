@@ -184,6 +184,7 @@ class Items(Database):
                 version, created_at = self._put_on_condition(params, put)
             else:
                 version, created_at = self._put_unconditionally(params)
+        self._wakeups.notify(put.namespace_id)
         item = Item(
             put.namespace_id,
             put.key,
@@ -255,6 +256,7 @@ class Items(Database):
             found = db.execute(_PUT_WITHIN_QUOTA, params).fetchone()
             if found is None:
                 raise refusals.storage_exceeded()
+        self._wakeups.notify(increment.namespace_id)
         version, created_at = int(found[0]), str(found[1])
         item = Item(
             increment.namespace_id,
@@ -310,6 +312,7 @@ class Items(Database):
                     for entry in put.entries
                 ],
             )
+        self._wakeups.notify(put.namespace_id)
         return BulkWritten(len(put.entries))
 
     def delete_item(self, delete: DeleteItem) -> Written:
@@ -332,6 +335,7 @@ class Items(Database):
                     db.execute("DELETE FROM items WHERE namespace_id = :ns AND key = :key", where)
         if row is None:
             raise refusals.item_not_found(delete.key)
+        self._wakeups.notify(delete.namespace_id)
         return Written(rows.item(row))
 
     def delete_items(self, delete: DeleteItems) -> BulkWritten:
@@ -347,6 +351,7 @@ class Items(Database):
                         (delete.namespace_id, *part, delete.at),
                     ).fetchall()
                 )
+        self._wakeups.notify(delete.namespace_id)
         return BulkWritten(count)
 
     def list_keys(self, listing: ListKeys) -> KeyListing:
@@ -399,6 +404,8 @@ class Items(Database):
                 " FROM items WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING 1",
                 (at, limit),
             ).fetchall()
+        if removed:
+            self._wakeups.notify()
         return len(removed)
 
 

@@ -1,12 +1,13 @@
 """Wake-ups of the change feed's waiters, one set per store in a process.
 
-A commit of this process wakes every waiter at once (:meth:`Wakeups.notify`, called
-after each write transaction). Commits of other processes are noticed by one poller
-thread per store, which runs only while someone waits and reads one cheap value
-(``probe``: SQLite's ``data_version``, which moves with every commit of another
-connection) ``POLLS_PER_SECOND`` times a second,
-however many wait. A waiter re-reads its own namespace when woken, so a wake-up may be
-spurious, never missed.
+A commit of this process that logs changes wakes the waiters of its namespace at once
+(:meth:`Wakeups.notify`; a sweep, which touches any namespace, wakes them all). Commits
+of other processes are noticed by one poller thread per store, which runs only while
+someone waits and reads one cheap value (``probe``: SQLite's ``data_version``, which
+moves with every commit of another connection) ``POLLS_PER_SECOND`` times a second,
+however many wait, and then wakes every waiter. A waiter re-reads its own namespace
+when woken, so a wake-up may be spurious, never missed; waiters of a namespace that
+is not written are not woken by the writes of others in this process.
 """
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ logger = logging.getLogger(__name__)
 
 POLLS_PER_SECOND = 4
 # How long the poller stays once nobody waits, so that waiters that come and go (a
-# long-poll answered and asked again) do not start a thread each time.
+# long poll answered and asked again) do not start a thread each time.
 POLLER_LINGERS_SECONDS = 5.0
+
+
+class _Namespace:
+    """The waiters of one namespace: their condition (on the shared lock) and how
+    many times the namespace was notified."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.changed = threading.Condition(lock)
+        self.generation = 0
+        self.waiters = 0
 
 
 class Wakeups:
@@ -35,45 +46,59 @@ class Wakeups:
     def _forked(self) -> None:
         """Fresh state after a fork: the parent's poller did not come along."""
         if self._pid != os.getpid():
-            self._changed = threading.Condition()
-            self._generation = 0
-            self._waiters = 0
+            self._lock = threading.Lock()
+            self._waiting: dict[str, _Namespace] = {}
             self._poller: threading.Thread | None = None
             self._pid = os.getpid()
 
-    def notify(self) -> None:
-        """Something was committed: wake every waiter."""
+    def notify(self, namespace_id: str | None = None) -> None:
+        """Changes were committed in ``namespace_id`` (``None``: in any): wake its
+        waiters."""
         self._forked()
-        with self._changed:
-            self._generation += 1
-            self._changed.notify_all()
+        with self._lock:
+            woken = (
+                self._waiting.values()
+                if namespace_id is None
+                else [self._waiting[namespace_id]]
+                if namespace_id in self._waiting
+                else []
+            )
+            for waiters in woken:
+                waiters.generation += 1
+                waiters.changed.notify_all()
 
-    def wait(self, changed: Callable[[], bool], timeout: float) -> bool:
+    def wait(self, namespace_id: str, changed: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``changed()`` may be true, for at most ``timeout`` seconds;
         whether it may be (a False is checked by a last ``changed()``)."""
         self._forked()
-        with self._changed:
-            seen = self._generation
-            self._waiters += 1
+        with self._lock:
+            waiters = self._waiting.get(namespace_id)
+            if waiters is None:
+                waiters = self._waiting[namespace_id] = _Namespace(self._lock)
+            waiters.waiters += 1
+            seen = waiters.generation
             self._start_poller()
+        woken = False
         try:
             if changed():
                 return True
             deadline = time.monotonic() + timeout
-            with self._changed:
-                while self._generation == seen:
+            with self._lock:
+                while waiters.generation == seen:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
-                    self._changed.wait(remaining)
-                woken = self._generation != seen
+                    waiters.changed.wait(remaining)
+                woken = waiters.generation != seen
         finally:
-            with self._changed:
-                self._waiters -= 1
+            with self._lock:
+                waiters.waiters -= 1
+                if not waiters.waiters:
+                    del self._waiting[namespace_id]
         return woken or changed()
 
     def _start_poller(self) -> None:
-        """Called holding the condition."""
+        """Called holding the lock."""
         if self._poller is None and not self._closed:
             self._poller = threading.Thread(target=self._poll, name="kv-change-poller", daemon=True)
             self._poller.start()
@@ -82,11 +107,11 @@ class Wakeups:
         last = self._probed(None)
         idle_since: float | None = None
         while True:
-            with self._changed:
+            with self._lock:
                 if self._closed:
                     self._poller = None
                     return
-                if self._waiters:
+                if self._waiting:
                     idle_since = None
                 elif idle_since is None:
                     idle_since = time.monotonic()
@@ -109,5 +134,5 @@ class Wakeups:
             return last
 
     def close(self) -> None:
-        with self._changed:
+        with self._lock:
             self._closed = True
