@@ -5,7 +5,8 @@ A commit of this process that logs changes wakes the waiters of its namespace at
 of other processes are noticed by one poller thread per store, which runs only while
 someone waits and reads one cheap value (``probe``: SQLite's ``data_version``, which
 moves with every commit of another connection) ``POLLS_PER_SECOND`` times a second,
-however many wait, and then wakes every waiter. A waiter re-reads its own namespace
+however many wait; when it moved, it reads each waited namespace's latest seq
+(``latest``) once and wakes the waiters of those that grew. A waiter re-reads its own namespace
 when woken, so a wake-up may be spurious, never missed; waiters of a namespace that
 is not written are not woken by the writes of others in this process.
 """
@@ -34,11 +35,13 @@ class _Namespace:
         self.changed = threading.Condition(lock)
         self.generation = 0
         self.waiters = 0
+        self.polled: int | None = None  # its latest seq when the poller last read it
 
 
 class Wakeups:
-    def __init__(self, probe: Callable[[], int]) -> None:
+    def __init__(self, probe: Callable[[], int], latest: Callable[[str], int]) -> None:
         self._probe = probe
+        self._latest = latest
         self._pid = -1
         self._closed = False
         self._forked()
@@ -122,7 +125,23 @@ class Wakeups:
             current = self._probed(last)
             if current != last:
                 last = current
+                self._wake_grown()
+
+    def _wake_grown(self) -> None:
+        """Wake the waiters of each namespace whose latest seq moved since the last
+        look (or was not looked at yet)."""
+        with self._lock:
+            waited = list(self._waiting.items())
+        for namespace_id, waiters in waited:
+            try:
+                seq = self._latest(namespace_id)
+            except Exception:
+                logger.warning("the change feed's poller could not read the store", exc_info=True)
                 self.notify()
+                return
+            if seq != waiters.polled:
+                waiters.polled = seq
+                self.notify(namespace_id)
 
     def _probed(self, last: int | None) -> int | None:
         """The probe's value, or ``last`` when the store cannot answer now (the
