@@ -2,9 +2,11 @@
 
 A hypothesis state machine puts (with and without expiry and metadata), replaces,
 increments, patches, deletes (plainly and conditionally, one at a time and in bulk),
-reads in bulk and lists over pages through the services, while a fake clock moves on
-and the sweep runs; after every step it checks that the store agrees with the model
-and that the storage counters equal the sizes of the items not yet swept.
+reads in bulk and lists over pages through the services, applies atomic operations
+(checks by version, puts, deletes, increments), counts and deletes under prefixes
+through the store, while a fake clock moves on and the sweep runs; after every step
+it checks that the store agrees with the model and that the storage counters equal
+the sizes of the items not yet swept.
 """
 
 from __future__ import annotations
@@ -19,11 +21,20 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from kv_core.errors import Conflict, NotFound, PreconditionFailed
+from kv_core.errors import CheckFailed, Conflict, NotFound, PreconditionFailed
 from kv_core.merge_patch import merge_patch
+from kv_core.model import isoformat
 from kv_core.numbers import add, is_number
 from kv_core.services import CoreConfig, Services
 from kv_core.sizing import item_size
+from kv_core.store import (
+    AtomicCheck,
+    AtomicDelete,
+    AtomicIncrement,
+    AtomicPut,
+    AtomicWrite,
+    DeletePrefix,
+)
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -53,6 +64,7 @@ class Row:
     etag: str
     expires_at: int | None = None
     metadata: dict[str, Any] | None = None
+    version: int = 1
 
     @property
     def size_of(self) -> Any:
@@ -72,6 +84,7 @@ class DataPlane(RuleBasedStateMachine):
         raw = self.services.api_keys.create(self.user.id, "app").raw
         self.principal = self.services.items.authorize(raw, "app", write=True)
         self.model: dict[str, Row] = {}  # every row the store keeps, expired or not
+        self.atomics = 0
 
     def teardown(self) -> None:
         self.services.items.meter.close()
@@ -99,7 +112,7 @@ class DataPlane(RuleBasedStateMachine):
         )
         assert created == (self.live(key) is None)
         assert item.version == 1 or not created
-        self.model[key] = Row(value, item.etag, self.expiry(ttl), metadata)
+        self.model[key] = Row(value, item.etag, self.expiry(ttl), metadata, item.version)
         assert (item.expires_at, item.metadata) == (self.expiry(ttl), metadata)
 
     @rule(seconds=st.integers(min_value=0, max_value=3))
@@ -149,7 +162,8 @@ class DataPlane(RuleBasedStateMachine):
         expires_at = self.expiry(ttl) if ttl is not None or row is None else row.expires_at
         metadata = None if row is None else row.metadata
         assert (item.expires_at, item.metadata) == (expires_at, metadata)
-        self.model[key] = Row(expected, item.etag, expires_at, metadata)
+        assert item.version == (1 if row is None else row.version + 1)
+        self.model[key] = Row(expected, item.etag, expires_at, metadata, item.version)
 
     @rule(key=item_keys, patch=patches)
     def patch(self, key: str, patch: dict[str, Any]) -> None:
@@ -161,7 +175,7 @@ class DataPlane(RuleBasedStateMachine):
         item = self.services.items.patch(self.principal, key, patch, if_match=row.etag)
         value = merge_patch(row.value, patch)
         assert (item.value, item.expires_at, item.metadata) == (value, row.expires_at, row.metadata)
-        self.model[key] = Row(value, item.etag, row.expires_at, row.metadata)
+        self.model[key] = Row(value, item.etag, row.expires_at, row.metadata, item.version)
 
     @rule(key=item_keys, fresh=st.booleans(), conditional=st.booleans())
     def delete(self, key: str, fresh: bool, conditional: bool) -> None:
@@ -200,7 +214,7 @@ class DataPlane(RuleBasedStateMachine):
                 self.expiry(ttl),
                 metadata,
             )
-            self.model[key] = Row(value, item.etag, self.expiry(ttl), metadata)
+            self.model[key] = Row(value, item.etag, self.expiry(ttl), metadata, item.version)
 
     @rule(keys=st.lists(item_keys, min_size=1, max_size=5))
     def delete_many(self, keys: list[str]) -> None:
@@ -257,6 +271,110 @@ class DataPlane(RuleBasedStateMachine):
                 break
             cursor = page.cursor
         assert listed == byte_order(k for k in self.live_keys() if k.startswith(prefix))
+
+    @rule(
+        ops=st.dictionaries(
+            item_keys,
+            st.tuples(st.sampled_from(["put", "delete", "increment"]), values, ttls),
+            max_size=3,
+        ),
+        checks=st.dictionaries(
+            item_keys, st.sampled_from(["fresh", "stale", "absent"]), max_size=3
+        ),
+    )
+    def atomic(self, ops: dict[str, tuple[str, Any, int | None]], checks: dict[str, str]) -> None:
+        """Checks by version and ops on distinct keys, straight on the store."""
+        self.atomics += 1
+        expected: dict[str, int | None] = {}
+        for key, kind in checks.items():
+            row = self.live(key)
+            if kind == "fresh":
+                expected[key] = None if row is None else row.version
+            elif kind == "stale":
+                expected[key] = 1 if row is None else row.version + 1
+            else:
+                expected[key] = None
+        actions: list[Any] = []
+        for key, (kind, value, ttl) in ops.items():
+            etag = f"atomic-{self.atomics}-{key}"
+            if kind == "put":
+                actions.append(AtomicPut(key, value, item_size(key, value), etag, self.expiry(ttl)))
+            elif kind == "delete":
+                actions.append(AtomicDelete(key))
+            else:
+                by = value if is_number(value) else 1
+                actions.append(AtomicIncrement(key, by, etag, self.expiry(ttl)))
+        write = AtomicWrite(
+            self.user.id,
+            self.principal.key.namespace_id,
+            tuple(AtomicCheck(key, version) for key, version in expected.items()),
+            tuple(actions),
+            now=isoformat(self.now),
+        )
+        failed = [
+            key
+            for key, version in expected.items()
+            if (None if self.live(key) is None else self.live(key).version) != version
+        ]
+        if failed:
+            with pytest.raises(CheckFailed) as refused:
+                self.services.store.apply_atomic(write)
+            assert sorted(refused.value.failed) == sorted(failed)
+            return
+        increments = [a for a in actions if isinstance(a, AtomicIncrement)]
+        if any(self.live(a.key) and not is_number(self.live(a.key).value) for a in increments):
+            with pytest.raises(Conflict):
+                self.services.store.apply_atomic(write)
+            return
+        written = self.services.store.apply_atomic(write)
+        versions = []
+        for action in actions:
+            row = self.live(action.key)
+            if isinstance(action, AtomicDelete):
+                versions.append((action.key, None))
+                if row is not None:
+                    del self.model[action.key]
+                continue
+            version = 1 if row is None else row.version + 1
+            versions.append((action.key, version))
+            if isinstance(action, AtomicPut):
+                self.model[action.key] = Row(
+                    action.value, action.etag, action.expires_at, None, version
+                )
+            else:
+                value = add(0 if row is None else row.value, action.by)
+                expires_at = action.expires_at
+                if expires_at is None and row is not None:
+                    expires_at = row.expires_at
+                metadata = None if row is None else row.metadata
+                self.model[action.key] = Row(value, action.etag, expires_at, metadata, version)
+        assert written.items == versions
+
+    @rule(prefix=prefixes)
+    def count(self, prefix: str) -> None:
+        if not prefix:
+            return
+        counted = self.services.store.count_keys(
+            self.principal.key.namespace_id, prefix=prefix, at=self.second
+        )
+        assert counted == len([k for k in self.live_keys() if k.startswith(prefix)])
+
+    @rule(prefix=prefixes.filter(bool), limit=st.integers(min_value=1, max_value=3))
+    def delete_prefix(self, prefix: str, limit: int) -> None:
+        """A page of the prefix's rows goes, expired ones too; the live ones count."""
+        under = byte_order(k for k in self.model if k.startswith(prefix))
+        deleted = self.services.store.delete_prefix(
+            DeletePrefix(
+                self.user.id, self.principal.key.namespace_id, prefix, limit, isoformat(self.now)
+            )
+        )
+        page = under[:limit]
+        assert (deleted.count, deleted.more) == (
+            len([k for k in page if self.live(k)]),
+            len(under) > limit,
+        )
+        for key in page:
+            del self.model[key]
 
     @invariant()
     def counters_equal_the_items_not_yet_swept(self) -> None:

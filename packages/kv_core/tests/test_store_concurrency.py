@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 
 import pytest
 
-from kv_core.errors import QuotaExceeded
+from kv_core.errors import CheckFailed, QuotaExceeded
 from kv_core.model import Namespace, User
 from kv_core.sizing import item_size
-from kv_core.store import DeleteItem, IncrementItem, PutItem
+from kv_core.store import (
+    AtomicCheck,
+    AtomicPut,
+    AtomicWrite,
+    DeleteItem,
+    IncrementItem,
+    PutItem,
+    unix_second,
+)
 from kv_core.store.testing import listed
 
 NOW = "2026-11-25T10:00:00.000Z"
+T = unix_second(NOW)
 THREADS = 8
 
 
@@ -170,3 +180,56 @@ def test_racing_increments_and_sweeps_count_bytes_once(ann):
     namespace = ann.get_namespace("u1", "app")
     assert (namespace.item_count, namespace.size_bytes) == (0, 0)
     assert ann.get_usage("u1", "2026-11").storage_bytes == 0
+
+
+@pytest.mark.slow
+def test_racing_transfers_keep_the_sum(ann):
+    """1,000 random transfers between 10 counters from 8 threads, each an atomic
+    operation checking both counters' versions as read and retried when a check
+    fails: the sum stays, and the counters equal the items."""
+    counters = [f"account/{n}" for n in range(10)]
+    for name in counters:
+        ann.put_item(PutItem("u1", "n1", name, 100, item_size(name, 100), "start", NOW))
+    transfers = 1_000
+    refused_keys: set[str] = set()
+
+    def transfer(thread: int) -> None:
+        pick = random.Random(thread)
+        for i in range(transfers // THREADS):
+            source, target = pick.sample(counters, 2)
+            amount = pick.randint(1, 20)
+            while True:
+                found = ann.get_items("n1", [source, target], at=T)
+                old, new = found[source], found[target]
+                try:
+                    ann.apply_atomic(
+                        AtomicWrite(
+                            "u1",
+                            "n1",
+                            (AtomicCheck(source, old.version), AtomicCheck(target, new.version)),
+                            (
+                                sized(source, old.value - amount, f"{thread}-{i}"),
+                                sized(target, new.value + amount, f"{thread}-{i}"),
+                            ),
+                            NOW,
+                        )
+                    )
+                except CheckFailed as refused:
+                    refused_keys.update(refused.failed)
+                    continue
+                break
+
+    race(transfer)
+    final = ann.get_items("n1", counters, at=T)
+    assert sum(item.value for item in final.values()) == 100 * len(counters)
+    assert refused_keys <= set(counters)
+    versions = sum(item.version - 1 for item in final.values())
+    assert versions == 2 * transfers
+    namespace = ann.get_namespace("u1", "app")
+    assert namespace.item_count == len(counters)
+    assert namespace.size_bytes == sum(item.size for item in final.values())
+    assert ann.get_usage("u1", "2026-11").storage_bytes == namespace.size_bytes
+
+
+def sized(key: str, value: int, etag: str) -> AtomicPut:
+    return AtomicPut(key, value, item_size(key, value), etag)

@@ -259,3 +259,41 @@ def test_a_write_elsewhere_is_no_change_here(feed):
     settle_changes(feed)
     waiting.join()
     assert answers == [False]
+
+
+def test_an_atomic_write_logs_each_op_and_a_refused_one_nothing(feed):
+    from kv_core.store import AtomicDelete, AtomicIncrement
+
+    from .test_store_contract_third_round import atomic, put_op
+
+    put(feed, "gone", 1)
+    put(feed, "old", 1, expires_at=T + 1)
+    atomic(
+        feed,
+        ops=[
+            put_op("a", {"x": 1}),
+            AtomicDelete("gone"),
+            AtomicIncrement("n", 2, "i-n"),
+            put_op("old", 2),
+        ],
+        at=T + 5,
+    )
+    with pytest.raises(PreconditionFailed):
+        atomic(feed, checks=[("a", 7)], ops=[put_op("a", 3)], at=T + 5)
+    assert ops(read(feed))[2:] == [
+        ("a", "put", 1),
+        ("gone", "delete", 1),
+        ("n", "put", 1),
+        ("old", "expire", 1),
+        ("old", "put", 1),
+    ]
+
+
+def test_a_prefix_deletion_logs_deletes_and_expiries(feed):
+    from kv_core.store import DeletePrefix
+
+    put(feed, "p/live", 1)
+    put(feed, "p/expired", 2, expires_at=T + 1)
+    put(feed, "q/other", 3)
+    feed.delete_prefix(DeletePrefix("u1", "n1", "p/", 10, at_second(T + 5)))
+    assert sorted(ops(read(feed))[3:]) == [("p/expired", "expire", 1), ("p/live", "delete", 1)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from kv_core.engines.sqlite.api_keys import ApiKeys
+from kv_core.engines.sqlite.atomic import Atomic
 from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.billing import Billing
 from kv_core.engines.sqlite.changes import Changes
@@ -25,6 +26,7 @@ from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
 from kv_core.engines.sqlite.items import Items
 from kv_core.engines.sqlite.namespaces import Namespaces
+from kv_core.engines.sqlite.prefixes import Prefixes
 from kv_core.engines.sqlite.recount import Recounts
 from kv_core.engines.sqlite.schema import migrate, version
 from kv_core.engines.sqlite.sessions import Sessions
@@ -40,6 +42,8 @@ class SqliteStore(
     Namespaces,
     ApiKeys,
     Items,
+    Atomic,
+    Prefixes,
     Changes,
     UsageCounts,
     Billing,
