@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import cold_start, dynamo_calls, http, listing, package_size, soak, transfer
+from benchmarks import (
+    cold_start,
+    dynamo_calls,
+    held,
+    http,
+    listing,
+    package_size,
+    soak,
+    transfer,
+)
 from benchmarks.report import print_report
 
 MODULES = {
     module.__name__.rsplit(".", 1)[-1]: module
-    for module in (dynamo_calls, listing, package_size, cold_start, http, soak, transfer)
+    for module in (dynamo_calls, listing, package_size, cold_start, http, held, soak, transfer)
 }
 
 

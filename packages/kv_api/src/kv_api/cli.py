@@ -103,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         workers=args.workers,
-        threads=args.threads,
+        threads=settings.serve_threads if args.threads is None else args.threads,
         pin=args.pin_workers,
     )
     factory = functools.partial(_web_app, access_log=args.access_log, metrics=args.metrics)
@@ -124,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--data", default=".kv-data", help="data directory (default ./.kv-data)")
     run.add_argument("--workers", type=int, default=affinity.usable_cores())
-    run.add_argument("--threads", type=int, default=4)
+    run.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per worker (default KV_SERVE_THREADS, 128: held requests wait in one)",
+    )
     run.add_argument(
         "--pin-workers",
         action=argparse.BooleanOptionalAction,

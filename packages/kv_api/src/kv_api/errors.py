@@ -19,6 +19,7 @@ from kv_core.errors import (
     CheckFailed,
     Conflict,
     Forbidden,
+    Gone,
     InvalidInput,
     KVError,
     NotFound,
@@ -48,6 +49,13 @@ class UnsupportedMediaType(InvalidInput):
 
 
 # The modules whose exceptions mean the store failed, not our code.
+class NotAcceptable(KVError):
+    """No answer in a media type the request accepts can be given here (a stream of
+    Server-Sent Events where responses are buffered whole, as on AWS Lambda)."""
+
+    code = "not_acceptable"
+
+
 STORE_LIBRARIES = frozenset({"sqlite3", "pynamodb", "botocore"})
 
 STATUS: dict[type[KVError], int] = {
@@ -56,7 +64,9 @@ STATUS: dict[type[KVError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    NotAcceptable: 406,
     Conflict: 409,
+    Gone: 410,
     PreconditionFailed: 412,
     PayloadTooLarge: 413,
     QuotaExceeded: 429,

@@ -157,6 +157,10 @@ class Settings:
     # How long each namespace's change feed keeps a change (at least; older cursors
     # are refused with 410).
     changes_retention_seconds: int = 86_400
+    # Threads of each ``serve`` worker: a held request (a long poll of the change feed,
+    # a stream of its events) keeps one busy while it waits, so there are enough for
+    # a hundred of them beside the writes.
+    serve_threads: int = 128
     # Sign-in with OpenID Connect (the dashboard's "Continue with ..." buttons).
     oidc_providers: tuple[OidcProvider, ...] = ()
 
@@ -185,7 +189,8 @@ class Settings:
         to undo itself), ``KV_RECONCILE_INTERVAL_SECONDS``,
         ``KV_RECONCILE_SETTLE_SECONDS``, ``KV_SWEEP_INTERVAL_SECONDS`` (how often
         ``serve`` sweeps expired items, default 60), ``KV_CHANGES_RETENTION_SECONDS`` (how
-        long the change feed keeps a change, default a day), ``KV_OIDC_PROVIDERS`` and each
+        long the change feed keeps a change, default a day), ``KV_SERVE_THREADS``
+        (threads per ``serve`` worker, default 128), ``KV_OIDC_PROVIDERS`` and each
         provider's ``KV_OIDC_<NAME>_*`` (see :func:`read_oidc_providers`). The
         operator's commands, which sign nothing, pass ``secret_required=False`` (and no
         secret is made).
@@ -256,6 +261,7 @@ class Settings:
             changes_retention_seconds=int(
                 env.get("KV_CHANGES_RETENTION_SECONDS", cls.changes_retention_seconds)
             ),
+            serve_threads=int(env.get("KV_SERVE_THREADS", cls.serve_threads)),
             oidc_providers=read_oidc_providers(env),
         )
 

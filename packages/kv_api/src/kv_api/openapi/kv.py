@@ -5,6 +5,7 @@ from __future__ import annotations
 from copy import deepcopy
 
 from kv_api.item_options import METADATA_HEADER
+from kv_api.openapi import changes
 from kv_api.openapi.common import (
     BAD_JSON,
     INTEGER,
@@ -220,6 +221,7 @@ def data_plane(operation: Schema) -> Schema:
 
 
 SCHEMAS: dict[str, Schema] = {
+    **changes.SCHEMAS,
     "Item": obj(
         ["key", "value", "version", "updatedAt", "expiresAt", "metadata"],
         key=STRING,
@@ -511,93 +513,107 @@ PATHS: dict[str, Schema] = {
     },
     "/v1/{namespace}": {
         "get": data_plane(
-            {
-                "summary": "List keys, in key order (or count them)",
-                "operationId": "listKeys",
-                "parameters": [
-                    NAMESPACE_PARAM,
-                    {
-                        "name": "prefix",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only keys that start with this.",
-                        "schema": STRING,
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "description": "Plain digits.",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": LIMITS.list_limit_min,
-                            "maximum": LIMITS.list_limit_max,
-                            "default": LIMITS.list_limit_default,
+            changes.with_changes(
+                {
+                    "summary": "List keys, in key order (or count them)",
+                    "operationId": "listKeys",
+                    "parameters": [
+                        NAMESPACE_PARAM,
+                        {
+                            "name": "prefix",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only keys that start with this.",
+                            "schema": STRING,
                         },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "required": False,
-                        "description": "The `cursor` of the previous page.",
-                        "schema": STRING,
-                    },
-                    {
-                        "name": "details",
-                        "in": "query",
-                        "required": False,
-                        "description": (
-                            "`true`: `items` beside `keys`, each key's version, update time,"
-                            " expiry and metadata (no values)."
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": "Plain digits.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": LIMITS.list_limit_min,
+                                "maximum": LIMITS.list_limit_max,
+                                "default": LIMITS.list_limit_default,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "The `cursor` of the previous page.",
+                            "schema": STRING,
+                        },
+                        {
+                            "name": "details",
+                            "in": "query",
+                            "required": False,
+                            "description": (
+                                "`true`: `items` beside `keys`, each key's version, update time,"
+                                " expiry and metadata (no values)."
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "enum": ["true", "false"],
+                                "default": "false",
+                            },
+                        },
+                        {
+                            "name": "start",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only keys at or after this (UTF-8 byte order).",
+                            "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
+                        },
+                        {
+                            "name": "end",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only keys before this.",
+                            "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
+                        },
+                        {
+                            "name": "reverse",
+                            "in": "query",
+                            "required": False,
+                            "description": "`true`: in reverse key order, from `end` down.",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["true", "false"],
+                                "default": "false",
+                            },
+                        },
+                        {
+                            "name": "count",
+                            "in": "query",
+                            "required": False,
+                            "description": (
+                                "`true`: answer `{count}`, how many live items are under `prefix`,"
+                                " instead of a page."
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "enum": ["true", "false"],
+                                "default": "false",
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": ok(
+                            "One page of keys (with `count=true`: `{count}`).",
+                            {"oneOf": [ref("KeyPage"), ref("KeyCount")]},
                         ),
-                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
-                    },
-                    {
-                        "name": "start",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only keys at or after this (UTF-8 byte order).",
-                        "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
-                    },
-                    {
-                        "name": "end",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only keys before this.",
-                        "schema": {**STRING, "maxLength": LIMITS.key_max_bytes},
-                    },
-                    {
-                        "name": "reverse",
-                        "in": "query",
-                        "required": False,
-                        "description": "`true`: in reverse key order, from `end` down.",
-                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
-                    },
-                    {
-                        "name": "count",
-                        "in": "query",
-                        "required": False,
-                        "description": (
-                            "`true`: answer `{count}`, how many live items are under `prefix`,"
-                            " instead of a page."
+                        "400": error(
+                            "Bad limit (`invalid_limit`), cursor (`invalid_cursor`), details,"
+                            " reverse or count (`invalid_details`, `invalid_reverse`,"
+                            " `invalid_count`: `true` or `false`), a bound too long"
+                            " (`invalid_start`, `invalid_end`) or `start` after `end`"
+                            " (`invalid_range`)."
                         ),
-                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
                     },
-                ],
-                "responses": {
-                    "200": ok(
-                        "One page of keys (with `count=true`: `{count}`).",
-                        {"oneOf": [ref("KeyPage"), ref("KeyCount")]},
-                    ),
-                    "400": error(
-                        "Bad limit (`invalid_limit`), cursor (`invalid_cursor`), details,"
-                        " reverse or count (`invalid_details`, `invalid_reverse`,"
-                        " `invalid_count`: `true` or `false`), a bound too long"
-                        " (`invalid_start`, `invalid_end`) or `start` after `end`"
-                        " (`invalid_range`)."
-                    ),
-                },
-            }
+                }
+            )
         ),
         "post": data_plane(
             {

@@ -18,6 +18,7 @@ from kv_core.model import Item
 from kv_core.names import validate_key
 from kv_core.services.atomic import AtomicItems
 from kv_core.services.bulk import BulkItems
+from kv_core.services.changes import ChangeFeed
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.item_access import (
     Carried,
@@ -37,7 +38,7 @@ from kv_core.store import DeleteItem, IncrementItem, ListKeys, PutItem, Store
 __all__ = ["Carried", "Items", "KeyPage", "Principal", "check_increment"]
 
 
-class Items(AtomicItems, PrefixItems, BulkItems, PatchItems, ItemAccess):
+class Items(AtomicItems, PrefixItems, BulkItems, PatchItems, ChangeFeed, ItemAccess):
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
         self.in_scope(principal, key)

@@ -78,6 +78,7 @@ class Atomic(Database):
                     versions.append((op.key, None))
                 else:
                     versions.append((op.key, int(db.execute(_WRITE, params).fetchone()[0])))
+        self._wakeups.notify(write.namespace_id)
         return AtomicWritten(versions)
 
     def _rows(self, db: sqlite3.Connection, namespace_id: str, names: list[str]) -> dict[str, Item]:

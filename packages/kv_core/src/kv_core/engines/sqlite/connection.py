@@ -23,6 +23,7 @@ from typing import Any
 
 from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES, Checkpointer
 from kv_core.engines.sqlite.generation import SharedGeneration
+from kv_core.engines.sqlite.wakeups import Wakeups
 from kv_core.engines.sqlite.writer import WriterLock
 
 # Commits of one process between checkpoints of the log, which are taken beside the
@@ -80,6 +81,7 @@ class Database:
             wal_max_bytes=wal_max_bytes,
             busy_timeout_ms=busy_timeout_ms,
         )
+        self._wakeups = Wakeups(self._data_version, self._latest_change)
 
     def _beside(self, suffix: str) -> Path:
         """A side file of the database: ``kv.sqlite3.<suffix>``."""
@@ -129,6 +131,16 @@ class Database:
         rows = self._writer.write_together(self._connection(), sql, params)
         self._checkpoints.committed()
         return rows
+
+    def _data_version(self) -> int:
+        """A number that moves whenever another connection (of this process or
+        another) commits to the file, read without touching the data."""
+        return int(self._connection().execute("PRAGMA data_version").fetchone()[0])
+
+    def _latest_change(self, namespace_id: str) -> int:
+        """The seq of a namespace's latest change (0 if none): what a waiter waits on."""
+        row = self._read_one("SELECT max(seq) FROM changes WHERE namespace_id = ?", (namespace_id,))
+        return int(row[0] or 0) if row else 0
 
     def _sync(self) -> None:
         """Put every commit made so far on disk: the log's, or the database's when

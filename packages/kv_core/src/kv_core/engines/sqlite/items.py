@@ -123,6 +123,16 @@ def put_params(
 
 
 @contextmanager
+def expiring(db: sqlite3.Connection, at: int) -> Iterator[None]:
+    """Within a write transaction: the items deleted meanwhile that expired by ``at``
+    are logged as ``expire`` in the change feed (the delete trigger reads
+    ``expiring.at``; schema.py)."""
+    db.execute("UPDATE expiring SET at = ?", (at,))
+    yield
+    db.execute("UPDATE expiring SET at = NULL")
+
+
+@contextmanager
 def namespace_checked() -> Iterator[None]:
     """A write into a namespace deleted meanwhile (the insert trigger's refusal)."""
     try:
@@ -174,6 +184,7 @@ class Items(Database):
                 version, created_at = self._put_on_condition(params, put)
             else:
                 version, created_at = self._put_unconditionally(params)
+        self._wakeups.notify(put.namespace_id)
         item = Item(
             put.namespace_id,
             put.key,
@@ -245,6 +256,7 @@ class Items(Database):
             found = db.execute(_PUT_WITHIN_QUOTA, params).fetchone()
             if found is None:
                 raise refusals.storage_exceeded()
+        self._wakeups.notify(increment.namespace_id)
         version, created_at = int(found[0]), str(found[1])
         item = Item(
             increment.namespace_id,
@@ -300,6 +312,7 @@ class Items(Database):
                     for entry in put.entries
                 ],
             )
+        self._wakeups.notify(put.namespace_id)
         return BulkWritten(len(put.entries))
 
     def delete_item(self, delete: DeleteItem) -> Written:
@@ -322,6 +335,7 @@ class Items(Database):
                     db.execute("DELETE FROM items WHERE namespace_id = :ns AND key = :key", where)
         if row is None:
             raise refusals.item_not_found(delete.key)
+        self._wakeups.notify(delete.namespace_id)
         return Written(rows.item(row))
 
     def delete_items(self, delete: DeleteItems) -> BulkWritten:
@@ -337,6 +351,7 @@ class Items(Database):
                         (delete.namespace_id, *part, delete.at),
                     ).fetchall()
                 )
+        self._wakeups.notify(delete.namespace_id)
         return BulkWritten(count)
 
     def list_keys(self, listing: ListKeys) -> KeyListing:
@@ -380,14 +395,17 @@ class Items(Database):
 
     def sweep_expired(self, at: int, *, limit: int = 1000) -> int:
         """One write transaction of at most ``limit`` expired rows, found by the
-        partial index; the delete trigger moves the counters, and a row that another
-        sweep removed first is simply not there to count again."""
-        with self._write() as db:
+        partial index; the delete trigger moves the counters and logs each as an
+        ``expire``, and a row that another sweep removed first is simply not there to
+        count again."""
+        with self._write() as db, expiring(db, at):
             removed = db.execute(
                 "DELETE FROM items WHERE (namespace_id, key) IN (SELECT namespace_id, key"
                 " FROM items WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING 1",
                 (at, limit),
             ).fetchall()
+        if removed:
+            self._wakeups.notify()
         return len(removed)
 
 

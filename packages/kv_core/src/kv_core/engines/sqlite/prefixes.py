@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from kv_core.engines.sqlite.connection import Database
-from kv_core.engines.sqlite.items import prefix_upper_bound
+from kv_core.engines.sqlite.items import expiring, prefix_upper_bound
 from kv_core.store import DeletePrefix, PrefixDeleted
 
 
@@ -34,12 +34,15 @@ class Prefixes(Database):
 
     def delete_prefix(self, delete: DeletePrefix) -> PrefixDeleted:
         where, params = prefix_range(delete.namespace_id, delete.prefix)
-        with self._write() as db:
+        # The feed logs the live items deleted as "delete", the expired ones as "expire".
+        with self._write() as db, expiring(db, delete.at):
             removed = db.execute(
                 "DELETE FROM items WHERE (namespace_id, key) IN (SELECT namespace_id, key"
                 f" FROM items WHERE {where} ORDER BY key LIMIT ?) RETURNING expires_at",
                 (*params, delete.limit),
             ).fetchall()
             more = db.execute(f"SELECT 1 FROM items WHERE {where} LIMIT 1", params).fetchone()
+        if removed:
+            self._wakeups.notify(delete.namespace_id)
         count = sum(1 for row in removed if row[0] is None or row[0] > delete.at)
         return PrefixDeleted(count, more is not None)

@@ -20,6 +20,7 @@ from kv_core.engines.sqlite.api_keys import ApiKeys
 from kv_core.engines.sqlite.atomic import Atomic
 from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.billing import Billing
+from kv_core.engines.sqlite.changes import Changes
 from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
@@ -43,6 +44,7 @@ class SqliteStore(
     Items,
     Atomic,
     Prefixes,
+    Changes,
     UsageCounts,
     Billing,
     Throttling,
@@ -87,6 +89,7 @@ class SqliteStore(
         return version(self._connection())
 
     def close(self) -> None:
+        self._wakeups.close()
         self._counters.close()
         self._checkpoints.close()
         self._close_log()
