@@ -11,11 +11,14 @@ import typing
 
 from kv_sdk._version import __version__
 from kv_sdk.account import AccountClient
+from kv_sdk.changes import Change, ChangeFeed
 from kv_sdk.client import KVClient
 from kv_sdk.errors import (
     AuthenticationError,
     ConfigurationError,
     Conflict,
+    CursorExpired,
+    Gone,
     InvalidRequest,
     KVError,
     NotANumber,
@@ -59,8 +62,12 @@ __all__ = [
     "AsyncKVClient",
     "AuthenticationError",
     "BulkItem",
+    "Change",
+    "ChangeFeed",
     "ConfigurationError",
     "Conflict",
+    "CursorExpired",
+    "Gone",
     "InvalidRequest",
     "Item",
     "KVClient",

@@ -77,13 +77,16 @@ class Call(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Request(Generic[T]):
-    """A `Call` ready to send: its path, query, headers and encoded body."""
+    """A `Call` ready to send: its path, query, headers and encoded body; ``held`` is
+    how many seconds the server may hold the answer back (a long poll), which the
+    transports add to their timeout."""
 
     call: Call[T]
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    held: float = 0.0
 
     @property
     def method(self) -> Method:
