@@ -8,6 +8,15 @@ from kv_core.store.port import ItemStore
 from kv_core.store.requests import ListKeys
 
 
+def settle_changes(store: object) -> None:
+    """Let the change feed catch up with every write made so far, before a test reads
+    it: nothing to do where the write logs its change (SQLite); on DynamoDB, process
+    what the table's stream holds now (``pump_changes``)."""
+    pump = getattr(store, "pump_changes", None)
+    if pump is not None:
+        pump()
+
+
 def listed(
     store: ItemStore,
     namespace_id: str,

@@ -11,7 +11,14 @@ from kv_core.model import Namespace, User
 from kv_core.store import PutItem
 
 NOW = "2026-11-25T10:00:00.000Z"
-TRIGGERS = {"items_counted_on_insert", "items_resized", "items_counted_on_delete"}
+TRIGGERS = {
+    "items_counted_on_insert",
+    "items_resized",
+    "items_counted_on_delete",
+    "items_logged_on_insert",
+    "items_logged_on_update",
+    "items_logged_on_delete",
+}
 
 
 def triggers(path: Path) -> set[str]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES, Checkpointer
 from kv_core.engines.sqlite.generation import SharedGeneration
+from kv_core.engines.sqlite.wakeups import Wakeups
 from kv_core.engines.sqlite.writer import WriterLock
 
 # Commits of one process between checkpoints of the log, which are taken beside the
@@ -80,6 +81,7 @@ class Database:
             wal_max_bytes=wal_max_bytes,
             busy_timeout_ms=busy_timeout_ms,
         )
+        self._wakeups = Wakeups(self._data_version)
 
     def _beside(self, suffix: str) -> Path:
         """A side file of the database: ``kv.sqlite3.<suffix>``."""
@@ -122,13 +124,20 @@ class Database:
                 raise
             commit = self._writer.committed()
         self._writer.durable(commit)
+        self._wakeups.notify()
         self._checkpoints.committed()
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:
         """One statement, committed with the others waiting in this process."""
         rows = self._writer.write_together(self._connection(), sql, params)
+        self._wakeups.notify()
         self._checkpoints.committed()
         return rows
+
+    def _data_version(self) -> int:
+        """A number that moves whenever another connection (of this process or
+        another) commits to the file, read without touching the data."""
+        return int(self._connection().execute("PRAGMA data_version").fetchone()[0])
 
     def _sync(self) -> None:
         """Put every commit made so far on disk: the log's, or the database's when

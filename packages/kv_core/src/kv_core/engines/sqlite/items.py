@@ -123,6 +123,16 @@ def put_params(
 
 
 @contextmanager
+def expiring(db: sqlite3.Connection, at: int) -> Iterator[None]:
+    """Within a write transaction: the items deleted meanwhile that expired by ``at``
+    are logged as ``expire`` in the change feed (the delete trigger reads
+    ``expiring.at``; schema.py)."""
+    db.execute("UPDATE expiring SET at = ?", (at,))
+    yield
+    db.execute("UPDATE expiring SET at = NULL")
+
+
+@contextmanager
 def namespace_checked() -> Iterator[None]:
     """A write into a namespace deleted meanwhile (the insert trigger's refusal)."""
     try:
@@ -380,9 +390,10 @@ class Items(Database):
 
     def sweep_expired(self, at: int, *, limit: int = 1000) -> int:
         """One write transaction of at most ``limit`` expired rows, found by the
-        partial index; the delete trigger moves the counters, and a row that another
-        sweep removed first is simply not there to count again."""
-        with self._write() as db:
+        partial index; the delete trigger moves the counters and logs each as an
+        ``expire``, and a row that another sweep removed first is simply not there to
+        count again."""
+        with self._write() as db, expiring(db, at):
             removed = db.execute(
                 "DELETE FROM items WHERE (namespace_id, key) IN (SELECT namespace_id, key"
                 " FROM items WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING 1",

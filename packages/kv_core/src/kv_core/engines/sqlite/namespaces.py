@@ -55,6 +55,7 @@ class Namespaces(Database):
             db.execute("DELETE FROM namespaces WHERE id = ?", (namespace.id,))
             db.execute("DELETE FROM items WHERE namespace_id = ?", (namespace.id,))
             db.execute("DELETE FROM api_keys WHERE namespace_id = ?", (namespace.id,))
+            db.execute("DELETE FROM changes WHERE namespace_id = ?", (namespace.id,))
             db.execute(
                 "UPDATE users SET storage_bytes = storage_bytes - ? WHERE id = ?",
                 (namespace.size_bytes, user_id),

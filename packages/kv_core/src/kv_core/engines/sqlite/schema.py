@@ -175,6 +175,62 @@ ALTER TABLE items ADD COLUMN metadata TEXT;
 CREATE INDEX items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 """
 
+# The change feed: each write of an item logs its change in the same statement, by
+# these triggers, so no commit (nor a kill -9) ever holds one without the other. A seq
+# is never reused (AUTOINCREMENT), so a cursor survives the pruning of everything
+# before it. A put carries its value when its compact JSON is at most 4 KiB
+# (LIMITS.change_value_max_bytes when this step was written). A put over an expired
+# item (its version starts again at 1) logs the expiry first. A delete logs "expire"
+# for an item expired by ``expiring.at``, the unix second by which the transaction
+# under way judges expiry (set by the sweep, NULL otherwise), and nothing once its
+# namespace is gone (the namespace's deletion removes its log).
+_CHANGE_FEED = """
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    op TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    expires_at INTEGER,
+    value TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX changes_by_namespace ON changes (namespace_id, seq);
+CREATE TABLE expiring (at INTEGER);
+INSERT INTO expiring (at) VALUES (NULL);
+CREATE TRIGGER items_logged_on_insert AFTER INSERT ON items
+BEGIN
+    INSERT INTO changes (namespace_id, key, op, version, updated_at, expires_at, value, at)
+        VALUES (NEW.namespace_id, NEW.key, 'put', NEW.version, NEW.updated_at,
+            NEW.expires_at,
+            CASE WHEN length(CAST(NEW.value AS BLOB)) <= 4096 THEN NEW.value END,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER items_logged_on_update AFTER UPDATE ON items
+BEGIN
+    INSERT INTO changes (namespace_id, key, op, version, updated_at, expires_at, at)
+        SELECT OLD.namespace_id, OLD.key, 'expire', OLD.version, OLD.updated_at,
+            OLD.expires_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE NEW.version <= OLD.version;
+    INSERT INTO changes (namespace_id, key, op, version, updated_at, expires_at, value, at)
+        VALUES (NEW.namespace_id, NEW.key, 'put', NEW.version, NEW.updated_at,
+            NEW.expires_at,
+            CASE WHEN length(CAST(NEW.value AS BLOB)) <= 4096 THEN NEW.value END,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER items_logged_on_delete AFTER DELETE ON items
+    WHEN EXISTS (SELECT 1 FROM namespaces WHERE id = OLD.namespace_id)
+BEGIN
+    INSERT INTO changes (namespace_id, key, op, version, updated_at, expires_at, at)
+        VALUES (OLD.namespace_id, OLD.key,
+            CASE WHEN OLD.expires_at <= (SELECT at FROM expiring) THEN 'expire'
+                ELSE 'delete' END,
+            OLD.version, OLD.updated_at, OLD.expires_at,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _FIRST_ROUND,
     _RESIZE_ONLY_WHEN_RESIZED,
@@ -185,6 +241,7 @@ MIGRATIONS: tuple[str, ...] = (
     _SCOPED_KEYS,
     _ACCOUNT_LIMITS_AND_DISABLING,
     _EXPIRY_AND_METADATA,
+    _CHANGE_FEED,
 )
 
 

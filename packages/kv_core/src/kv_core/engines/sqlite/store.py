@@ -19,6 +19,7 @@ import os
 from kv_core.engines.sqlite.api_keys import ApiKeys
 from kv_core.engines.sqlite.backup import Backups
 from kv_core.engines.sqlite.billing import Billing
+from kv_core.engines.sqlite.changes import Changes
 from kv_core.engines.sqlite.checkpoints import WAL_MAX_BYTES
 from kv_core.engines.sqlite.counters import SharedCounters
 from kv_core.engines.sqlite.faults import faults_translated
@@ -39,6 +40,7 @@ class SqliteStore(
     Namespaces,
     ApiKeys,
     Items,
+    Changes,
     UsageCounts,
     Billing,
     Throttling,
@@ -79,6 +81,7 @@ class SqliteStore(
         return version(self._connection())
 
     def close(self) -> None:
+        self._wakeups.close()
         self._counters.close()
         self._checkpoints.close()
         self._close_log()

@@ -91,7 +91,10 @@ class Users(Database):
             db.execute(f"DELETE FROM api_keys WHERE namespace_id IN ({owned})", {"user": user_id})
             spaces = [r[0] for r in db.execute(owned, {"user": user_id})]
             db.execute("DELETE FROM namespaces WHERE user_id = ?", (user_id,))
-            db.executemany("DELETE FROM items WHERE namespace_id = ?", [(s,) for s in spaces])
+            for table in ("items", "changes"):
+                db.executemany(
+                    f"DELETE FROM {table} WHERE namespace_id = ?", [(s,) for s in spaces]
+                )
             for table in ("api_keys", "usage", "sessions", "reset_tokens", "subscriptions"):
                 db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM users WHERE id = ?", (user_id,))
