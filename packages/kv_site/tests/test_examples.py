@@ -120,6 +120,8 @@ TESTED = {
     "sdk_data.py",
     "sdk_data_async.py",
     "cli_data.sh",
+    "changes.sh",
+    "sdk_changes.py",
 }
 
 
@@ -304,3 +306,24 @@ def test_cli_data_sh_expires_counts_and_patches(space, tmp_path):
     assert json.loads(listed)["metadata"] == {"ip": "10.0.0.1"}
     assert (first, second) == ("1", "42")
     assert json.loads(patched) == {"name": "Ada", "lang": "en"}
+
+
+@curl
+def test_changes_sh_reads_the_feed_then_long_polls_from_its_cursor(space, tmp_path):
+    read, waited, deleted = run("changes.sh", data_plane(space), tmp_path)
+    answer = json.loads(read)
+    assert [(c["key"], c["op"], c["value"]) for c in answer["changes"]] == [
+        ("order:1", "put", {"total": 12})
+    ]
+    assert waited == "nothing new: 200"
+    after = json.loads(deleted)
+    assert [(c["key"], c["op"]) for c in after["changes"]] == [("order:1", "delete")]
+    assert after["cursor"] != answer["cursor"]
+
+
+def test_sdk_changes_py_follows_and_resumes_from_its_cursor(space, tmp_path):
+    assert run("sdk_changes.py", data_plane(space), tmp_path) == [
+        "put order:1 1 {'total': 12}",
+        "put order:1 2 {'total': 15}",
+        "[('delete', 'order:1'), ('put', 'order:2')]",
+    ]
