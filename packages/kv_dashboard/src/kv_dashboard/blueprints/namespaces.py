@@ -177,6 +177,9 @@ def items(name: str) -> ResponseReturnValue:
     prefix = request.args.get("prefix", "")
     cursor = request.args.get("cursor") or None
     error = None
+    # Read before the list, so that the list is at least as new as the position the
+    # page's script follows the change feed from.
+    since = services().browse.position(user_id(), namespace.name)
     try:
         page = services().browse.list(
             user_id(),
@@ -196,6 +199,7 @@ def items(name: str) -> ResponseReturnValue:
             page=page,
             first_page=cursor is None,
             error=error,
+            since=since,
             now=services().config.clock(),
             nav="namespaces",
             tab="items",
