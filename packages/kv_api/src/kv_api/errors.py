@@ -18,6 +18,7 @@ from kv_api.observe import mark_error
 from kv_core.errors import (
     Conflict,
     Forbidden,
+    Gone,
     InvalidInput,
     KVError,
     NotFound,
@@ -47,6 +48,13 @@ class UnsupportedMediaType(InvalidInput):
 
 
 # The modules whose exceptions mean the store failed, not our code.
+class NotAcceptable(KVError):
+    """No answer in a media type the request accepts can be given here (a stream of
+    Server-Sent Events where responses are buffered whole, as on AWS Lambda)."""
+
+    code = "not_acceptable"
+
+
 STORE_LIBRARIES = frozenset({"sqlite3", "pynamodb", "botocore"})
 
 STATUS: dict[type[KVError], int] = {
@@ -55,7 +63,9 @@ STATUS: dict[type[KVError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    NotAcceptable: 406,
     Conflict: 409,
+    Gone: 410,
     PreconditionFailed: 412,
     PayloadTooLarge: 413,
     QuotaExceeded: 429,

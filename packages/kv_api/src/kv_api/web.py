@@ -87,7 +87,7 @@ def create_web_app(
 def _web_app(settings: Settings | None, services: Services | None) -> WebApp:
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
-    api = create_app(settings=settings, services=services)
+    api = create_app({"EVENT_STREAMS": True}, settings=settings, services=services)
     mounts: dict[str, Any] = {}
     if importlib.util.find_spec("kv_dashboard") is not None:
         create_dashboard = importlib.import_module("kv_dashboard").create_app

@@ -25,6 +25,7 @@ from kv_api.answers import (
 from kv_api.bodies import parse_json, read_body, request_body
 from kv_api.context import services
 from kv_api.errors import UnsupportedMediaType
+from kv_api.feed import changes_answer
 from kv_api.headers import quota_headers
 from kv_api.item_options import boolean_arg, expiry_args, metadata_header
 from kv_api.raw_path import require_utf8_path
@@ -153,6 +154,8 @@ def delete_item(namespace: str, key: str) -> ResponseReturnValue:
 @bp.get("/<namespace>")
 def list_keys(namespace: str) -> ResponseReturnValue:
     principal = _principal(namespace, write=False)
+    if boolean_arg(request.args, "changes"):
+        return changes_answer(principal)
     details = boolean_arg(request.args, "details")
     page = services().items.list(
         principal,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from copy import deepcopy
 
 from kv_api.item_options import METADATA_HEADER
+from kv_api.openapi import changes
 from kv_api.openapi.common import (
     BAD_JSON,
     INTEGER,
@@ -164,6 +165,7 @@ def data_plane(operation: Schema) -> Schema:
 
 
 SCHEMAS: dict[str, Schema] = {
+    **changes.SCHEMAS,
     "Item": obj(
         ["key", "value", "version", "updatedAt", "expiresAt", "metadata"],
         key=STRING,
@@ -421,56 +423,62 @@ PATHS: dict[str, Schema] = {
     },
     "/v1/{namespace}": {
         "get": data_plane(
-            {
-                "summary": "List keys, in key order",
-                "operationId": "listKeys",
-                "parameters": [
-                    NAMESPACE_PARAM,
-                    {
-                        "name": "prefix",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only keys that start with this.",
-                        "schema": STRING,
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "description": "Plain digits.",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": LIMITS.list_limit_min,
-                            "maximum": LIMITS.list_limit_max,
-                            "default": LIMITS.list_limit_default,
+            changes.with_changes(
+                {
+                    "summary": "List keys, in key order",
+                    "operationId": "listKeys",
+                    "parameters": [
+                        NAMESPACE_PARAM,
+                        {
+                            "name": "prefix",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only keys that start with this.",
+                            "schema": STRING,
                         },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "required": False,
-                        "description": "The `cursor` of the previous page.",
-                        "schema": STRING,
-                    },
-                    {
-                        "name": "details",
-                        "in": "query",
-                        "required": False,
-                        "description": (
-                            "`true`: `items` beside `keys`, each key's version, update time,"
-                            " expiry and metadata (no values)."
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": "Plain digits.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": LIMITS.list_limit_min,
+                                "maximum": LIMITS.list_limit_max,
+                                "default": LIMITS.list_limit_default,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "The `cursor` of the previous page.",
+                            "schema": STRING,
+                        },
+                        {
+                            "name": "details",
+                            "in": "query",
+                            "required": False,
+                            "description": (
+                                "`true`: `items` beside `keys`, each key's version, update time,"
+                                " expiry and metadata (no values)."
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "enum": ["true", "false"],
+                                "default": "false",
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": ok("One page of keys.", ref("KeyPage")),
+                        "400": error(
+                            "Bad limit (`invalid_limit`), cursor (`invalid_cursor`) or details"
+                            " (`invalid_details`: `true` or `false`)."
                         ),
-                        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
                     },
-                ],
-                "responses": {
-                    "200": ok("One page of keys.", ref("KeyPage")),
-                    "400": error(
-                        "Bad limit (`invalid_limit`), cursor (`invalid_cursor`) or details"
-                        " (`invalid_details`: `true` or `false`)."
-                    ),
-                },
-            }
+                }
+            )
         ),
         "post": data_plane(
             {

@@ -18,6 +18,7 @@ from kv_core.model import Item
 from kv_core.names import validate_key
 from kv_core.numbers import is_number
 from kv_core.services.bulk import BulkItems
+from kv_core.services.changes import ChangeFeed
 from kv_core.services.cursors import decode_cursor, encode_cursor
 from kv_core.services.item_access import (
     Carried,
@@ -41,7 +42,7 @@ def check_increment(by: Any) -> int | float:
     return by  # type: ignore[no-any-return]
 
 
-class Items(BulkItems, PatchItems, ItemAccess):
+class Items(BulkItems, PatchItems, ChangeFeed, ItemAccess):
     def get(self, principal: Principal, key: str) -> Item:
         validate_key(key)
         self.in_scope(principal, key)
