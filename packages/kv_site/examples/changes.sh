@@ -20,5 +20,4 @@ curl -sS --fail "$BASE?changes=true&since=$CURSOR&wait=2" -H "x-api-key: $KV_API
   -o /dev/null -w 'nothing new: %{http_code}\n'
 curl -sS --fail -X DELETE "$BASE/order:1" -H "x-api-key: $KV_API_KEY"
 curl -sS --fail "$BASE?changes=true&since=$CURSOR&wait=2" -H "x-api-key: $KV_API_KEY"
-echo
 # --8<-- [end:wait]

@@ -228,7 +228,8 @@ LIST_KEYS = Call(
     "GET",
     "/v1/{namespace}",
     readers.page,
-    query=("prefix", "limit", "cursor", "details"),
+    # changes, since and wait are the change feed's (kv_sdk.changes), read differently.
+    query=("prefix", "limit", "cursor", "details", "changes", "since", "wait"),
 )
 BULK = Call(
     "bulk",
