@@ -110,7 +110,8 @@ def unused_port() -> int:
 
 @dataclass
 class Reply:
-    """One scripted answer of :class:`FlakyServer`; ``delay`` holds it back first."""
+    """One scripted answer of :class:`FlakyServer`; ``delay`` holds it back first, and
+    status 0 drops the connection without an answer."""
 
     status: int
     body: object = None
@@ -143,6 +144,9 @@ class FlakyServer:
                 script = flaky.replies.get((self.command, self.path)) or [Reply(599)]
                 reply = script.pop(0) if len(script) > 1 else script[0]
                 time.sleep(reply.delay)
+                if reply.status == 0:
+                    self.close_connection = True
+                    return
                 payload = b"" if reply.body is None else json.dumps(reply.body).encode()
                 if isinstance(reply.body, str):
                     payload = reply.body.encode()

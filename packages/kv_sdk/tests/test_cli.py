@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -384,3 +386,46 @@ def test_atomic_from_standard_input(run, space, kv):
     assert again.returncode == 4
     assert "check_failed" in again.stderr
     assert kv.get(space.name, "alice").value == 7
+
+
+def watching(server, space, *args: str) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KV_")}
+    environment.update({"KV_API_KEY": space.secret, "KV_BASE_URL": server})
+    return subprocess.Popen(
+        [KV, "watch", space.name, "--wait", "1", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+
+
+def test_watch_prints_a_line_per_change_and_ctrl_c_gives_the_cursor(server, space, kv):
+    kv.put(space.name, "user:1", {"name": "Ada"})
+    kv.put(space.name, "order:1", 1)
+    kv.delete(space.name, "user:1")
+    process = watching(server, space, "--since", "oldest", "--prefix", "user:")
+    lines = [json.loads(process.stdout.readline()) for _ in range(2)]
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    ops = [(line["op"], line["key"]) for line in lines]
+    assert ops == [("put", "user:1"), ("delete", "user:1")]
+    assert lines[0]["value"] == {"name": "Ada"}
+    assert "value" not in lines[1]
+    cursor = re.search(r"resume with --since (\S+)", err).group(1)
+    assert cursor == lines[1]["cursor"]
+
+    kv.put(space.name, "user:2", 2)
+    resumed = watching(server, space, "--since", cursor)
+    line = json.loads(resumed.stdout.readline())
+    resumed.send_signal(signal.SIGINT)
+    resumed.communicate(timeout=30)
+    assert (line["key"], line["op"], line["value"]) == ("user:2", "put", 2)
+
+
+def test_watch_refuses_a_bad_cursor_with_exit_1(run, space):
+    done = run("watch", space.name, "--since", "garbage", "--wait", "1")
+    assert done.returncode == 1
+    assert "400" in done.stderr

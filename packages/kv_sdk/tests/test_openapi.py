@@ -16,6 +16,7 @@ import requests
 from kv_sdk import AccountClient, KVClient
 from kv_sdk.aio import AsyncAccountClient, AsyncKVClient
 from kv_sdk.calls import CALLS, Call
+from kv_sdk.changes import batch_of
 
 # What the SDK deliberately does not wrap: Paddle calls the webhook, and health and the
 # document itself are for operators and tools.
@@ -174,3 +175,12 @@ def test_every_field_of_the_answer_reaches_the_result(document, operation_id):
         assert result is None
     missing = {leaf for leaf in sample.leaves if str(leaf) not in set(map(str, carried(result)))}
     assert missing == set(), f"{operation_id}: answer fields the SDK drops"
+
+
+def test_every_field_of_a_change_reaches_the_change(document):
+    sample = Sample(document)
+    page = sample.of({"$ref": "#/components/schemas/ChangePage"})
+    (entry,) = page["changes"]
+    assert isinstance(entry["value"], str)  # a sample leaf: carried whole
+    batch = batch_of(page, None)
+    assert sample.leaves <= set(carried(batch))

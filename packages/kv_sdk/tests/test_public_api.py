@@ -31,7 +31,7 @@ def test_all_lists_exactly_the_public_names():
         assert hasattr(kv_sdk, name), name
     assert set(kv_sdk.__all__) - {"__version__"} == public_names(kv_sdk)
     assert kv_sdk.cli.__all__ == ["main"]
-    assert kv_sdk.aio.__all__ == ["AsyncAccountClient", "AsyncKVClient"]
+    assert kv_sdk.aio.__all__ == ["AsyncAccountClient", "AsyncChangeFeed", "AsyncKVClient"]
     assert kv_sdk.AsyncKVClient is kv_sdk.aio.AsyncKVClient
 
 

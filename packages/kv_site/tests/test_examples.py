@@ -122,6 +122,8 @@ TESTED = {
     "cli_data.sh",
     "transactions.sh",
     "sdk_transfer.py",
+    "changes.sh",
+    "sdk_changes.py",
 }
 
 
@@ -345,3 +347,23 @@ def test_sdk_transfer_py_moves_each_transfer_once(space, tmp_path):
     ]
     assert space.item("account:alice").json()["value"] == 50
     assert space.item("transfer:3").status_code == 404
+
+
+def test_changes_sh_reads_the_feed_then_long_polls_from_its_cursor(space, tmp_path):
+    read, waited, deleted = run("changes.sh", data_plane(space), tmp_path)
+    answer = json.loads(read)
+    assert [(c["key"], c["op"], c["value"]) for c in answer["changes"]] == [
+        ("order:1", "put", {"total": 12})
+    ]
+    assert waited == "nothing new: 200"
+    after = json.loads(deleted)
+    assert [(c["key"], c["op"]) for c in after["changes"]] == [("order:1", "delete")]
+    assert after["cursor"] != answer["cursor"]
+
+
+def test_sdk_changes_py_follows_and_resumes_from_its_cursor(space, tmp_path):
+    assert run("sdk_changes.py", data_plane(space), tmp_path) == [
+        "put order:1 1 {'total': 12}",
+        "put order:1 2 {'total': 15}",
+        "[('delete', 'order:1'), ('put', 'order:2')]",
+    ]

@@ -29,6 +29,7 @@ def test_filters_write_sizes_and_years():
     assert fill("{{ limits.metadata_max_bytes | size }}") == "1 KiB"
     assert fill("{{ limits.ttl_max_seconds|years }}") == "10"
     assert fill("{{ limits.metadata_max_bytes|plain }}") == str(LIMITS.metadata_max_bytes)
+    assert fill("{{ settings.changes_retention_seconds|hours }}") == "24"
     assert binary_size(1500) == "1,500 bytes"
 
 

@@ -76,7 +76,7 @@ def test_the_pages_are_all_there(site):
     for page in ["index.html", "pricing/index.html", "404.html", "docs/index.html"]:
         assert (site / page).is_file(), page
     for name in ["quickstart", "concepts", "expiry-counters-bulk",
-                 "transactions-ranges-counts", "examples", "limits",
+                 "transactions-ranges-counts", "change-feed", "examples", "limits",
                  "api-reference", "sdk", "cli", "self-hosting", "deploying", "sign-in",
                  "performance"]:  # fmt: skip
         assert (site / "docs" / name / "index.html").is_file(), name
@@ -184,6 +184,20 @@ def test_the_transactions_page_says_what_no_peer_offers_with_the_limits_filled_i
     assert "until none are left" in text
     index = (site / "docs" / "index.html").read_text()
     assert 'href="transactions-ranges-counts/"' in index
+
+
+def test_the_change_feed_page_explains_cursors_retention_and_order(site):
+    text = " ".join(text_of(site / "docs" / "change-feed" / "index.html").split())
+    assert "{{" not in text
+    assert "KV_CHANGES_RETENTION_SECONDS (86,400 seconds, that is 24 hours, by default)" in text
+    assert "410 with the code cursor_expired" in text
+    assert "A cursor is opaque" in text
+    assert "never skips a change" in text
+    assert f"With wait=S ({LIMITS.changes_wait_max_seconds} at most)" in text
+    assert "Last-Event-ID" in text
+    assert "expire" in text
+    assert "kv watch NAMESPACE" in text
+    assert 'href="change-feed/"' in (site / "docs" / "index.html").read_text()
 
 
 def test_the_api_reference_shows_every_path_and_operation(site):

@@ -18,7 +18,7 @@ from kv_core.services.sessions import REMEMBERED_LIFETIME
 from kv_core.settings import Settings, build_services
 from kv_dashboard import formatting
 from kv_dashboard.accounts import init_login
-from kv_dashboard.blueprints import accounts, billing, namespaces, overview
+from kv_dashboard.blueprints import accounts, billing, live, namespaces, overview
 from kv_dashboard.blueprints import settings as account_settings
 from kv_dashboard.blueprints.oidc import init_oidc
 
@@ -64,7 +64,7 @@ def create_app(
 
     CSRFProtect(app)
     init_login(app)
-    for module in (accounts, overview, namespaces, billing, account_settings):
+    for module in (accounts, overview, namespaces, live, billing, account_settings):
         app.register_blueprint(module.bp)
     init_oidc(app)
     formatting.register(app)

@@ -12,12 +12,15 @@ import typing
 from kv_sdk._version import __version__
 from kv_sdk.account import AccountClient
 from kv_sdk.atomic import AsyncAtomic, Atomic
+from kv_sdk.changes import Change, ChangeFeed
 from kv_sdk.client import KVClient
 from kv_sdk.errors import (
     AuthenticationError,
     CheckFailed,
     ConfigurationError,
     Conflict,
+    CursorExpired,
+    Gone,
     InvalidRequest,
     KVError,
     NotANumber,
@@ -65,9 +68,13 @@ __all__ = [
     "AtomicResult",
     "AuthenticationError",
     "BulkItem",
+    "Change",
+    "ChangeFeed",
     "CheckFailed",
     "ConfigurationError",
     "Conflict",
+    "CursorExpired",
+    "Gone",
     "InvalidRequest",
     "Item",
     "KVClient",

@@ -10,6 +10,8 @@ from kv_sdk.errors import (
     AuthenticationError,
     CheckFailed,
     Conflict,
+    CursorExpired,
+    Gone,
     InvalidRequest,
     KVError,
     NotANumber,
@@ -56,6 +58,7 @@ _BY_STATUS: dict[int, type[KVError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    410: Gone,
     412: PreconditionFailed,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
@@ -65,6 +68,7 @@ _BY_CODE: dict[tuple[int, str], type[KVError]] = {
     (409, "not_a_number"): NotANumber,
     (409, "number_out_of_range"): NumberOutOfRange,
     (409, "patch_contended"): PatchContended,
+    (410, "cursor_expired"): CursorExpired,
 }
 
 

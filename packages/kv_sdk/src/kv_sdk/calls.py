@@ -78,13 +78,16 @@ class Call(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Request(Generic[T]):
-    """A `Call` ready to send: its path, query, headers and encoded body."""
+    """A `Call` ready to send: its path, query, headers and encoded body; ``held`` is
+    how many seconds the server may hold the answer back (a long poll), which the
+    transports add to their timeout."""
 
     call: Call[T]
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    held: float = 0.0
 
     @property
     def method(self) -> Method:
@@ -245,7 +248,20 @@ LIST_KEYS = Call(
     "GET",
     "/v1/{namespace}",
     readers.page,
-    query=("prefix", "limit", "cursor", "details", "start", "end", "reverse", "count"),
+    # changes, since and wait are the change feed's (kv_sdk.changes), read differently.
+    query=(
+        "prefix",
+        "limit",
+        "cursor",
+        "details",
+        "start",
+        "end",
+        "reverse",
+        "count",
+        "changes",
+        "since",
+        "wait",
+    ),
     also=("count",),
 )
 # The same operation with ``count=true``, whose answer is ``{count}``.

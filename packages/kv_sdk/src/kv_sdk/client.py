@@ -12,6 +12,7 @@ from kv_sdk._env import resolve_api_key, resolve_base_url
 from kv_sdk.atomic import Atomic
 from kv_sdk.calls import item_path as item_path
 from kv_sdk.calls import namespace_path as namespace_path
+from kv_sdk.changes import MAX_WAIT, ChangeFeed
 from kv_sdk.encoding import etag_header as etag_header
 from kv_sdk.encoding import same_json as same_json
 from kv_sdk.models import BulkItem, Item, KeyInfo, ManyItems, Page, WriteResult
@@ -300,6 +301,30 @@ class KVClient(PooledClient):
             item = self._get_or_none(namespace, key)
             if item is not None:
                 yield item
+
+    def changes(
+        self,
+        namespace: str,
+        prefix: str | None = None,
+        since: str | None = None,
+        wait: int = MAX_WAIT,
+    ) -> ChangeFeed:
+        """Follow the namespace's change feed: an iterator of `Change` records, in the
+        order they happened, that never ends by itself (break out of it when done).
+
+        ``since`` is a cursor kept from an earlier feed (its ``cursor``), ``"now"`` for
+        what happens from now on, or ``None`` for everything still kept; ``prefix``
+        keeps only the keys that start with it; ``wait`` (1 to 25 seconds) is how long
+        each request is held by the server while nothing happens. Dropped connections,
+        5xx and 429 answers are waited out and resumed from the feed's cursor; a cursor
+        older than what the server keeps raises `CursorExpired`.
+
+            feed = kv.changes("app", since=saved)
+            for change in feed:
+                handle(change)
+                saved = feed.cursor
+        """
+        return ChangeFeed(self._transport, namespace, prefix=prefix, since=since, wait=wait)
 
     def __repr__(self) -> str:
         return f"KVClient(base_url={self.base_url!r})"

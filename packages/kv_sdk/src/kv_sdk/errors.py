@@ -148,5 +148,15 @@ class QuotaExceeded(RateLimited):
     or its storage quota (no ``retry_after``: delete items or upgrade) is reached."""
 
 
+class Gone(KVError):
+    """410: what was asked for existed once and is no longer kept."""
+
+
+class CursorExpired(Gone):
+    """410 ``cursor_expired``: a change feed's cursor is older than the changes the
+    server keeps (``changes_retention_seconds``, 24 hours by default); start again from
+    ``since="now"`` or from the oldest kept (no ``since``), after a full read."""
+
+
 class ServerError(KVError):
     """5xx: the service failed; idempotent calls were already retried."""

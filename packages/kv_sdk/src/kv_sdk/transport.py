@@ -124,6 +124,7 @@ class Transport:
             params=request.params or None,
             headers=request.headers,
             body=request.body,
+            held=request.held,
         )
         return request.read(answer)
 
@@ -140,9 +141,11 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        held: float = 0.0,
     ) -> requests.Response:
         """Send one call to ``base_url + path``; raise the SDK's error for a 4xx or 5xx
-        answer, and `TransportError` when no answer came."""
+        answer, and `TransportError` when no answer came. ``held`` (seconds the server
+        may hold the answer, a long poll) lengthens the timeout."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
             merged.setdefault("Content-Type", "application/json")
@@ -153,7 +156,7 @@ class Transport:
                 params=params,
                 data=body,
                 headers=merged,
-                timeout=self.timeout,
+                timeout=None if self.timeout is None else self.timeout + held,
             )
         except requests.Timeout as exc:
             raise errors.TransportError(

@@ -39,6 +39,10 @@ def years(seconds: int) -> str:
     return f"{seconds / YEAR_SECONDS:g}"
 
 
+def hours(seconds: int) -> str:
+    return f"{seconds / 3600:g}"
+
+
 def whole(value: object) -> TypeGuard[int | float]:
     """Whether a default is a number with a whole value (``3600.0`` is; ``0.8`` is not)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
@@ -60,6 +64,7 @@ def figures() -> dict[str, dict[str, int]]:
 FILTERS: dict[str, Callable[[int], str]] = {
     "size": binary_size,
     "years": years,
+    "hours": hours,
     "plain": str,
 }
 

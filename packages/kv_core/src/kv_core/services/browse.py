@@ -8,9 +8,11 @@ user's namespace is ``NotFound`` like a missing one.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from kv_core.errors import NotFound
+from kv_core.errors import InvalidInput, NotFound
 from kv_core.expiry import expiry
 from kv_core.hashing import new_etag
 from kv_core.limits import LIMITS
@@ -31,9 +33,19 @@ from kv_core.store import (
     IncrementItem,
     PrefixDeleted,
     PutItem,
+    ReadChanges,
     Store,
     unix_second,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What :meth:`Browse.watch` saw: whether anything changed under the prefix after
+    the position it was given, and the position to watch from next (a change seq)."""
+
+    changed: bool
+    after: int
 
 
 class Browse:
@@ -175,6 +187,35 @@ class Browse:
             storage_limit=self._storage_limit(user_id),
         )
         return self.store.increment_item(increment).item
+
+    def position(self, user_id: str, namespace: str) -> int:
+        """Where the namespace's change feed is now: the position a page shown now is
+        up to date with, to :meth:`watch` from."""
+        return self.store.last_change(self.namespace(user_id, namespace).id)
+
+    def watch(
+        self, user_id: str, namespace: str, after: int, *, prefix: str = "", wait: float = 0
+    ) -> Watched:
+        """Whether an item under ``prefix`` was put, deleted or expired after position
+        ``after``, waiting up to ``wait`` seconds for one when none has been yet.
+
+        For a page that shows the items to know when to show them again: it tells that
+        something changed, not what (the owner reads the items themselves), and, like
+        the rest of the owner's view, counts no request.
+        """
+        if after < 0:
+            raise InvalidInput("A position in the change feed is 0 or more.", code="invalid_cursor")
+        namespace_id = self.namespace(user_id, namespace).id
+        deadline = time.monotonic() + wait
+        while True:
+            page = self.store.read_changes(ReadChanges(namespace_id, after, 1, prefix))
+            if page.changes:
+                return Watched(True, self.store.last_change(namespace_id))
+            after = page.last
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Watched(False, after)
+            self.store.wait_for_change(namespace_id, after, remaining)
 
     def _storage_limit(self, user_id: str) -> int | None:
         user = self.store.get_user(user_id)

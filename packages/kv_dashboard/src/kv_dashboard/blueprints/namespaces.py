@@ -191,6 +191,9 @@ def items(name: str) -> ResponseReturnValue:
     reverse = request.args.get("reverse") == "1"
     error = None
     count = None
+    # Read before the list, so that the list is at least as new as the position the
+    # page's script follows the change feed from.
+    since = services().browse.position(user_id(), namespace.name)
     try:
         page = services().browse.list(
             user_id(),
@@ -214,6 +217,7 @@ def items(name: str) -> ResponseReturnValue:
             count=count,
             first_page=cursor is None,
             error=error,
+            since=since,
             now=services().config.clock(),
             nav="namespaces",
             tab="items",

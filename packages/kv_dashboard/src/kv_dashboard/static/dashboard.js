@@ -1,4 +1,5 @@
-// KV Storage dashboard: copy buttons, confirmations, busy states and the API tester.
+// KV Storage dashboard: copy buttons, confirmations, busy states, the API tester and the
+// stored items' live refresh.
 // Our own script only; nothing is loaded from another host.
 "use strict";
 
@@ -204,9 +205,77 @@ function setupCheckout() {
   });
 }
 
+function sleep(ms) {
+  return new Promise((resolve) => window.setTimeout(resolve, ms));
+}
+
+// The stored items follow their namespace: a long poll answers when something under the
+// search's prefix changed, and the list is then read again and swapped in place (the
+// search box keeps its text and focus). Paused while the tab is hidden; stops when the
+// session ends or the namespace is gone.
+function setupLiveItems() {
+  const live = document.querySelector("[data-live-items]");
+  if (!live || !window.fetch || !window.DOMParser) return;
+  let since = live.dataset.since;
+  let pause = 1000;
+
+  async function showAgain() {
+    const response = await fetch(window.location.href, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "text/html" },
+    });
+    if (!response.ok) return false;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const section = fresh.querySelector("[data-live-items]");
+    const list = section && section.querySelector("[data-live-list]");
+    if (!list) return false;
+    live.querySelector("[data-live-list]").replaceWith(document.importNode(list, true));
+    since = section.dataset.since;
+    live.dataset.since = since;
+    announce("The stored items changed; the list is up to date.");
+    return true;
+  }
+
+  async function follow() {
+    for (;;) {
+      if (document.hidden) {
+        await new Promise((resolve) =>
+          document.addEventListener("visibilitychange", resolve, { once: true }),
+        );
+        continue;
+      }
+      let answer;
+      try {
+        const url = new URL(live.dataset.changesUrl, window.location.href);
+        url.searchParams.set("since", since);
+        const response = await fetch(url, {
+          credentials: "same-origin",
+          cache: "no-store",
+          headers: { Accept: "application/json" },
+        });
+        if ([400, 401, 403, 404].includes(response.status)) return;
+        if (!response.ok) throw new Error(`status ${response.status}`);
+        answer = await response.json();
+        pause = 1000;
+      } catch (error) {
+        await sleep(pause);
+        pause = Math.min(pause * 2, 30000);
+        continue;
+      }
+      if (!(answer.changed && (await showAgain().catch(() => false)))) {
+        since = String(answer.since);
+      }
+    }
+  }
+
+  follow();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupCopy();
   setupForms();
   setupTester();
   setupCheckout();
+  setupLiveItems();
 });

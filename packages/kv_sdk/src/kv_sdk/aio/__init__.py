@@ -3,6 +3,7 @@
 errors and retry rules."""
 
 from kv_sdk.aio.account import AsyncAccountClient
+from kv_sdk.aio.changes import AsyncChangeFeed
 from kv_sdk.aio.client import AsyncKVClient
 
-__all__ = ["AsyncAccountClient", "AsyncKVClient"]
+__all__ = ["AsyncAccountClient", "AsyncChangeFeed", "AsyncKVClient"]

@@ -10,8 +10,10 @@ import httpx
 
 from kv_sdk import calls, errors
 from kv_sdk._env import resolve_api_key, resolve_base_url
+from kv_sdk.aio.changes import AsyncChangeFeed
 from kv_sdk.aio.transport import AsyncPooledClient, AsyncTransport
 from kv_sdk.atomic import AsyncAtomic
+from kv_sdk.changes import MAX_WAIT
 from kv_sdk.models import BulkItem, Item, KeyInfo, ManyItems, Page, WriteResult
 from kv_sdk.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
@@ -285,6 +287,23 @@ class AsyncKVClient(AsyncPooledClient):
             item = await self._get_or_none(namespace, key)
             if item is not None:
                 yield item
+
+    def changes(
+        self,
+        namespace: str,
+        prefix: str | None = None,
+        since: str | None = None,
+        wait: int = MAX_WAIT,
+    ) -> AsyncChangeFeed:
+        """Follow the namespace's change feed as ``KVClient.changes`` does: an async
+        iterator of `Change` records that never ends by itself, with its ``cursor``.
+
+            feed = kv.changes("app", since=saved)
+            async for change in feed:
+                handle(change)
+                saved = feed.cursor
+        """
+        return AsyncChangeFeed(self._transport, namespace, prefix=prefix, since=since, wait=wait)
 
     def __repr__(self) -> str:
         return f"AsyncKVClient(base_url={self.base_url!r})"

@@ -86,6 +86,7 @@ class AsyncTransport:
             params=request.params or None,
             headers=request.headers,
             body=request.body,
+            held=request.held,
         )
         return request.read(answer)
 
@@ -101,10 +102,12 @@ class AsyncTransport:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        held: float = 0.0,
     ) -> httpx.Response:
         """Send one call to ``base_url + path``, retrying as the module says; raise the
         SDK's error for a 4xx or 5xx answer, and `TransportError` when no answer
-        came."""
+        came. ``held`` (seconds the server may hold the answer, a long poll) lengthens
+        the timeout."""
         merged = {**self.headers, **(headers or {})}
         if body is not None:
             merged.setdefault("Content-Type", "application/json")
@@ -120,7 +123,7 @@ class AsyncTransport:
                     params=params,
                     content=body,
                     headers=merged,
-                    timeout=self.timeout,
+                    timeout=None if self.timeout is None else self.timeout + held,
                 )
             except NEVER_SENT as exc:
                 if failures >= self.max_retries:

@@ -13,6 +13,9 @@ from kv_sdk._version import __version__
 from kv_sdk.calls import MAX_BULK_GET, MAX_BULK_PUT
 from kv_sdk.cli.mistakes import UsageError
 from kv_sdk.cli.transfer import ImportItem, export_items, import_items, read_import
+from kv_sdk.cli.watch import HELP as WATCH_HELP
+from kv_sdk.cli.watch import add_arguments as add_watch_arguments
+from kv_sdk.cli.watch import run_watch
 from kv_sdk.client import MAX_PAGE_SIZE, KVClient
 from kv_sdk.errors import (
     ConfigurationError,
@@ -217,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="record progress here; a re-run with the same file resumes where it stopped",
     )
+
+    add_watch_arguments(command("watch", run_watch, WATCH_HELP))
     return parser
 
 
