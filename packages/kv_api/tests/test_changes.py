@@ -47,8 +47,20 @@ def test_puts_and_deletes_come_in_order_with_their_values(account):
     assert first["value"] == {"n": 1}
     assert second["value"] == {"n": 2}
     assert "value" not in deleted
-    assert set(first) == {"key", "op", "version", "updatedAt", "expiresAt", "value"}
+    assert set(first) == {"key", "op", "version", "updatedAt", "expiresAt", "value", "cursor"}
     assert first["expiresAt"] is None
+    assert deleted["cursor"] == response.json["cursor"]
+
+
+def test_each_change_carries_the_cursor_right_after_it(account):
+    for n in range(3):
+        account.put(f"k{n}", n)
+    page = feed(account).json["changes"]
+    assert changes(feed(account, f"&since={page[0]['cursor']}")) == [
+        ("k1", "put", 1),
+        ("k2", "put", 1),
+    ]
+    assert changes(feed(account, f"&since={page[1]['cursor']}")) == [("k2", "put", 1)]
 
 
 def test_the_cursor_resumes_after_what_was_read(account):

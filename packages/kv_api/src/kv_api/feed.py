@@ -1,7 +1,9 @@
 """The change feed's answers: ``GET /v1/{namespace}?changes=true``.
 
-As JSON, one page ``{changes, cursor}``, held up to ``wait`` seconds when there is
-nothing yet (a long poll: each answer counts one request). With ``Accept:
+As JSON, one page ``{changes, cursor}`` (each change also carries the cursor right
+after it, so that a reader who stops half-way through a page resumes there), held up
+to ``wait`` seconds when there is nothing yet (a long poll: each answer counts one
+request). With ``Accept:
 text/event-stream``, a stream of Server-Sent Events: each change is an event ``change``
 whose ``id`` is the cursor right after it, a comment (``: heartbeat``) with a fresh
 ``id`` keeps an idle connection open and its cursor young, and the stream ends after
@@ -88,7 +90,14 @@ def changes_answer(principal: Principal) -> ResponseReturnValue:
     page = items.follow(
         principal, since=request.args.get("since") or None, prefix=prefix, wait=wait, limit=limit
     )
-    return jsonify(changes=[change_json(change) for change in page.changes], cursor=page.cursor)
+    cursors = page.cursors(items.config.secret, principal.key.namespace_id)
+    return jsonify(
+        changes=[
+            {**change_json(change), "cursor": cursor}
+            for change, cursor in zip(page.changes, cursors, strict=True)
+        ],
+        cursor=page.cursor,
+    )
 
 
 def stream(items: Items, principal: Principal, prefix: str, limit: int | None) -> Response:
@@ -139,7 +148,7 @@ def events(
             yield f": heartbeat\nid: {page.cursor}\n\n"
             continue
         for change, cursor in zip(
-            page.changes, page.cursors(items.config.secret, position), strict=True
+            page.changes, page.cursors(items.config.secret, position.namespace_id), strict=True
         ):
             data = json.dumps(change_json(change), ensure_ascii=False, separators=(",", ":"))
             yield f"id: {cursor}\nevent: change\ndata: {data}\n\n"

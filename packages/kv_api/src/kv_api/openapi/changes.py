@@ -73,6 +73,13 @@ SCHEMAS: dict[str, Schema] = {
                 f" {LIMITS.change_value_max_bytes} bytes (larger: GET the item)."
             )
         },
+        cursor={
+            "type": "string",
+            "description": (
+                "In a JSON page: the cursor right after this change, to resume from it"
+                " (the last change's is the page's)."
+            ),
+        },
     ),
     "ChangePage": obj(
         ["changes", "cursor"],

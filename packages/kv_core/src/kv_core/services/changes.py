@@ -40,13 +40,13 @@ class ChangesPage:
     cursor: str
     more: bool = False  # a full page: more may follow at once
 
-    def cursors(self, secret: bytes, position: FeedPosition) -> list[str]:
+    def cursors(self, secret: bytes, namespace_id: str) -> list[str]:
         """Each change's own cursor, resuming right after it (a stream's event ids);
         the last is the page's."""
         return [
             *(
                 encode_feed_cursor(
-                    secret, FeedCursor(position.namespace_id, change.seq, at_second(change))
+                    secret, FeedCursor(namespace_id, change.seq, at_second(change))
                 )
                 for change in self.changes[:-1]
             ),
