@@ -434,3 +434,20 @@ def test_a_reversed_cursor_outside_the_range_starts_at_its_end(many):
         ListKeys("n1", limit=10, at=T + 1, prefix="a/", after="a/1", reverse=True)
     )
     assert (page.keys, page.more) == ([], False)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "keys"),
+    [
+        ("\ud7ff", ["\ud7ff", "\ud7ff/a"]),  # the next code point is past the surrogates
+        ("\U0010ffff", ["\U0010ffff", "\U0010ffff\U0010ffff"]),  # nothing sorts above
+    ],
+)
+def test_prefixes_at_the_edges_of_unicode(ann, prefix, keys):
+    for key in [*keys, "\ue000", "a"]:
+        put(ann, key, 1)
+    assert walk(ann, limit=1, prefix=prefix) == (keys, [])
+    assert walk(ann, limit=1, prefix=prefix, reverse=True) == (keys[::-1], [])
+    assert ann.count_keys("n1", prefix=prefix, at=T) == len(keys)
+    assert delete_prefix(ann, prefix, 10).count == len(keys)
+    assert ann.get_item("n1", "\ue000", at=T).value == 1

@@ -1,7 +1,8 @@
 """Atomic operations on DynamoDB: one read, then one transaction.
 
-The read is one ``BatchGetItem`` of every key the operation names (consistent, whole
-items: an increment needs the value and metadata it adds to). The checks are judged
+The read is one ``BatchGetItem`` of every key the operation names (consistent; whole
+items when it increments, for the value and metadata it adds to, else only what sizes
+and conditions them). The checks are judged
 on it, increments computed from it exactly (numbers.py), and then one
 ``TransactWriteItems`` writes it all: each written key's put or delete, and each key
 only checked (or deleted while absent) a ``ConditionCheck``, all conditioned on the
@@ -26,12 +27,20 @@ from pynamodb.expressions.condition import Condition
 
 from kv_core import numbers
 from kv_core.engines.dynamodb import keys, records
-from kv_core.engines.dynamodb.bulk import CHECK_FAILED, CONFLICT, Bulk, backoff, reason_codes
+from kv_core.engines.dynamodb.bulk import (
+    CHECK_FAILED,
+    CONFLICT,
+    SIZING_ATTRIBUTES,
+    Bulk,
+    backoff,
+    reason_codes,
+)
 from kv_core.engines.dynamodb.table import Entry
 from kv_core.errors import StoreUnavailable
 from kv_core.sizing import metadata_size, stored_size, value_size
 from kv_core.store import (
     AtomicDelete,
+    AtomicIncrement,
     AtomicOp,
     AtomicPut,
     AtomicWrite,
@@ -92,9 +101,13 @@ class Atomic(Bulk):
         transaction (checks first refused, then increments of what is not a number)."""
         names = list(dict.fromkeys([c.key for c in write.checks] + [op.key for op in write.ops]))
         pk = keys.namespace_pk(write.namespace_id)
+        # Whole items only for increments (their value and metadata); else what sizes
+        # and conditions them.
+        increments = any(isinstance(op, AtomicIncrement) for op in write.ops)
+        attributes = None if increments else [*SIZING_ATTRIBUTES, "updatedAt"]
         olds = {
             keys.parse_item_sk(entry.sk): entry
-            for entry in self._batch_get([(pk, keys.item_sk(name)) for name in names])
+            for entry in self._batch_get([(pk, keys.item_sk(name)) for name in names], attributes)
         }
         at = write.at
         live = {key: old for key, old in olds.items() if records.live(old, at)}
