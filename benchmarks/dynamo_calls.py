@@ -1,7 +1,8 @@
 """DynamoDB calls per KV request on a warm instance, counted at botocore under moto,
 next to the seed design's five (key lookup, profile, usage read, usage write, the
 operation); and the second round's: increment, merge patch, bulk get and put, and what
-the expired-item sweep reads."""
+the expired-item sweep reads; and the third round's atomic operation on ten keys, at
+the store (what the services add to it is the request's key lookup, cached)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from moto import mock_aws
 
 from benchmarks.report import Figure
 from kv_core.engines.dynamodb import DynamoStore
+from kv_core.model import isoformat
 from kv_core.services import CoreConfig, Services
+from kv_core.sizing import item_size
+from kv_core.store import AtomicCheck, AtomicPut, AtomicWrite, ItemStore
 
 SEED_CALLS = 5
 REQUESTS = 200
 BULK_REQUESTS = 10
 EXPIRING, LIVE = 50, 200
+ATOMIC_KEYS = 10
 
 
 @contextmanager
@@ -96,6 +101,9 @@ def measure() -> list[Figure]:
             ),
         }
         items.meter.flush()
+        namespace = store.get_namespace(user.id, "app")
+        assert namespace is not None
+        atomic = per_request(lambda i: transfer(store, user.id, namespace.id, i))
         read_per_expired = sweep_reads(services, principal, now)
     budgets = {"GET": 1.1, "PUT": 2.0, "DELETE": 2.0, "LIST": 1.1}
     second_budgets = {
@@ -119,12 +127,33 @@ def measure() -> list[Figure]:
             for op, value in second.items()
         ),
         Figure(
+            f"DynamoDB calls per atomic operation on {ATOMIC_KEYS} keys",
+            atomic,
+            3.0,
+            detail="checks on every key's version, a put of each",
+        ),
+        Figure(
             "items the sweep reads per expired item it removes",
             read_per_expired,
             1.0,
             detail=f"{EXPIRING} expired among {LIVE} live",
         ),
     ]
+
+
+def transfer(store: ItemStore, user_id: str, namespace_id: str, i: int) -> None:
+    """One atomic operation on ten keys, checking each at the version it has by then
+    (each run writes every key once, and the warm-up creates them)."""
+    names = [f"atomic/{k}" for k in range(ATOMIC_KEYS)]
+    store.apply_atomic(
+        AtomicWrite(
+            user_id,
+            namespace_id,
+            tuple(AtomicCheck(name, None if i < 0 else i + 1) for name in names),
+            tuple(AtomicPut(name, i, item_size(name, i), f"e{i}") for name in names),
+            now=isoformat(datetime.now(UTC)),
+        )
+    )
 
 
 def sweep_reads(services: Services, principal: Callable[[bool], Any], now: list[datetime]) -> float:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from kv_core.errors import CheckFailed, Conflict, QuotaExceeded
+from kv_core.errors import CheckFailed, Conflict, NotFound, QuotaExceeded
 from kv_core.model import KeyInfo, Namespace, User, isoformat, parse_iso
 from kv_core.sizing import item_size
 from kv_core.store import (
@@ -245,6 +245,15 @@ def test_an_operation_counts_deletes_against_the_growth(ann):
     assert counters(ann) == stored(item_size("new", "y" * 30))
 
 
+def test_an_operation_into_a_deleted_namespace_is_refused(ann):
+    ann.delete_namespace("u1", "app")
+    with pytest.raises(NotFound) as refused:
+        atomic(ann, checks=[("k", None)], ops=[put_op("k", 1)])
+    assert refused.value.code == "namespace_not_found"
+    assert ann.get_item("n1", "k", at=T) is None
+    assert ann.get_usage("u1", "2026-11").storage_bytes == 0
+
+
 def test_an_operation_touches_only_its_own_namespace(ann):
     put(ann, "k", 1, namespace="n2", user="u2")
     atomic(ann, checks=[("k", None)], ops=[put_op("k", 2)])
@@ -295,18 +304,6 @@ def test_count_keys_counts_live_items_under_a_prefix(ann):
     assert ann.count_keys("n1", prefix="a/", at=T + 1) == 2
     assert ann.count_keys("n1", prefix="é", at=T) == 1
     assert ann.count_keys("n1", prefix="z", at=T) == 0
-
-
-def test_count_keys_pages_through_many_items(ann):
-    for start in range(0, 1200, 400):
-        from kv_core.store import PutEntry, PutItems
-
-        entries = tuple(
-            PutEntry(f"p/{i:04}", "v" * 100, item_size(f"p/{i:04}", "v" * 100), f"b{i}")
-            for i in range(start, start + 400)
-        )
-        ann.put_items(PutItems("u1", "n1", entries, now=NOW))
-    assert ann.count_keys("n1", prefix="p/", at=T) == 1200
 
 
 # --- deletions under a prefix ----------------------------------------------------------
@@ -437,3 +434,20 @@ def test_a_reversed_cursor_outside_the_range_starts_at_its_end(many):
         ListKeys("n1", limit=10, at=T + 1, prefix="a/", after="a/1", reverse=True)
     )
     assert (page.keys, page.more) == ([], False)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "keys"),
+    [
+        ("\ud7ff", ["\ud7ff", "\ud7ff/a"]),  # the next code point is past the surrogates
+        ("\U0010ffff", ["\U0010ffff", "\U0010ffff\U0010ffff"]),  # nothing sorts above
+    ],
+)
+def test_prefixes_at_the_edges_of_unicode(ann, prefix, keys):
+    for key in [*keys, "\ue000", "a"]:
+        put(ann, key, 1)
+    assert walk(ann, limit=1, prefix=prefix) == (keys, [])
+    assert walk(ann, limit=1, prefix=prefix, reverse=True) == (keys[::-1], [])
+    assert ann.count_keys("n1", prefix=prefix, at=T) == len(keys)
+    assert delete_prefix(ann, prefix, 10).count == len(keys)
+    assert ann.get_item("n1", "\ue000", at=T).value == 1

@@ -13,6 +13,8 @@ from kv_core.engines.dynamodb import DynamoStore
 from kv_core.engines.dynamodb.table import Calls
 from kv_core.errors import StoreUnavailable
 from kv_core.services import CoreConfig, Services
+from kv_core.sizing import item_size
+from kv_core.store import AtomicCheck, AtomicIncrement, AtomicPut, AtomicWrite
 from kv_core.store.testing import listed
 
 ATTEMPTS = 2
@@ -291,3 +293,27 @@ def test_a_sweep_whose_transaction_fails_leaves_the_item_counted(services, write
     assert store.sweep_expired(at + 5) == 1
     namespace = store.get_namespace(principal.user.id, "app")
     assert (namespace.item_count, namespace.size_bytes) == (0, 0)
+
+
+@pytest.mark.parametrize("fault", ["cancelled", "throttle", "error"])
+def test_an_atomic_operation_that_dynamodb_fails_writes_nothing(
+    services, writer, dynamo_faults, fault
+):
+    principal = writer()
+    services.items.put(principal, "a", 1)
+    namespace_id = principal.key.namespace_id
+    before = counters_and_items(services, principal)
+    write = AtomicWrite(
+        principal.user.id,
+        namespace_id,
+        (AtomicCheck("a", 1),),
+        (AtomicPut("a", "x", item_size("a", "x"), "p"), AtomicIncrement("b", 2, "i")),
+        now="2026-01-05T00:00:00.000Z",
+    )
+    dynamo_faults.when = lambda op, body: fault if op == "TransactWriteItems" else None
+    with pytest.raises(StoreUnavailable):
+        services.store.apply_atomic(write)
+    dynamo_faults.clear()
+    assert counters_and_items(services, principal) == before
+    assert services.store.get_item(namespace_id, "a").value == 1
+    assert services.store.apply_atomic(write).items == [("a", 2), ("b", 1)]

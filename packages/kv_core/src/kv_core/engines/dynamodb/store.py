@@ -1,6 +1,6 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
-per concern (users, sessions, namespaces, api_keys, items, bulk, expiry, usage, billing,
-throttling, recount) over the table
+per concern (users, sessions, namespaces, api_keys, items, bulk, atomic, prefixes,
+expiry, usage, billing, throttling, recount) over the table
 (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
 counters (counters.py). Its failures that mean "try again later" become
 :class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
@@ -8,11 +8,13 @@ counters (counters.py). Its failures that mean "try again later" become
 from __future__ import annotations
 
 from kv_core.engines.dynamodb.api_keys import ApiKeys
+from kv_core.engines.dynamodb.atomic import Atomic
 from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.billing import Billing
 from kv_core.engines.dynamodb.expiry import Sweeps
 from kv_core.engines.dynamodb.faults import faults_translated
 from kv_core.engines.dynamodb.namespaces import Namespaces
+from kv_core.engines.dynamodb.prefixes import Prefixes
 from kv_core.engines.dynamodb.recount import Recounts
 from kv_core.engines.dynamodb.sessions import Sessions
 from kv_core.engines.dynamodb.throttling import Throttling
@@ -26,6 +28,8 @@ class DynamoStore(
     Sessions,
     Namespaces,
     ApiKeys,
+    Atomic,
+    Prefixes,
     Sweeps,
     UsageCounts,
     Billing,
