@@ -50,11 +50,14 @@ def migrate_store(settings: Settings | None = None) -> str:
 
             assert isinstance(store, DynamoStore)
             done = store.backfill(month_of(utcnow()))
+            streamed = store.enable_stream()
             indexed = store.add_expiry_index()
             return (
                 f"table {settings.table}: {done.profiles} profiles given a requests map,"
                 f" {done.usage_items} usage items folded in, {done.months_dropped} old months"
-                " dropped" + (", expiry index GSI2 added (building)" if indexed else "")
+                " dropped"
+                + (", stream of new and old images enabled (the change feed)" if streamed else "")
+                + (", expiry index GSI2 added (building)" if indexed else "")
             )
         from kv_core.engines.sqlite import SqliteStore
 
