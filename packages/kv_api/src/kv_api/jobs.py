@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kv_core.model import utcnow
 from kv_core.plans import month_of
 from kv_core.services import Alert, UsageAlerts
 from kv_core.services.sweep import SWEEP_CHUNK
 from kv_core.settings import Settings, open_store
+
+if TYPE_CHECKING:
+    from kv_core.engines.dynamodb import DynamoStore
 
 
 def send_usage_alerts(settings: Settings | None = None) -> list[Alert]:
@@ -38,6 +43,22 @@ def sweep_expired(settings: Settings | None = None, *, deadline: float | None = 
                 return removed
     finally:
         store.close()
+
+
+_stream_stores: dict[str, DynamoStore] = {}
+
+
+def stream_store(settings: Settings | None = None) -> DynamoStore:
+    """The DynamoDB store whose table's stream feeds the change feed, opened once per
+    process (a warm Lambda keeps it)."""
+    from kv_core.engines.dynamodb import DynamoStore
+
+    settings = settings or Settings.from_env(secret_required=False)
+    if settings.table not in _stream_stores:
+        store = open_store(settings)
+        assert isinstance(store, DynamoStore), "the stream is DynamoDB's"
+        _stream_stores[settings.table] = store
+    return _stream_stores[settings.table]
 
 
 def migrate_store(settings: Settings | None = None) -> str:

@@ -157,6 +157,9 @@ class Settings:
     # How long each namespace's change feed keeps a change (at least; older cursors
     # are refused with 410).
     changes_retention_seconds: int = 86_400
+    # How often ``serve`` on DynamoDB reads the table's stream into the change feed
+    # (0: never; in AWS the stream-processing function does it).
+    stream_interval_seconds: float = 1.0
     # Sign-in with OpenID Connect (the dashboard's "Continue with ..." buttons).
     oidc_providers: tuple[OidcProvider, ...] = ()
 
@@ -255,6 +258,9 @@ class Settings:
             ),
             changes_retention_seconds=int(
                 env.get("KV_CHANGES_RETENTION_SECONDS", cls.changes_retention_seconds)
+            ),
+            stream_interval_seconds=float(
+                env.get("KV_STREAM_INTERVAL_SECONDS", cls.stream_interval_seconds)
             ),
             oidc_providers=read_oidc_providers(env),
         )

@@ -77,10 +77,11 @@ class StreamReader(StreamProcessor):
                 break
             start = {"ExclusiveStartShardId": described["LastEvaluatedShardId"]}
         positions = self._checkpoints(label)
+        listed = {shard["ShardId"] for shard in shards}
         logged = 0
         for shard in parents_first(shards):
-            parent = shard.get("ParentShardId")
-            if parent in {s["ShardId"] for s in shards} and positions.get(parent) != CLOSED:
+            parent = str(shard.get("ParentShardId", ""))
+            if parent in listed and positions.get(parent) != CLOSED:
                 continue  # its parent has records still to read first
             if positions.get(shard["ShardId"]) == CLOSED:
                 continue
