@@ -175,6 +175,7 @@ def processor_calls() -> float:
     store.pump_changes()  # what the setup wrote
     for i in range(FEED_CHANGES):
         services.items.put(principal, f"k{i % 5}", i)
+    services.items.meter.flush()
     with counting() as calls:
         logged = store.pump_changes()
     streams = {"DescribeStream", "GetShardIterator", "GetRecords"}
