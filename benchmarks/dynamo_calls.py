@@ -1,8 +1,10 @@
 """DynamoDB calls per KV request on a warm instance, counted at botocore under moto,
 next to the seed design's five (key lookup, profile, usage read, usage write, the
 operation); and the second round's: increment, merge patch, bulk get and put, and what
-the expired-item sweep reads; and the third round's atomic operation on ten keys, at
-the store (what the services add to it is the request's key lookup, cached)."""
+the expired-item sweep reads; the third round's atomic operation on ten keys, at the
+store (what the services add to it is the request's key lookup, cached); and the change
+feed's: what a held answer reads per second of waiting, and what the stream processor
+spends per change it logs."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ REQUESTS = 200
 BULK_REQUESTS = 10
 EXPIRING, LIVE = 50, 200
 ATOMIC_KEYS = 10
+WAIT_SECONDS = 25  # the longest a feed answer is held
+FEED_CHANGES = 20
 
 
 @contextmanager
@@ -105,6 +109,9 @@ def measure() -> list[Figure]:
         assert namespace is not None
         atomic = per_request(lambda i: transfer(store, user.id, namespace.id, i))
         read_per_expired = sweep_reads(services, principal, now)
+        namespace_id = services.namespaces.get(user.id, "app").id
+        wait_reads = held_answer_reads(store, namespace_id)
+        per_change = processor_calls()
     budgets = {"GET": 1.1, "PUT": 2.0, "DELETE": 2.0, "LIST": 1.1}
     second_budgets = {
         "increment": 2.0,
@@ -138,6 +145,18 @@ def measure() -> list[Figure]:
             1.0,
             detail=f"{EXPIRING} expired among {LIVE} live",
         ),
+        Figure(
+            "DynamoDB reads per second of a held change-feed answer",
+            wait_reads,
+            1.0,
+            detail=f"a wait of {WAIT_SECONDS} s that no change ends",
+        ),
+        Figure(
+            "DynamoDB calls per change the stream processor logs",
+            per_change,
+            None,
+            detail="GetItem of the counter, one TransactWriteItems; reads of the stream apart",
+        ),
     ]
 
 
@@ -154,6 +173,44 @@ def transfer(store: ItemStore, user_id: str, namespace_id: str, i: int) -> None:
             now=isoformat(datetime.now(UTC)),
         )
     )
+
+
+def held_answer_reads(store: DynamoStore, namespace_id: str) -> float:
+    """Calls of a wait that times out, per second waited (on a clock of its own)."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    store._monotonic = lambda: clock[0]  # type: ignore[method-assign]
+    store._sleep = sleep  # type: ignore[method-assign]
+    after = store.last_change(namespace_id)
+    with counting() as calls:
+        store.wait_for_change(namespace_id, after, WAIT_SECONDS)
+    return len(calls) / WAIT_SECONDS
+
+
+def processor_calls() -> float:
+    """DynamoDB calls (not Streams') of logging what the stream holds, per change, on a
+    table of its own (moto copies the table in every transaction)."""
+    store = DynamoStore("kv-bench-feed", region="us-east-1")
+    store.create_table()
+    services = Services(store, CoreConfig(secret=b"d" * 32))
+    user = services.accounts.signup("feed@example.com", "bench-pass")
+    services.namespaces.create(user.id, "app")
+    raw = services.api_keys.create(user.id, "app").raw
+    principal = services.items.authorize(raw, "app", write=True)
+    for i in range(FEED_CHANGES):
+        services.items.put(principal, f"k{i % 5}", i)
+    store.pump_changes()  # what the setup wrote
+    for i in range(FEED_CHANGES):
+        services.items.put(principal, f"k{i % 5}", i)
+    services.items.meter.flush()
+    with counting() as calls:
+        logged = store.pump_changes()
+    streams = {"DescribeStream", "GetShardIterator", "GetRecords"}
+    table_calls = [c for c in calls if c not in streams]
+    return len(table_calls) / max(1, logged)
 
 
 def sweep_reads(services: Services, principal: Callable[[bool], Any], now: list[datetime]) -> float:

@@ -58,6 +58,12 @@ def test_on_dynamodb_it_says_when_it_added_the_expiry_index(
     }.items():
         monkeypatch.setenv(name, value)
     assert main(["migrate", "--data", str(tmp_path)]) == 0
-    assert "expiry index GSI2 added" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "expiry index GSI2 added" in said
+    assert "stream of new and old images enabled" in said
+    spec = client.describe_table(TableName="kv-migrate-old")["Table"]["StreamSpecification"]
+    assert spec == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert main(["migrate", "--data", str(tmp_path)]) == 0
-    assert "GSI2" not in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "GSI2" not in said
+    assert "stream" not in said

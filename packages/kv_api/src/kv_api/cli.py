@@ -67,8 +67,10 @@ def server_options(
 
 
 def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
-    """A worker's app, and its share of the counters' background recount."""
+    """A worker's app, and its share of the background jobs (the counters' recount,
+    the expiry sweep, on DynamoDB the stream reader)."""
     from kv_api.reconcile import BackgroundPass
+    from kv_api.stream_reader import BackgroundStreamReader
     from kv_api.sweep import BackgroundSweep
     from kv_api.web import create_web_app
     from kv_core.settings import build_services
@@ -77,6 +79,7 @@ def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
     services = build_services(settings)
     BackgroundPass(services.store, settings).start()
     BackgroundSweep(services.sweeper, settings).start()
+    BackgroundStreamReader(services.store, settings).start()
     return create_web_app(settings, services=services, access_log=access_log, metrics=metrics)
 
 

@@ -9,6 +9,7 @@ embedded metric format, the metrics that the alarms in serverless.yml watch.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from typing import Any
 
@@ -19,6 +20,8 @@ from kv_api.observe import EmbeddedMetrics, Observed
 from kv_api.secrets import load_secrets
 
 METRICS_NAMESPACE = "KV_METRICS_NAMESPACE"
+
+logger = logging.getLogger(__name__)
 
 _apps: dict[str, Flask] = {}
 
@@ -112,3 +115,21 @@ def sweep_expired(event: dict[str, Any], context: Any) -> dict[str, Any]:
     load_secrets()
     left = context.get_remaining_time_in_millis() / 1000 if context is not None else 120.0
     return {"removed": sweep(deadline=time.monotonic() + left - 30)}
+
+
+def process_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The table's stream (DynamoDB Streams via Lambda): log each batch's changes in
+    the change feed, each once. A record that fails is reported with every record after
+    it (``ReportBatchItemFailures``), so Lambda retries the batch from there in order;
+    the records before it stay logged, and any logged twice are skipped."""
+    from kv_api.jobs import stream_store
+
+    load_secrets()
+    store = stream_store()
+    for record in event.get("Records", []):
+        try:
+            store.process_stream_record(record)
+        except Exception:
+            logger.exception("a stream record failed; Lambda retries from it")
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}

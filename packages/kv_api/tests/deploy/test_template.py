@@ -134,6 +134,20 @@ def test_the_table_is_the_single_table_design(resources):
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_table_s_stream_feeds_the_change_feed_and_is_never_dropped(resources):
+    (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["DataTable", "StreamArn"]}
+    assert props["FunctionName"]["Fn::GetAtt"][0] == "ProcessStreamLambdaFunction"
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["MaximumRetryAttempts"] == -1  # a record is retried until logged
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    handler = resources["ProcessStreamLambdaFunction"]["Properties"]["Handler"]
+    assert handler == "kv_api.lambda_handlers.process_stream"
 
 
 # --- permissions -------------------------------------------------------------------------

@@ -161,6 +161,9 @@ class Settings:
     # a stream of its events) keeps one busy while it waits, so there are enough for
     # a hundred of them beside the writes.
     serve_threads: int = 128
+    # How often ``serve`` on DynamoDB reads the table's stream into the change feed
+    # (0: never; in AWS the stream-processing function does it).
+    stream_interval_seconds: float = 1.0
     # Sign-in with OpenID Connect (the dashboard's "Continue with ..." buttons).
     oidc_providers: tuple[OidcProvider, ...] = ()
 
@@ -262,6 +265,9 @@ class Settings:
                 env.get("KV_CHANGES_RETENTION_SECONDS", cls.changes_retention_seconds)
             ),
             serve_threads=int(env.get("KV_SERVE_THREADS", cls.serve_threads)),
+            stream_interval_seconds=float(
+                env.get("KV_STREAM_INTERVAL_SECONDS", cls.stream_interval_seconds)
+            ),
             oidc_providers=read_oidc_providers(env),
         )
 

@@ -45,9 +45,7 @@ class ChangesPage:
         the last is the page's."""
         return [
             *(
-                encode_feed_cursor(
-                    secret, FeedCursor(namespace_id, change.seq, at_second(change))
-                )
+                encode_feed_cursor(secret, FeedCursor(namespace_id, change.seq, at_second(change)))
                 for change in self.changes[:-1]
             ),
             *([self.cursor] if self.changes else []),

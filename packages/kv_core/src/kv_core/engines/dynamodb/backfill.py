@@ -10,6 +10,10 @@ short and started again), and drops months older than the map keeps.
 Tables made before items could expire have no GSI2, the index of expiring items that
 the sweep reads (expiry.py): :meth:`Backfill.add_expiry_index` adds it
 (``UpdateTable``; DynamoDB builds it in the background while the table serves).
+
+Tables made before the change feed have no stream, or one without both images:
+:meth:`Backfill.enable_stream` turns on the stream of ``NEW_AND_OLD_IMAGES`` that the
+feed is made from (table.py). The feed starts with the first write after it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from kv_core.engines.dynamodb import keys
 from kv_core.engines.dynamodb.counters import KEPT_MONTHS, ProfileCounters
-from kv_core.engines.dynamodb.table import GSI2, GSI2_ATTRIBUTES, failed_condition
+from kv_core.engines.dynamodb.table import (
+    GSI2,
+    GSI2_ATTRIBUTES,
+    STREAM_VIEW,
+    failed_condition,
+)
 from kv_core.plans import last_months
 
 USAGE = "USAGE"
@@ -37,6 +46,22 @@ class Backfilled:
 
 
 class Backfill(ProfileCounters):
+    def enable_stream(self) -> bool:
+        """Turn on the table's stream of new and old images; False, changing nothing,
+        if it is on. A stream of other images is replaced (a table has one view)."""
+        client = self._connection.client
+        table = client.describe_table(TableName=self.table)["Table"]
+        spec = table.get("StreamSpecification", {})
+        if spec.get("StreamEnabled") and spec.get("StreamViewType") == STREAM_VIEW:
+            return False
+        if spec.get("StreamEnabled"):
+            client.update_table(TableName=self.table, StreamSpecification={"StreamEnabled": False})
+        client.update_table(
+            TableName=self.table,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
+        )
+        return True
+
     def add_expiry_index(self) -> bool:
         """Add GSI2 to a table that has none; False, changing nothing, if it has."""
         client = self._connection.client

@@ -163,3 +163,79 @@ def parse_expiry_sk(sk: str) -> tuple[int, str]:
 def expired_by(at: int) -> str:
     """The GSI2 sort keys below this are of items expired at unix second ``at``."""
     return f"{max(at + 1, 0):011d}"
+
+
+# The change feed (changes.py, stream.py, shards.py).
+SEQ_DIGITS = 20  # a feed's seq, zero-padded so that text orders as number
+
+
+def feed_pk(namespace_id: str) -> str:
+    """Partition of a namespace's change log: ``FEED#<namespace id>``."""
+    return _build("FEED", namespace_id)
+
+
+def parse_feed_pk(pk: str) -> str:
+    return _parse("FEED", pk)
+
+
+def feed_sk(seq: int) -> str:
+    """Sort key of one change: its seq, zero-padded."""
+    return f"{seq:0{SEQ_DIGITS}d}"
+
+
+def parse_feed_sk(sk: str) -> int:
+    if len(sk) != SEQ_DIGITS or not sk.isdigit():
+        raise ValueError(f"{sk!r} is not a change's sort key")
+    return int(sk)
+
+
+def feed_counter_pk(namespace_id: str) -> str:
+    """The namespace's feed counter, the seq of its latest change: ``FEEDSEQ#<id>``."""
+    return _build("FEEDSEQ", namespace_id)
+
+
+def parse_feed_counter_pk(pk: str) -> str:
+    return _parse("FEEDSEQ", pk)
+
+
+def stream_record_pk(event_id: str) -> str:
+    """The marker of one stream record whose changes are logged: ``STREAMREC#<eventID>``
+    (one partition each, so that markers spread)."""
+    return _build("STREAMREC", event_id)
+
+
+def parse_stream_record_pk(pk: str) -> str:
+    return _parse("STREAMREC", pk)
+
+
+def stream_shard_pk(stream_label: str) -> str:
+    """Partition of one stream's checkpoints (one per shard): ``STREAM#<label>``."""
+    return _build("STREAM", stream_label)
+
+
+def parse_stream_shard_pk(pk: str) -> str:
+    return _parse("STREAM", pk)
+
+
+def shard_sk(shard_id: str) -> str:
+    return _build("SHARD", shard_id)
+
+
+def parse_shard_sk(sk: str) -> str:
+    return _parse("SHARD", sk)
+
+
+def logged_shard(namespace_id: str) -> int:
+    """Which of GSI2's ``LOGGED#`` partitions a namespace's changes are indexed in."""
+    return zlib.crc32(namespace_id.encode()) % EXPIRY_SHARDS
+
+
+def logged_pk(shard: int) -> str:
+    """GSI2's partition key of changes and markers by when they were logged:
+    ``LOGGED#<shard>``, as many shards as expiring items have (never ``EXP#``, all
+    that the sweep reads)."""
+    return _build("LOGGED", str(shard))
+
+
+def parse_logged_pk(pk: str) -> int:
+    return int(_parse("LOGGED", pk))

@@ -1,7 +1,7 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
 per concern (users, sessions, namespaces, api_keys, items, bulk, atomic, prefixes,
-expiry, usage, billing, throttling, recount) over the table
-(table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
+expiry, usage, billing, throttling, recount; the change feed: changes, stream, shards)
+over the table (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
 counters (counters.py). Its failures that mean "try again later" become
 :class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
 
@@ -11,12 +11,14 @@ from kv_core.engines.dynamodb.api_keys import ApiKeys
 from kv_core.engines.dynamodb.atomic import Atomic
 from kv_core.engines.dynamodb.backfill import Backfill
 from kv_core.engines.dynamodb.billing import Billing
+from kv_core.engines.dynamodb.changes import Changes
 from kv_core.engines.dynamodb.expiry import Sweeps
 from kv_core.engines.dynamodb.faults import faults_translated
 from kv_core.engines.dynamodb.namespaces import Namespaces
 from kv_core.engines.dynamodb.prefixes import Prefixes
 from kv_core.engines.dynamodb.recount import Recounts
 from kv_core.engines.dynamodb.sessions import Sessions
+from kv_core.engines.dynamodb.shards import StreamReader
 from kv_core.engines.dynamodb.throttling import Throttling
 from kv_core.engines.dynamodb.usage import UsageCounts
 from kv_core.engines.dynamodb.users import Users
@@ -36,6 +38,8 @@ class DynamoStore(
     Throttling,
     Backfill,
     Recounts,
+    Changes,
+    StreamReader,
 ):
     """The production engine: API keys may be cached and requests counted in batches,
     since every call is paid for."""
@@ -44,7 +48,9 @@ class DynamoStore(
 
     def create_table(self, *, point_in_time_recovery: bool = False) -> bool:
         """Create the table as serverless.yml makes it: ``PK``/``SK``, GSI1 projecting
-        everything, GSI2 of expiring items (expiry.py), the ``expiresAt`` TTL (of
+        everything, GSI2 of expiring items (expiry.py) and of logged changes
+        (changes.py), the stream of new and old images that feeds the change feed
+        (stream.py), the ``expiresAt`` TTL (of
         sessions, reset tokens and login tallies; items expire through the sweep), on
         demand, and with
         ``point_in_time_recovery`` its continuous backups. Returns False, changing

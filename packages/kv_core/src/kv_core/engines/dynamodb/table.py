@@ -17,6 +17,12 @@ The table is the seed's single-table design (keys.py)::
     SUBSCRIPTION#<id>  METADATA           whose subscription, and its last applied event
     RESET#<sha256>     METADATA           a password reset token, expiring through the TTL
     LOGIN#<subject>    METADATA           login attempts, expiring through the table's TTL
+    FEED#<ns id>       <seq, 20 digits>   a change of the namespace's feed (GSI2:
+                                          LOGGED#<shard> / <logged at>, to prune it)
+    FEEDSEQ#<ns id>    METADATA           the feed's counter: the seq of its last change
+    STREAMREC#<event>  METADATA           a stream record whose changes are logged (GSI2
+                                          as a change, pruned with them)
+    STREAM#<label>     SHARD#<shard id>   how far the stream's reader got in a shard
 
 An item keeps its value as JSON text in ``value``, unless the value is a number: then
 it is the number attribute ``num`` (so that an increment is one ``ADD``), with
@@ -26,6 +32,13 @@ derived, ``fixedSize`` (key and metadata bytes) plus the digits of ``num``
 ``expiresAt``: the TTL deletes within days and behind the counters' back, so the
 sweep (expiry.py) removes expired items and only the records that count toward no
 quota (sessions, reset tokens, login tallies) expire through the TTL.
+
+The table has a stream of ``NEW_AND_OLD_IMAGES``, which feeds each namespace's change
+feed (stream.py) so that no write pays for it: a ``REMOVE`` record carries only the
+keys in place of a new image, and a delete or an expiry is logged with the version,
+update time and expiry of the item as it was, which only the old image holds (and
+only the old image tells a write over an expired item, to be logged as that item's
+expiry first).
 """
 
 from __future__ import annotations
@@ -51,6 +64,7 @@ from pynamodb.transactions import TransactWrite
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 GSI2 = "GSI2"
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"  # the images the change feed needs (see above)
 # What the sweep reads of an expiring item besides its keys: enough to remove it
 # conditioned on what it read, and to release its size.
 GSI2_ATTRIBUTES = ["etag", "exp", "size", "fixedSize", "num", "numKind"]
@@ -116,6 +130,7 @@ class Entry(Model):
     class Meta:
         table_name = "kv-storage-data"
         billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = STREAM_VIEW
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
@@ -167,6 +182,14 @@ class Entry(Model):
     occurred_at = UnicodeAttribute(null=True, attr_name="occurredAt")
     expires_at = TTLAttribute(null=True, attr_name="expiresAt")
 
+    # A change of the feed (changes.py), with version, updatedAt, exp and its value as
+    # compact JSON (absent: not carried).
+    item_key = UnicodeAttribute(null=True, attr_name="itemKey")
+    op = UnicodeAttribute(null=True)  # put, delete or expire
+    at = UnicodeAttribute(null=True)  # when it was logged, ISO
+    seq = NumberAttribute(null=True)  # on FEEDSEQ#: the last change's seq
+    position = UnicodeAttribute(null=True)  # on STREAM#: the last record read
+
 
 @dataclass(frozen=True, slots=True)
 class Calls:
@@ -206,6 +229,7 @@ def bind_entry(table: str, region: str | None, host: str | None, calls: Calls) -
             "region": region or "us-east-1",
             "host": host,
             "billing_mode": "PAY_PER_REQUEST",
+            "stream_view_type": STREAM_VIEW,
             "max_retry_attempts": max(0, calls.max_attempts - 1),
             "connect_timeout_seconds": calls.connect_timeout,
             "read_timeout_seconds": calls.read_timeout,
