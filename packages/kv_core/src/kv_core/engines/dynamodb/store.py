@@ -1,8 +1,8 @@
 """The :class:`~kv_core.store.Store` on one DynamoDB table, assembled from one module
 per concern (users, sessions, namespaces, api_keys, items, bulk, atomic, prefixes,
 expiry, usage, billing, throttling, recount; the change feed: changes, stream, shards)
-over the table (table.py), its key schema (keys.py), its record mapping (records.py) and the profile's
-counters (counters.py). Its failures that mean "try again later" become
+over the table (table.py), its key schema (keys.py), its record mapping (records.py)
+and the profile's counters (counters.py). Its failures that mean "try again later" become
 :class:`~kv_core.errors.StoreUnavailable` (faults.py)."""
 
 from __future__ import annotations
