@@ -119,7 +119,15 @@ def test_refused_writes_log_nothing(feed):
         put(feed, "b", "x" * 100, storage_limit=10)
     with pytest.raises(NotFound):
         feed.delete_item(DeleteItem("u1", "n1", "missing", at=T))
-    assert ops(read(feed)) == [("a", "put", 1)]
+    assert ops(read(feed)) == [("a", "put", 1), *undone(feed, "b")]
+
+
+def undone(store, key):
+    """What a write refused after it landed leaves in the feed: nothing where the write
+    and its counters are one transaction (SQLite); on DynamoDB, whose item write comes
+    before its counters' (two calls), the stream saw the item written and then taken
+    back, so the feed tells both."""
+    return [(key, "put", 1), (key, "delete", 1)] if store.remote else []
 
 
 def test_a_read_continues_after_its_last_and_pages(feed):
@@ -280,13 +288,16 @@ def test_an_atomic_write_logs_each_op_and_a_refused_one_nothing(feed):
     )
     with pytest.raises(PreconditionFailed):
         atomic(feed, checks=[("a", 7)], ops=[put_op("a", 3)], at=T + 5)
-    assert ops(read(feed))[2:] == [
+    logged = ops(read(feed))[2:]
+    # One order per key; across the keys of one operation, DynamoDB's stream has none.
+    assert sorted(logged) == [
         ("a", "put", 1),
         ("gone", "delete", 1),
         ("n", "put", 1),
         ("old", "expire", 1),
         ("old", "put", 1),
     ]
+    assert [op for key, op, _ in logged if key == "old"] == ["expire", "put"]
 
 
 def test_a_prefix_deletion_logs_deletes_and_expiries(feed):

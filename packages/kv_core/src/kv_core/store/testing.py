@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kv_core.store.port import ItemStore
 from kv_core.store.requests import ListKeys
@@ -15,6 +18,31 @@ def settle_changes(store: object) -> None:
     pump = getattr(store, "pump_changes", None)
     if pump is not None:
         pump()
+
+
+@contextmanager
+def following_stream(store: object, interval: float = 0.05) -> Iterator[None]:
+    """While inside, keep the change feed caught up from a thread, as ``serve``'s
+    stream reader and AWS's stream-processing function do on DynamoDB (``pump_changes``
+    every ``interval`` seconds); nothing to do on SQLite. Tests on moto wrap its calls
+    in one lock (the ``atomic_moto`` fixture), since moto is not thread-safe."""
+    pump = getattr(store, "pump_changes", None)
+    if pump is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def follow() -> None:
+        while not stop.wait(interval):
+            pump()
+
+    thread = threading.Thread(target=follow, name="kv-test-stream", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def listed(

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from kv_core.engines.dynamodb.changes import max_wait_reads
+from kv_core.engines.dynamodb.changes import PREFIX_SCAN_PAGES, max_wait_reads
 from kv_core.model import Namespace, User
 from kv_core.sizing import item_size
 from kv_core.store import PutItem, ReadChanges
@@ -71,11 +71,24 @@ def test_a_prefix_filters_but_the_read_moves_past_what_it_skipped(counted):
         put(store, key)
     store.pump_changes()
 
-    page = store.read_changes(ReadChanges("n1", 0, 3, "user:"))
-    assert [c.key for c in page.changes] == ["user:1"]
-    assert page.last == 3
-    rest = store.read_changes(ReadChanges("n1", page.last, 3, "user:"))
-    assert ([c.key for c in rest.changes], rest.last) == (["user:2"], 5)
+    page = store.read_changes(ReadChanges("n1", 0, 2, "user:"))
+    assert ([c.key for c in page.changes], page.last) == (["user:1", "user:2"], 4)
+    rest = store.read_changes(ReadChanges("n1", page.last, 2, "user:"))
+    assert (rest.changes, rest.last) == ([], 5)  # read to the end of the log
+    first = store.read_changes(ReadChanges("n1", 0, 1, "user:"))
+    assert ([c.key for c in first.changes], first.last) == (["user:1"], 1)
+
+
+def test_a_sparse_prefix_looks_at_a_bounded_part_of_the_log(counted):
+    store, _ = counted
+    for n in range(PREFIX_SCAN_PAGES * 2 + 1):
+        put(store, f"order:{n}")
+    put(store, "user:1")
+    store.pump_changes()
+    page = store.read_changes(ReadChanges("n1", 0, 2, "user:"))
+    assert (page.changes, page.last) == ([], 2 * PREFIX_SCAN_PAGES)
+    rest = store.read_changes(ReadChanges("n1", page.last, 2, "user:"))
+    assert [c.key for c in rest.changes] == ["user:1"]
 
 
 def test_an_empty_feed_reads_nothing(counted):

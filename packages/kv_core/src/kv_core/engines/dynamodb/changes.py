@@ -7,6 +7,10 @@ seq of the latest change. The log moves only through the stream, so a reader wai
 for a change cannot be woken by a write of this process: it reads the counter (one
 ``GetItem``) once a second of waiting, and never more often, however many wait.
 
+A deleted namespace's feed is closed (:func:`close_feed`): its counter is marked, so
+that the stream processor logs nothing more for it (its items' removals included),
+and what it had logged is removed with the namespace.
+
 Every change and every record marker is also in the sparse GSI2 under
 ``LOGGED#<shard>`` by when it was logged (never under the sweep's ``EXP#``), so that
 pruning reads only what is old enough to go.
@@ -22,9 +26,11 @@ from typing import cast
 
 from kv_core.engines.dynamodb import keys
 from kv_core.engines.dynamodb.table import Entry, Table
+from kv_core.model import isoformat, utcnow
 from kv_core.store.requests import Change, ChangeOp, ChangePage, ReadChanges
 
 WAIT_READ_SECONDS = 1.0  # between two reads of a waited-for counter
+PREFIX_SCAN_PAGES = 10  # how many pages' worth a read under a prefix looks at, at most
 
 
 class Changes(Table):
@@ -33,25 +39,32 @@ class Changes(Table):
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def read_changes(self, read: ReadChanges) -> ChangePage:
+        """One consistent ``Query`` for a page without a prefix; with one, the query
+        reads on until ``limit`` changes match or it has looked at
+        ``PREFIX_SCAN_PAGES`` pages' worth, so that a sparse prefix still fills a page
+        (``last`` tells the reader how far the log was looked at)."""
         found = self.Entry.query(
             keys.feed_pk(read.namespace_id),
             self.Entry.sk > keys.feed_sk(read.after),
             consistent_read=True,
-            limit=read.limit,
             page_size=read.limit,
         )
         changes: list[Change] = []
         last = read.after
-        for entry in found:
+        for looked, entry in enumerate(found, start=1):
             change = _change(entry)
             last = max(last, change.seq)
             if change.key.startswith(read.prefix):
                 changes.append(change)
+            if len(changes) == read.limit or looked >= read.limit * PREFIX_SCAN_PAGES:
+                break
         return ChangePage(changes, last)
 
     def last_change(self, namespace_id: str) -> int:
         counter = self._get(keys.feed_counter_pk(namespace_id), keys.METADATA)
-        return int(counter.seq) if counter is not None and counter.seq is not None else 0
+        if counter is None or counter.seq is None or counter.closed_at is not None:
+            return 0
+        return int(counter.seq)
 
     def wait_for_change(self, namespace_id: str, after: int, timeout: float) -> bool:
         """Read the counter a second into the wait and every second after, the last
@@ -84,6 +97,20 @@ class Changes(Table):
                         if removed >= limit:
                             break
         return removed
+
+
+def close_feed(table: Table, namespace_id: str) -> None:
+    """End the feed of a namespace being deleted, before its items go: mark its counter
+    closed, so that the stream processor logs nothing more for it (a transaction under
+    way either committed before, and its changes are removed here, or is refused),
+    then remove what it had logged."""
+    entry_class = table.Entry
+    table._raw().update_item(
+        keys.feed_counter_pk(namespace_id),
+        keys.METADATA,
+        actions=[entry_class.closed_at.set(isoformat(utcnow()))],
+    )
+    table._delete_partition(keys.feed_pk(namespace_id))
 
 
 def max_wait_reads(timeout: float) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb.changes import close_feed
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import Entry, failed_condition
 from kv_core.model import Namespace
@@ -94,6 +95,7 @@ class Namespaces(ProfileCounters):
         for key in revoked:
             key.delete()
         self._drop_key_counts(user_id, {key.id for key in revoked if key.id})
+        close_feed(self, ns_id)
         self._delete_partition(keys.namespace_pk(ns_id))
         entry.delete()
         return namespace

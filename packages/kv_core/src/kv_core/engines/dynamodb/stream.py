@@ -138,6 +138,8 @@ class StreamProcessor(Table):
             return 0
         for attempt in range(COUNTER_ATTEMPTS):
             counter = self._get(keys.feed_counter_pk(found.namespace_id), keys.METADATA)
+            if counter is not None and counter.closed_at is not None:
+                return 0  # the namespace was deleted: its feed is closed
             last = int(counter.seq) if counter is not None and counter.seq is not None else 0
             try:
                 self._log_changes(found, last)
@@ -192,5 +194,6 @@ class StreamProcessor(Table):
             transaction.update(
                 entry_class(keys.feed_counter_pk(found.namespace_id), keys.METADATA),
                 actions=[seq.set(last + len(found.changes))],
-                condition=(seq == last) if last else seq.does_not_exist(),
+                condition=entry_class.closed_at.does_not_exist()
+                & ((seq == last) if last else seq.does_not_exist()),
             )

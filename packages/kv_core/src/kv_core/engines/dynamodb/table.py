@@ -188,6 +188,7 @@ class Entry(Model):
     op = UnicodeAttribute(null=True)  # put, delete or expire
     at = UnicodeAttribute(null=True)  # when it was logged, ISO
     seq = NumberAttribute(null=True)  # on FEEDSEQ#: the last change's seq
+    closed_at = UnicodeAttribute(null=True, attr_name="closedAt")  # on FEEDSEQ#: deleted
     position = UnicodeAttribute(null=True)  # on STREAM#: the last record read
 
 

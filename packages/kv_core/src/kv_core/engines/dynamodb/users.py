@@ -11,6 +11,7 @@ from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from kv_core.engines.dynamodb import keys, records
+from kv_core.engines.dynamodb.changes import close_feed
 from kv_core.engines.dynamodb.counters import ProfileCounters
 from kv_core.engines.dynamodb.table import failed_condition
 from kv_core.model import ResetToken, User, parse_iso
@@ -112,6 +113,7 @@ class Users(ProfileCounters):
         owned = list(self.Entry.query(keys.user_pk(user_id), consistent_read=True))
         for entry in owned:
             if entry.sk.startswith(keys.namespace_sk("")) and entry.id:
+                close_feed(self, entry.id)
                 self._delete_partition(keys.namespace_pk(entry.id))
         if profile.email:
             self.Entry(keys.email_pk(profile.email), keys.METADATA).delete()
