@@ -67,7 +67,7 @@ def measure() -> list[Figure]:
     now = [datetime.now(UTC)]
     with mock_aws():
         store = DynamoStore("kv-bench", region="us-east-1")
-        store.create_table()
+        store.create_table(stream=False)
         services = Services(store, CoreConfig(secret=b"d" * 32, clock=lambda: now[0]))
         user = services.accounts.signup("calls@example.com", "bench-pass")
         services.namespaces.create(user.id, "app")

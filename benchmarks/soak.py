@@ -162,7 +162,7 @@ def measure() -> list[Figure]:
     with mock_aws(), faulty_dynamodb(weather):
         weather.calm = True
         store = DynamoStore(TABLE, region="us-east-1")
-        store.create_table()
+        store.create_table(stream=False)
         settings = Settings(store="dynamodb", table=TABLE, region="us-east-1", secret="s" * 40)
         app = create_app(settings=settings)
         client = app.test_client()

@@ -27,7 +27,8 @@ def settings(request, tmp_path) -> Iterator[Settings]:
     from kv_core.engines.dynamodb import DynamoStore
 
     request.getfixturevalue("fake_aws")
-    DynamoStore("kv-api-test", region="us-east-1").create_table()
+    reads_the_feed = request.node.get_closest_marker("feed") is not None
+    DynamoStore("kv-api-test", region="us-east-1").create_table(stream=reads_the_feed)
     yield Settings.from_env(
         {**env, "KV_STORE": "dynamodb", "KV_TABLE": "kv-api-test", "AWS_REGION": "us-east-1"}
     )

@@ -13,6 +13,8 @@ from kv_api.stream_reader import BackgroundStreamReader
 from kv_core.services.change_cursors import FeedCursor, encode_feed_cursor
 from kv_core.store.testing import settle_changes
 
+pytestmark = pytest.mark.feed
+
 
 @pytest.fixture(autouse=True)
 def stream_read(request, app, settings):

@@ -10,6 +10,8 @@ from kv_core.store.testing import following_stream, settle_changes
 
 from .test_services_second_round import Clock, principal_of
 
+pytestmark = pytest.mark.feed
+
 
 @pytest.fixture
 def clock():

@@ -23,6 +23,8 @@ from .test_store_contract_second_round import (
     put,
 )
 
+pytestmark = pytest.mark.feed
+
 FAR_PAST = "2000-01-01T00:00:00.000Z"
 FAR_FUTURE = "2999-01-01T00:00:00.000Z"
 

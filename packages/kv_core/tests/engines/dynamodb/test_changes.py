@@ -12,6 +12,8 @@ from kv_core.model import Namespace, User
 from kv_core.sizing import item_size
 from kv_core.store import PutItem, ReadChanges
 
+pytestmark = pytest.mark.feed
+
 NOW = "2026-11-25T10:00:00.000Z"
 
 

@@ -46,7 +46,7 @@ class DynamoStore(
 
     remote = True
 
-    def create_table(self, *, point_in_time_recovery: bool = False) -> bool:
+    def create_table(self, *, point_in_time_recovery: bool = False, stream: bool = True) -> bool:
         """Create the table as serverless.yml makes it: ``PK``/``SK``, GSI1 projecting
         everything, GSI2 of expiring items (expiry.py) and of logged changes
         (changes.py), the stream of new and old images that feeds the change feed
@@ -54,10 +54,14 @@ class DynamoStore(
         sessions, reset tokens and login tallies; items expire through the sweep), on
         demand, and with
         ``point_in_time_recovery`` its continuous backups. Returns False, changing
-        nothing, when the table exists already."""
+        nothing, when the table exists already. Tests that never read the change feed
+        pass ``stream=False``: moto keeps every stream record and copies them all in
+        each transaction."""
         if self.table_exists():
             return False
         self.Entry.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+        if stream:
+            self.enable_stream()
         if point_in_time_recovery:
             self._connection.client.update_continuous_backups(
                 TableName=self.table,

@@ -130,7 +130,6 @@ class Entry(Model):
     class Meta:
         table_name = "kv-storage-data"
         billing_mode = "PAY_PER_REQUEST"
-        stream_view_type = STREAM_VIEW
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
@@ -230,7 +229,6 @@ def bind_entry(table: str, region: str | None, host: str | None, calls: Calls) -
             "region": region or "us-east-1",
             "host": host,
             "billing_mode": "PAY_PER_REQUEST",
-            "stream_view_type": STREAM_VIEW,
             "max_retry_attempts": max(0, calls.max_attempts - 1),
             "connect_timeout_seconds": calls.connect_timeout,
             "read_timeout_seconds": calls.read_timeout,
