@@ -397,6 +397,9 @@ def watching(server, space, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=environment,
+        # Ctrl-C as at a terminal, even when the suite runs in the background (which
+        # ignores SIGINT, and Python keeps a signal ignored that it inherits so).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

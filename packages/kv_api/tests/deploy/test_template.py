@@ -31,6 +31,7 @@ HANDLERS = {
     "UsageAlertsLambdaFunction": "kv_api.lambda_handlers.usage_alerts",
     "ReconcileCountersLambdaFunction": "kv_api.lambda_handlers.reconcile_counters",
     "SweepExpiredLambdaFunction": "kv_api.lambda_handlers.sweep_expired",
+    "ProcessStreamLambdaFunction": "kv_api.lambda_handlers.process_stream",
 }
 
 
