@@ -123,3 +123,13 @@ def test_a_file_of_the_second_step_gets_account_limits_and_keeps_its_users(tmp_p
         "u1", "ann@example.com", "h", "business", NOW, NOW, requests_limit=5, storage_limit=6
     )
     store.close()
+
+
+def test_the_feed_triggers_carry_values_up_to_the_limit_in_kv_core():
+    """The change feed's triggers write the value limit into the schema; a new limit in
+    kv_core needs a migration step of its own, which this test asks for."""
+    from kv_core.engines.sqlite.schema import MIGRATIONS
+    from kv_core.limits import LIMITS
+
+    feed = next(step for step in MIGRATIONS if "CREATE TABLE changes" in step)
+    assert f"<= {LIMITS.change_value_max_bytes} THEN NEW.value" in feed
