@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,13 +30,14 @@ class Live:
 
     def send(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One request on its own connection; an iterable body goes out chunked."""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One request on its own connection; an iterable body goes out chunked. The
+        answer's headers are looked up in any case, as HTTP names them."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            return response.status, response.headers, response.read()
         finally:
             connection.close()
 
@@ -63,7 +64,7 @@ def chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
-def json_error(status: int, headers: dict[str, str], body: bytes, code: str | None = None):
+def json_error(status: int, headers: Mapping[str, str], body: bytes, code: str | None = None):
     assert headers["Content-Type"] == "application/json", body[:200]
     error = json.loads(body)
     assert set(error) == {"error", "code"}, error
@@ -77,23 +78,26 @@ PATHS = pytest.mark.parametrize("condition", [{}, {"If-None-Match": "*"}], ids=[
 
 
 @PATHS
-def test_a_chunked_body_over_the_limit_is_413_and_stores_nothing(live, condition):
-    body = b'{"a":1}' + b" " * MIB + b"garbage"
+def test_a_chunked_body_is_411_and_stores_nothing(live, condition):
+    """serve's server cannot tell a chunked body cut short from a whole one (see
+    kv_api.chunked), so it takes none, over the limit or within it; the app's own reading
+    of chunked bodies (to the limit plus one byte) is tested through WSGI."""
     headers = {"x-api-key": live.api_key, "Content-Type": "application/json", **condition}
-    status, answer_headers, answer = live.send("PUT", "/v1/app/cut", chunks(body), headers)
-    assert status == 413
-    json_error(status, answer_headers, answer, "payload_too_large")
+    for body in (b'{"a":1}' + b" " * MIB + b"garbage", b'{"a":1}'):
+        status, answer_headers, answer = live.send("PUT", "/v1/app/cut", chunks(body), headers)
+        assert status == 411
+        json_error(status, answer_headers, answer, "length_required")
     assert live.send("GET", "/v1/app/cut", headers={"x-api-key": live.api_key})[0] == 404
     assert "cut" not in live.stored_keys()
 
 
 @PATHS
-def test_a_chunked_body_within_the_limit_is_stored_whole(live, condition):
-    value = {"chunked": True, "pad": "x" * 200_000}  # under the value limit, and then
+def test_a_body_of_near_one_mib_with_its_length_is_stored_whole(live, condition):
+    value = {"whole": True, "pad": "x" * 200_000}  # under the value limit, and then
     body = json.dumps(value).encode() + b" " * (MIB - 300_000)  # spaces to near 1 MiB
-    headers = {"x-api-key": live.api_key, **condition}
+    headers = {"x-api-key": live.api_key, "Content-Type": "application/json", **condition}
     key = f"whole-{len(condition)}"
-    status, _, answer = live.send("PUT", f"/v1/app/{key}", chunks(body), headers)
+    status, _, answer = live.send("PUT", f"/v1/app/{key}", body, headers)
     assert status == 201, answer
     got = requests.get(f"{live.base}/v1/app/{key}", headers={"x-api-key": live.api_key})
     assert got.json()["value"] == value
@@ -152,8 +156,8 @@ def test_a_declared_length_over_the_limit_is_a_json_413(live):
 
 
 @pytest.mark.parametrize("path", ["/v1/app/k", "/v1/auth/signup"])
-def test_a_malformed_chunk_is_a_json_400(live, path):
-    """The server cannot read the body: a 400 of ours, not a 500."""
+def test_a_malformed_chunk_is_a_json_411(live, path):
+    """Refused before the app reads any of it: a 411 of ours, not a 500."""
     method = "PUT" if path.startswith("/v1/app") else "POST"
     request = (
         f"{method} {path} HTTP/1.1\r\nHost: x\r\nx-api-key: {live.api_key}\r\n"
@@ -164,6 +168,6 @@ def test_a_malformed_chunk_is_a_json_400(live, path):
         response = http.client.HTTPResponse(sock)
         response.begin()
         body = response.read()
-    assert response.status == 400
-    json_error(response.status, dict(response.getheaders()), body, "unreadable_body")
+    assert response.status == 411
+    json_error(response.status, response.headers, body, "length_required")
     assert "k" not in live.stored_keys()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -83,7 +85,7 @@ def test_the_journey_survives_a_restart(tmp_path):
 
 
 def _workers_of(data: Path) -> list[int]:
-    """The gunicorn workers of the server whose data directory is ``data``."""
+    """The worker processes of the server whose data directory is ``data``."""
     ours = {}
     for entry in Path("/proc").iterdir():
         try:
@@ -130,3 +132,87 @@ def test_no_pin_workers_leaves_the_scheduler_free(tmp_path):
             looks.append([os.sched_getaffinity(pid) for pid in _workers_of(data)])
             time.sleep(0.1)
     assert looks == [[cores] * len(cores)] * 10
+
+
+def _api_key(base: str, email: str) -> str:
+    """Sign up, make the namespace ``app`` and a key for it; the raw key."""
+    http = requests.Session()
+    token = http.post(
+        f"{base}/v1/auth/signup", json={"email": email, "password": "s3cret-pass"}
+    ).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    http.post(f"{base}/v1/namespaces", json={"name": "app"}, headers=auth).raise_for_status()
+    return str(
+        http.post(f"{base}/v1/api-keys", json={"namespace": "app"}, headers=auth).json()["apiKey"]
+    )
+
+
+def _send(base: str, request: bytes, *, then_close: bool = False) -> bytes:
+    """``request`` as raw bytes on a fresh connection; what the server answers (empty
+    when it answers nothing). With ``then_close`` the connection is shut for writing
+    after the request, as a client that dies mid-body leaves it."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        if then_close:
+            conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and then_close is False:
+                    head, _, body = answer.partition(b"\r\n\r\n")
+                    length = [
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ]
+                    if length and len(body) >= length[0]:
+                        break
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return answer
+
+
+@pytest.mark.slow
+def test_a_chunked_body_is_refused_with_411_and_nothing_is_stored(tmp_path):
+    """serve's server cannot tell a chunked body cut short from a whole one, so it takes
+    none: whole, cut short by a malformed chunk, or by a client gone before the end."""
+    with serving(tmp_path / "data") as base:
+        key = _api_key(base, "ann@example.com")
+        head = (
+            f"PUT /v1/app/{{name}} HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        bodies = {
+            "whole": b'7\r\n{"a":1}\r\n0\r\n\r\n',
+            "malformed": b'7\r\n{"a":1}\r\nzz\r\n' + b" " * 100,
+            "cut": b'7\r\n{"a":1}\r\n',
+        }
+        for name, body in bodies.items():
+            answer = _send(base, head.format(name=name).encode() + body, then_close=name == "cut")
+            status, _, rest = answer.partition(b"\r\n")
+            assert status == b"HTTP/1.1 411 Length Required", name
+            assert json.loads(rest.partition(b"\r\n\r\n")[2])["code"] == "length_required"
+        listed = requests.get(f"{base}/v1/app", headers={"x-api-key": key}, timeout=10)
+        assert listed.json()["keys"] == []
+
+
+@pytest.mark.slow
+def test_a_body_cut_short_of_its_length_is_refused_and_nothing_is_stored(tmp_path):
+    with serving(tmp_path / "data") as base:
+        key = _api_key(base, "ann@example.com")
+        request = (
+            f"PUT /v1/app/cut HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":1}'
+        ).encode()
+        answer = _send(base, request, then_close=True)
+        assert not answer.startswith(b"HTTP/1.1 2"), answer
+        assert (
+            requests.get(f"{base}/v1/app/cut", headers={"x-api-key": key}, timeout=10).status_code
+            == 404
+        )
+        whole = requests.put(
+            f"{base}/v1/app/whole", json={"a": 1}, headers={"x-api-key": key}, timeout=10
+        )
+        assert whole.status_code == 201

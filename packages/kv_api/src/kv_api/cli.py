@@ -1,8 +1,9 @@
-"""``kv-storage serve``: the whole product on one machine, on a production server.
+"""``kv-storage``: the whole product on one machine (``serve``), and the operator's
+commands.
 
-Gunicorn runs one worker process per core, each with a few threads and kept on its core
-(:mod:`kv_api.affinity`); they share the SQLite file, whose locking keeps counts exact
-across processes.
+``serve`` runs one worker process per core on granian (:mod:`kv_api.server`), each with
+threads for the requests that wait and kept on its core (:mod:`kv_api.affinity`); they
+share the SQLite file, whose locking keeps counts exact across processes.
 """
 
 from __future__ import annotations
@@ -11,59 +12,12 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
 from kv_api import admin, affinity, backups, data_lock, observe, tables
+from kv_api.server import Server, ServerOptions
 from kv_core.settings import Settings
-
-
-class Server(BaseApplication):  # type: ignore[misc]
-    """Gunicorn, configured in code instead of a config file.
-
-    Each worker builds its own app by calling ``factory`` after the fork, so no
-    connection is shared between processes.
-    """
-
-    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
-        self.options = options
-        self.factory = factory
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return self.factory()
-
-
-def server_options(
-    host: str,
-    port: int,
-    *,
-    workers: int,
-    threads: int,
-    pin: bool = True,
-) -> dict[str, Any]:
-    """How ``serve`` runs gunicorn: processes for the cores, threads for waiting, and
-    with ``pin`` each process on a core of its own when there is one for every core."""
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "graceful_timeout": 10,
-        "loglevel": "warning",
-        "when_ready": _announce,
-        "proc_name": "kv-storage",
-    }
-    if pin and affinity.should_pin(workers, affinity.available_cpus()):
-        options.update(pre_fork=affinity.choose_cpu, post_fork=affinity.pin_worker)
-    return {k: v for k, v in options.items() if v is not None}
 
 
 def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
@@ -80,12 +34,9 @@ def _web_app(*, access_log: bool = False, metrics: bool = True) -> Any:
     BackgroundPass(services.store, settings).start()
     BackgroundSweep(services.sweeper, settings).start()
     BackgroundStreamReader(services.store, settings).start()
-    return create_web_app(settings, services=services, access_log=access_log, metrics=metrics)
-
-
-def _announce(server: Any) -> None:
-    host, port = server.address[0]
-    print(f"KV Storage listening on http://{host}:{port}/", flush=True)
+    return create_web_app(
+        settings, services=services, access_log=access_log, metrics=metrics, refuse_chunked=True
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -102,7 +53,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"kv-storage: {problem}", file=sys.stderr)
         return 2
     print(f"KV Storage data in {data}", flush=True)
-    options = server_options(
+    options = ServerOptions(
         args.host,
         args.port,
         workers=args.workers,

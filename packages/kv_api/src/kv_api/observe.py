@@ -114,6 +114,12 @@ class Observed:
         self.pages = pages or {}
         self.request_ids = request_ids
 
+    def close(self) -> None:
+        """Close the app, when it has something to close (a worker that stops)."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         page = self.pages.get(path)

@@ -15,6 +15,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
 from kv_api.app import create_app
+from kv_api.chunked import RefuseChunked
 from kv_api.observe import AccessLog, Observed, Sink
 from kv_core.services import Services
 from kv_core.settings import Settings, build_services
@@ -66,11 +67,16 @@ def create_web_app(
     services: Services | None = None,
     access_log: bool = False,
     metrics: bool = False,
+    refuse_chunked: bool = False,
 ) -> WSGIApplication:
     """The whole product as one WSGI app, over ``services`` (built from the settings
     when not given); with ``access_log`` a JSON line per request on stdout, with
-    ``metrics`` Prometheus counters at ``/metrics``."""
-    web = _web_app(settings, services)
+    ``metrics`` Prometheus counters at ``/metrics``, with ``refuse_chunked`` a 411 for
+    a chunked request body (:mod:`kv_api.chunked`: for a server that cannot tell a
+    chunked body cut short from a whole one)."""
+    web: WSGIApplication = _web_app(settings, services)
+    if refuse_chunked:
+        web = RefuseChunked(web)
     if not (access_log or metrics):
         return web
     sinks: list[Sink] = [AccessLog()] if access_log else []
@@ -92,7 +98,7 @@ def _web_app(settings: Settings | None, services: Services | None) -> WebApp:
     if importlib.util.find_spec("kv_dashboard") is not None:
         create_dashboard = importlib.import_module("kv_dashboard").create_app
         mounts["/dashboard"] = create_dashboard(settings=settings, services=services)
-    return WebApp(api, DispatcherMiddleware(site_app(find_site_dir()), mounts))
+    return WebApp(api, DispatcherMiddleware(site_app(find_site_dir()), mounts), services)
 
 
 class WebApp:
@@ -100,12 +106,19 @@ class WebApp:
     request as it came (and the hot path no dispatching); the dashboard, mounted at
     ``/dashboard``, and the site get the rest."""
 
-    def __init__(self, api: Flask, rest: DispatcherMiddleware) -> None:
+    def __init__(self, api: Flask, rest: DispatcherMiddleware, services: Services) -> None:
         self.api = api
         self.rest = rest
+        self.services = services
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/v1" or path.startswith("/v1/"):
             return self.api.wsgi_app(environ, start_response)
         return self.rest(environ, start_response)
+
+    def close(self) -> None:
+        """Write behind what the app holds (request counts not yet written) and let go
+        of the store."""
+        self.services.items.meter.close()
+        self.services.store.close()

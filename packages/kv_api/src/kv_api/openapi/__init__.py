@@ -66,13 +66,25 @@ STORAGE_FULL: Schema = {
 }
 
 
+LENGTH_REQUIRED: Schema = {
+    "description": (
+        "`kv-storage serve` only: the body came chunked, without a `Content-Length`"
+        " (`length_required`). Send its length; nothing was written."
+    ),
+    "content": {JSON: {"schema": ref("Error")}},
+}
+
+
 def _with_store_faults(paths: Schema) -> Schema:
-    """Every operation may meet a store that cannot answer; a write, a full disk."""
+    """Every operation may meet a store that cannot answer; a write, a full disk; one
+    that takes a body, a server that wants its length."""
     for operations in paths.values():
         for method, operation in operations.items():
             operation["responses"].setdefault("503", STORE_UNAVAILABLE)
             if method != "get":
                 operation["responses"].setdefault("507", STORAGE_FULL)
+            if "requestBody" in operation:
+                operation["responses"].setdefault("411", LENGTH_REQUIRED)
     return paths
 
 
