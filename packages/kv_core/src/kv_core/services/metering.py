@@ -17,16 +17,16 @@ flight): ``allowance = min(batch_max, max(batch, headroom // batch_share))``, wi
 1,000 requests (a bulk get of 100 keys then costs 1.1 calls); near it, once per 20.
 
 The bound on overshoot: an instance never admits past the quota by what it knows, and
-never leaves more than its allowance of requests unseen by the store (plus one for each
-other request it serves at the same moment; a Lambda instance serves one at a time): a
+never leaves more than its allowance unseen by the store (plus one for each other
+request it serves at the same moment; a Lambda instance serves one at a time): a
 request that would (a bulk one) first writes what is pending, learning the true total,
-and when it alone is more than the allowance it is admitted by the store's count. So with ``K`` instances
-serving one account at once, at most ``K * min(1000, max(20, limit // 64))`` requests
-are admitted past the quota; as the account nears its quota each instance's allowance
-shrinks back to 20 as soon as it has written once, so near the quota the bound is
-``K * 20`` again after one flush per instance. An instance that is killed without
-shutting down loses at most its allowance ``- 1`` counts (never admitting more because
-of it).
+and one that alone is more than the allowance is admitted by the store's count. So with
+``K`` instances serving one account at once, at most ``K * min(1000, max(20, limit //
+64))`` requests are admitted past the quota; as the account nears its quota each
+instance's allowance shrinks back to 20 as soon as it has written once, so near the
+quota the bound is ``K * 20`` again after one flush per instance. An instance that is
+killed without shutting down loses at most its allowance ``- 1`` counts (never
+admitting more because of it).
 
 Each request made with an API key is also counted against the key, the same way: the
 key's counts ride in the user's batch (:attr:`~kv_core.store.RequestBatch.by_key`)
