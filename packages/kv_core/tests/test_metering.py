@@ -1,5 +1,6 @@
 """The request meter: exact on the embedded engine, batched with a written bound."""
 
+import atexit
 import itertools
 import threading
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from kv_core.engines.sqlite import SqliteStore
 from kv_core.hashing import digest
 from kv_core.model import ApiKey, Namespace, User
+from kv_core.services import CoreConfig
 from kv_core.services.metering import RequestMeter
 
 USERS = itertools.count()
@@ -197,49 +199,208 @@ def test_a_counted_batch_leaves_nothing_pending_per_key(store):
     assert store.key_requests(user, "2026-11") == {one: 3}
 
 
+SHIPPED = CoreConfig(secret=b"s" * 32)
+
+
+def shipped_meter(store):
+    """A meter with the allowance a remote engine ships with: 20 to 1,000 by headroom."""
+    return RequestMeter(
+        store,
+        batch=SHIPPED.request_batch,
+        interval=3600,
+        batch_share=SHIPPED.request_batch_share,
+        batch_max=SHIPPED.request_batch_max,
+    )
+
+
+def bound(instances, limit):
+    """The written bound on overshoot with ``instances`` instances serving one account."""
+    return instances * min(1000, max(20, limit // 64))
+
+
+def test_the_shipped_allowance_is_20_to_1000_in_64ths_of_the_headroom():
+    assert (SHIPPED.request_batch, SHIPPED.request_batch_share, SHIPPED.request_batch_max) == (
+        20,
+        64,
+        1000,
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "used", "allowance"),
+    [
+        (100, 0, 20),  # a small quota: never more than the least
+        (10_000, 9_000, 20),  # near the quota
+        (1_000_000, 999_000, 20),  # near a large quota too
+        (10_000, 0, (10_000 - 1) // 64),  # between: a 64th of the headroom
+        (100_000, 50_000, (100_000 - 50_001) // 64),
+        (1_000_000, 0, 1000),  # far from the quota: the most
+        (1_000_000, 900_000, 1000),
+    ],
+)
+def test_the_allowance_follows_the_headroom_the_instance_knows_of(store, limit, used, allowance):
+    user, _ = owner_of_keys(store)
+    if used:
+        store.add_requests(user, "2026-11", used)
+    meter = shipped_meter(store)
+    assert meter.allowance(user, "2026-11") == 20  # nothing known yet: the least
+    assert meter.admit(user, "2026-11", limit) == used + 1  # the first asks the store
+    assert meter.allowance(user, "2026-11") == allowance
+    meter.close()
+
+
+def test_the_allowance_shrinks_to_20_once_the_instance_has_written_near_the_quota(store):
+    user, _ = owner_of_keys(store)
+    meter = shipped_meter(store)
+    meter.admit(user, "2026-11", 50_000)
+    allowance = (50_000 - 1) // 64
+    assert meter.allowance(user, "2026-11") == allowance
+    store.add_requests(user, "2026-11", 48_000)  # other instances' flushes
+    assert meter.allowance(user, "2026-11") == allowance  # it has not learned of them yet
+    for _ in range(allowance):
+        meter.admit(user, "2026-11", 50_000)
+    assert meter.pending(user, "2026-11") == 0  # written once...
+    assert meter.allowance(user, "2026-11") == 20  # ...and it knows the quota is near
+    meter.close()
+
+
+def test_a_bulk_of_100_far_from_the_quota_waits_for_1000_pending(store):
+    user, _ = owner_of_keys(store)
+    meter = shipped_meter(store)
+    meter.admit(user, "2026-11", 1_000_000, count=100)  # the first asks the store
+    for bulk in range(1, 10):
+        assert meter.admit(user, "2026-11", 1_000_000, count=100) == 100 * (bulk + 1)
+        assert meter.pending(user, "2026-11") == 100 * bulk
+        assert store.get_usage(user, "2026-11").requests == 100
+    meter.admit(user, "2026-11", 1_000_000, count=100)  # the tenth: 1,000 pending
+    assert meter.pending(user, "2026-11") == 0
+    assert store.get_usage(user, "2026-11").requests == 1100
+    meter.close()
+
+
+@pytest.mark.parametrize("pending", [0, 5])
+def test_a_refused_bulk_leaves_nothing_of_it_counted(store, pending):
+    user, (key,) = owner_of_keys(store, "k")
+    store.add_requests(user, "2026-11", 9_950)
+    meter = shipped_meter(store)
+    meter.admit(user, "2026-11", 10_000, key_id=key)
+    for _ in range(pending):
+        meter.admit(user, "2026-11", 10_000, key_id=key)
+    assert meter.admit(user, "2026-11", 10_000, count=100, key_id=key) is None
+    assert meter.pending(user, "2026-11") == 0  # what was pending is written, not the bulk
+    assert store.get_usage(user, "2026-11").requests == 9_950 + 1 + pending
+    assert store.key_requests(user, "2026-11") == {key: 1 + pending}
+    rest = 10_000 - (9_950 + 1 + pending)
+    assert meter.admit(user, "2026-11", 10_000, count=rest) == 10_000  # what fits still does
+    meter.close()
+
+
+@pytest.mark.parametrize("limit", [100, 10_000, 1_000_000])
+def test_a_killed_instance_loses_fewer_than_its_allowance(store, limit):
+    user, _ = owner_of_keys(store)
+    meter = shipped_meter(store)
+    admitted = 0
+    for count in itertools.islice(itertools.cycle([1, 7, 100, 33]), 120):
+        if meter.admit(user, "2026-11", limit, count=count) is not None:
+            admitted += count
+        assert meter.pending(user, "2026-11") <= meter.allowance(user, "2026-11") - 1
+    lost = admitted - store.get_usage(user, "2026-11").requests  # killed: never flushed
+    assert lost == meter.pending(user, "2026-11")
+    assert lost <= min(1000, max(20, limit // 64)) - 1
+    atexit.unregister(meter._flush_at_exit)
+
+
+def test_overshoot_can_reach_the_allowance_an_instance_learned_far_from_the_quota(store):
+    """How close the bound is: an instance that learned of 64,000 requests of headroom
+    holds 999 unwritten while another uses up the rest of the quota."""
+    user, _ = owner_of_keys(store)
+    store.add_requests(user, "2026-11", 100_000 - 64_001)
+    far, near = shipped_meter(store), shipped_meter(store)
+    assert far.admit(user, "2026-11", 100_000) == 100_000 - 64_000
+    assert far.allowance(user, "2026-11") == 1000
+    for _ in range(9):
+        far.admit(user, "2026-11", 100_000, count=111)
+    assert far.pending(user, "2026-11") == 999  # one short of its allowance: unwritten
+    while near.admit(user, "2026-11", 100_000) is not None:
+        pass
+    for meter in (far, near):
+        meter.close()
+    total = store.get_usage(user, "2026-11").requests
+    assert total == 100_000 + 999
+    assert total - 100_000 <= bound(2, 100_000)
+
+
+def test_a_bulk_on_a_stale_view_is_admitted_by_the_stores_count(store):
+    """An instance that last learned the total long ago would admit a bulk of 99 on the
+    quota of 100 that others have used up: more than its allowance of 20 unseen, so the
+    store decides, and refuses it."""
+    user, _ = owner_of_keys(store)
+    stale, busy = shipped_meter(store), shipped_meter(store)
+    assert stale.admit(user, "2026-11", 100) == 1
+    while busy.admit(user, "2026-11", 100) is not None:
+        pass
+    busy.flush()
+    assert store.get_usage(user, "2026-11").requests == 100
+    assert stale.admit(user, "2026-11", 100, count=99) is None
+    assert stale.admit(user, "2026-11", 100, count=20) == 21  # within its allowance: its view
+    stale.close()
+    busy.close()
+    assert store.get_usage(user, "2026-11").requests == 120  # 20 past: within 2 * 20
+
+
 @settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     instances=st.integers(1, 4),
-    batch=st.integers(1, 8),
-    limit=st.integers(1, 40),
+    limit=st.one_of(st.sampled_from([100, 10_000, 1_000_000]), st.integers(1, 1_000)),
+    gap=st.integers(0, 5_000),
     order=st.lists(
         st.tuples(
             st.integers(0, 3),
-            st.sampled_from(["read", "write", "same-size write"]),
+            st.sampled_from(["read", "read", "read", "write", "same-size write"]),
             st.sampled_from([0, 1, None]),
+            st.one_of(st.just(1), st.integers(1, 100)),
         ),
         min_size=1,
         max_size=150,
     ),
 )
-def test_overshoot_is_at_most_instances_times_batch(store, instances, batch, limit, order):
-    """The documented bound: K instances admit at most limit + K * batch, whether each
-    request is a read (flushes when due), a write that carries the pending counts, or
-    a write that moves no counter and carries nothing. Each key's count, once written,
-    is exactly the requests admitted with it."""
+def test_overshoot_is_at_most_instances_times_allowance(store, instances, limit, gap, order):
+    """The documented bound: K instances admit at most limit + K * min(1000, max(20,
+    limit // 64)), whether each request is a read or a bulk read (flushes when due), a
+    write that carries the pending counts, or a write that moves no counter and carries
+    nothing; the store holds ``limit - gap`` of the month already (so large quotas are
+    reached too). A request is refused only when it truly would not fit; no instance
+    holds its allowance unwritten; each key's count, once written, is exactly the
+    requests admitted with it."""
     user, keys = owner_of_keys(store, "a", "b")
-    meters = [RequestMeter(store, batch=batch, interval=3600) for _ in range(instances)]
+    used = max(0, limit - gap)
+    if used:
+        store.add_requests(user, "2026-11", used)
+    meters = [shipped_meter(store) for _ in range(instances)]
     admitted = 0
     by_key = dict.fromkeys(keys, 0)
-    for index, kind, key in order:
+    for index, kind, key, count in order:
         meter = meters[index % instances]
         key_id = keys[key] if key is not None else None
         if kind == "read":
-            counted = meter.admit(user, "2026-11", limit, key_id=key_id) is not None
+            outcome = meter.admit(user, "2026-11", limit, count=count, key_id=key_id)
+            counted = outcome is not None
         else:
+            count = 1
             counted = write(meter, store, user, limit, carried=kind == "write", key_id=key_id)
-        admitted += counted
+        if not counted:
+            assert used + admitted + count > limit
+        admitted += count * counted
         if counted and key_id is not None:
-            by_key[key_id] += 1
-    assert admitted <= limit + instances * batch
-    assert admitted >= min(limit, len(order))
-    if instances == 1:
-        assert admitted == min(limit, len(order))
+            by_key[key_id] += count
+        for each in meters:
+            assert each.pending(user, "2026-11") <= each.allowance(user, "2026-11") - 1
+    assert used + admitted <= limit + bound(instances, limit)
     for meter in meters:
-        meter.flush()
-    assert store.get_usage(user, "2026-11").requests == admitted
+        meter.close()
+    assert store.get_usage(user, "2026-11").requests == used + admitted
     assert store.key_requests(user, "2026-11") == by_key
 
 

@@ -119,6 +119,8 @@ class ItemAccess:
             store,
             batch=config.request_batch if store.remote else 1,
             interval=config.request_flush_seconds,
+            batch_share=config.request_batch_share,
+            batch_max=config.request_batch_max if store.remote else 1,
         )
 
     def authorize(self, raw_key: str | None, namespace: str, *, write: bool) -> Principal:

@@ -25,7 +25,10 @@ def warm(dynamo_calls):
     """A warm data plane on DynamoDB: key resolved and cached, month's tally seen."""
     store, calls = dynamo_calls
     config = CoreConfig(
-        secret=b"s" * 32, request_batch=BATCH, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC)
+        secret=b"s" * 32,
+        request_batch=BATCH,
+        request_batch_max=BATCH,  # a fixed allowance: one write per BATCH requests
+        clock=lambda: datetime(2026, 11, 25, tzinfo=UTC),
     )
     services = Services(store, config)
     user = services.accounts.signup("calls@example.com", "s3cret-pass")
@@ -110,3 +113,56 @@ def test_writes_after_reads_carry_the_reads_counts(warm):
     assert per_operation(calls) == {"DeleteItem": 1, "UpdateItem": 1}
     assert stored_requests(items, raw) == REQUESTS + BATCH
     assert items.meter.pending(items.authorize(raw, "app", write=False).user.id, "2026-11") == 0
+
+
+@pytest.fixture
+def shipped(dynamo_calls):
+    """A warm data plane with the allowance as shipped (20 to 1,000 requests by the
+    headroom an instance knows of); each plan's account with 100 items and a key."""
+    store, calls = dynamo_calls
+    config = CoreConfig(secret=b"s" * 32, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
+    services = Services(store, config)
+    items = services.items
+
+    def account(plan):
+        user = services.accounts.signup(f"{plan}@example.com", "s3cret-pass")
+        services.accounts.change_plan(user.id, plan)
+        services.namespaces.create(user.id, "app")
+        raw = services.api_keys.create(user.id, "app").raw
+        items.put_many(
+            items.authorize(raw, "app", write=True),
+            [{"key": f"old/{i}", "value": i} for i in range(REQUESTS)],
+        )
+        return raw
+
+    yield items, account, calls
+    items.meter.close()
+
+
+BULK_GETS = 20
+
+
+def bulk_get_calls(items, raw, calls):
+    """Calls per warm bulk get of 100 keys, over BULK_GETS of them."""
+    keys = [f"old/{i}" for i in range(REQUESTS)]
+    items.get_many(items.authorize(raw, "app", write=False), keys)  # warm: key cached
+    items.meter.flush()
+    calls.clear()
+    for _ in range(BULK_GETS):
+        found, missing = items.get_many(items.authorize(raw, "app", write=False), keys)
+        assert (len(found), missing) == (REQUESTS, [])
+    return per_operation(calls)
+
+
+def test_a_bulk_get_of_100_keys_is_at_most_1_1_calls_with_headroom(shipped):
+    """On an account whose quota leaves 64,000 requests or more (the pro plan's
+    1,000,000), an instance holds 1,000 unwritten: one usage write per ten bulk gets.
+    A free account (10,000 a month) allows a 64th of its headroom, about 156 requests,
+    and a bulk get that would leave more unseen writes the pending ones first: a usage
+    write per bulk get of 100 but the first after a flush (1.95 calls here; no budget)."""
+    items, account, calls = shipped
+    made = bulk_get_calls(items, account("pro"), calls)
+    assert made == {"BatchGetItem": BULK_GETS, "UpdateItem": BULK_GETS // 10}
+    assert sum(made.values()) / BULK_GETS <= 1.1
+    free = bulk_get_calls(items, account("free"), calls)
+    assert free == {"BatchGetItem": BULK_GETS, "UpdateItem": BULK_GETS - 1}

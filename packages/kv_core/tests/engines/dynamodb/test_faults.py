@@ -160,7 +160,8 @@ def test_a_lost_answer_counts_at_most_one_batch_twice_and_the_recount_heals_stor
 ):
     """DynamoDB applied the counters update but its answer never came, so botocore sent
     it again: the bound this engine offers is one carried batch of requests counted twice
-    (at most ``request_batch``), and the stored bytes are set right by the recount."""
+    (at most an instance's allowance, ``request_batch_max``), and the stored bytes are set
+    right by the recount."""
     principal = writer()
     month = services.items.admit(principal)
     for _ in range(5):
@@ -175,7 +176,7 @@ def test_a_lost_answer_counts_at_most_one_batch_twice_and_the_recount_heals_stor
     assert dynamo_faults.injected["answer lost"] == 1
     admitted = 1 + 5 + 1  # the reads, and the put itself
     counted = services.store.get_usage(principal.user.id, month).requests
-    assert admitted <= counted <= admitted + services.config.request_batch
+    assert admitted <= counted <= admitted + services.config.request_batch_max
     counters, items = counters_and_items(services, principal)
     assert counters != items  # the size was added twice...
     namespace = services.store.get_namespace(principal.user.id, "app")

@@ -25,7 +25,10 @@ def warm(dynamo_calls):
     """A warm data plane with two keys: both resolved and cached, the tally seen."""
     store, calls = dynamo_calls
     config = CoreConfig(
-        secret=b"s" * 32, request_batch=BATCH, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC)
+        secret=b"s" * 32,
+        request_batch=BATCH,
+        request_batch_max=BATCH,  # a fixed allowance: one write per BATCH requests
+        clock=lambda: datetime(2026, 11, 25, tzinfo=UTC),
     )
     services = Services(store, config)
     user = services.accounts.signup("keys@example.com", "s3cret-pass")
