@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from kv_core.engines.sqlite import SqliteStore
 from kv_core.engines.sqlite import connection as connection_module
+from kv_core.engines.sqlite import writer as writer_module
 from kv_core.engines.sqlite.items import prefix_upper_bound
 from kv_core.errors import NotFound, QuotaExceeded, StoreUnavailable
 from kv_core.hashing import digest
@@ -232,6 +233,48 @@ def test_syncs_that_overlap_are_shared(one_process, monkeypatch):
         thread.join()
     assert listed(store, "n1", limit=100)[0] == sorted(["old", *(f"k{i}" for i in range(40))])
     assert 1 <= syncs.syncs - before <= 40
+
+
+def test_writes_that_arrive_during_a_sync_wait_for_it_and_commit_as_one(one_process, monkeypatch):
+    """A write made while a sync runs would wait for the next sync anyway: it waits
+    for this one to end before it runs, and the writes that waited share one commit
+    and one sync."""
+    store = one_process
+    syncing, release = threading.Event(), threading.Event()
+    real = connection_module._datasync
+    calls: list[int] = []
+
+    def slow(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            syncing.set()
+            release.wait(10)
+        real(fd)
+
+    monkeypatch.setattr(connection_module, "_datasync", slow)
+    commits: list[int] = []
+    real_run = writer_module._run_together
+    monkeypatch.setattr(
+        writer_module,
+        "_run_together",
+        lambda db, group: (commits.append(len(group)), real_run(db, group))[1],
+    )
+    first = threading.Thread(target=put(store, "n1", "first", 5))
+    first.start()
+    assert syncing.wait(10)
+    waiting = [threading.Thread(target=put(store, "n1", f"k{i}", 5)) for i in range(5)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.2)  # give them time to run, if they were going to
+    assert commits == [1]  # nothing committed while the sync runs
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join()
+    assert commits == [1, 5]
+    assert len(calls) == 2
+    assert listed(store, "n1", limit=100)[0] == sorted(
+        ["old", "first", *(f"k{i}" for i in range(5))]
+    )
 
 
 @needs_proc
