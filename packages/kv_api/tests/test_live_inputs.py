@@ -80,15 +80,35 @@ PATHS = pytest.mark.parametrize("condition", [{}, {"If-None-Match": "*"}], ids=[
 @PATHS
 def test_a_chunked_body_is_411_and_stores_nothing(live, condition):
     """serve's server cannot tell a chunked body cut short from a whole one (see
-    kv_api.chunked), so it takes none, over the limit or within it; the app's own reading
+    kv_api.chunked), so it takes none, within the limit or over it; the app's own reading
     of chunked bodies (to the limit plus one byte) is tested through WSGI."""
     headers = {"x-api-key": live.api_key, "Content-Type": "application/json", **condition}
-    for body in (b'{"a":1}' + b" " * MIB + b"garbage", b'{"a":1}'):
-        status, answer_headers, answer = live.send("PUT", "/v1/app/cut", chunks(body), headers)
-        assert status == 411
-        json_error(status, answer_headers, answer, "length_required")
+    status, answer_headers, answer = live.send("PUT", "/v1/app/cut", chunks(b'{"a":1}'), headers)
+    assert status == 411
+    json_error(status, answer_headers, answer, "length_required")
     assert live.send("GET", "/v1/app/cut", headers={"x-api-key": live.api_key})[0] == 404
     assert "cut" not in live.stored_keys()
+
+
+@PATHS
+def test_a_chunked_body_over_the_limit_is_411_before_it_is_sent(live, condition):
+    """The answer comes on the request's head: a client that waits for it after its
+    first chunk has it, and need not send the rest (the server closes the connection)."""
+    head = (
+        f"PUT /v1/app/big HTTP/1.1\r\nHost: x\r\nx-api-key: {live.api_key}\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in condition.items())
+        + "\r\n"
+    )
+    first = b'{"a":1}' + b" " * (64 * 1024 - 7)
+    with socket.create_connection(("127.0.0.1", live.port), timeout=30) as conn:
+        conn.sendall(head.encode() + b"%x\r\n" % len(first) + first + b"\r\n")
+        answer = http.client.HTTPResponse(conn)
+        answer.begin()
+        assert answer.status == 411
+        json_error(answer.status, answer.headers, answer.read(), "length_required")
+        assert answer.headers["Connection"] == "close"
+    assert "big" not in live.stored_keys()
 
 
 @PATHS

@@ -116,3 +116,15 @@ def test_an_answer_gets_the_request_id_it_was_logged_with(app, client):
     logged = json.loads(stream.getvalue())
     assert logged["request_id"] == response.headers["X-Request-Id"]
     assert logged["request_id"] != "bad id; drop"
+
+
+def test_closing_writes_the_lines_the_log_still_holds(app, client):
+    """A stopping worker ends with ``os._exit``, so closing is the last chance."""
+    stream = io.StringIO()
+    log = AccessLog(stream, interval=3600)
+    observed = Observed(app.wsgi_app, [log])
+    app.wsgi_app = observed
+    client.get("/v1/health")
+    assert stream.getvalue() == ""
+    observed.close()
+    assert json.loads(stream.getvalue())["route"] == "/v1/health"

@@ -115,10 +115,15 @@ class Observed:
         self.request_ids = request_ids
 
     def close(self) -> None:
-        """Close the app, when it has something to close (a worker that stops)."""
+        """Close the app, when it has something to close, and write what the sinks
+        hold (a worker that stops: it leaves by ``os._exit``, so no ``atexit`` runs)."""
         close = getattr(self.app, "close", None)
         if close is not None:
             close()
+        for sink in self.sinks:
+            flush = getattr(sink, "flush", None)
+            if flush is not None:
+                flush()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -158,9 +163,9 @@ class AccessLog:
     """One JSON line per request on ``stream`` (stdout by default).
 
     A request only appends its line to a list; a thread of each process writes what
-    has gathered every ``interval`` seconds (and at exit). Writing on the request's
-    own thread made each request a system call that lets go of the interpreter lock,
-    and getting it back behind busy threads cost far more than the write.
+    has gathered every ``interval`` seconds, and at exit or when the app closes.
+    Writing on the request's own thread made each request a system call that lets go of
+    the interpreter lock, and getting it back behind busy threads cost far more.
     """
 
     def __init__(self, stream: IO[str] | None = None, *, interval: float = 0.2) -> None:
