@@ -23,9 +23,11 @@ class BackgroundStreamReader(PeriodicJob[int]):
     many changes it logged."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        from kv_core.engines.dynamodb import DynamoStore
+        dynamo = None
+        if settings.store == "dynamodb":  # pynamodb is installed only with that extra
+            from kv_core.engines.dynamodb import DynamoStore
 
-        dynamo = store if isinstance(store, DynamoStore) else None
+            dynamo = store if isinstance(store, DynamoStore) else None
         super().__init__(
             "kv-stream",
             dynamo.pump_changes if dynamo is not None else (lambda: 0),
