@@ -4,10 +4,13 @@ the one poller, and only for the namespace they wait on."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from pathlib import Path
 
 from kv_core.engines.sqlite import SqliteStore
+from kv_core.engines.sqlite.wakeups import Wakeups
 from kv_core.model import Namespace, User
 from kv_core.store import PutItem
 
@@ -37,3 +40,38 @@ def test_a_commit_of_another_store_wakes_the_waiter_of_its_namespace(tmp_path: P
     finally:
         waiting.close()
         writing.close()
+
+
+def test_a_wake_up_that_finds_nothing_new_waits_on():
+    """The poller's first look at a namespace wakes its waiters whatever it finds (it
+    cannot know what they saw); a waiter whose namespace holds nothing new waits on,
+    and answers that nothing changed once its time is up."""
+    probes = itertools.count()  # another process commits before every poll
+    looks: list[str] = []
+    wakeups = Wakeups(lambda: next(probes), lambda ns: looks.append(ns) or 0)
+    try:
+        started = time.monotonic()
+        assert not wakeups.wait("n2", lambda: False, timeout=0.8)
+        assert time.monotonic() - started >= 0.8
+        assert looks  # the poller looked, and woke it
+    finally:
+        wakeups.close()
+
+
+def test_a_wake_up_that_finds_a_change_answers_at_once():
+    seqs = {"n1": 0}
+    wakeups = Wakeups(lambda: seqs["n1"], lambda ns: seqs[ns])
+    try:
+        answer: list[bool] = []
+        waiter = threading.Thread(
+            target=lambda: answer.append(wakeups.wait("n1", lambda: seqs["n1"] > 0, 20))
+        )
+        started = time.monotonic()
+        waiter.start()
+        time.sleep(0.1)
+        seqs["n1"] = 1  # another process logs a change
+        waiter.join()
+        assert answer == [True]
+        assert time.monotonic() - started < 10
+    finally:
+        wakeups.close()

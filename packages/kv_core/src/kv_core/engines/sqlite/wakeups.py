@@ -6,9 +6,10 @@ of other processes are noticed by one poller thread per store, which runs only w
 someone waits and reads one cheap value (``probe``: SQLite's ``data_version``, which
 moves with every commit of another connection) ``POLLS_PER_SECOND`` times a second,
 however many wait; when it moved, it reads each waited namespace's latest seq
-(``latest``) once and wakes the waiters of those that grew. A waiter re-reads its own namespace
-when woken, so a wake-up may be spurious, never missed; waiters of a namespace that
-is not written are not woken by the writes of others in this process.
+(``latest``) once and wakes the waiters of those that grew. A waiter re-reads its own
+namespace when woken, so a wake-up may be spurious (the waiter then waits on), never
+missed; waiters of a namespace that is not written are not woken by the writes of
+others in this process.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class Wakeups:
                 waiters.changed.notify_all()
 
     def wait(self, namespace_id: str, changed: Callable[[], bool], timeout: float) -> bool:
-        """Wait until ``changed()`` may be true, for at most ``timeout`` seconds;
-        whether it may be (a False is checked by a last ``changed()``)."""
+        """Wait until ``changed()`` is true, for at most ``timeout`` seconds; whether it
+        is. A wake-up that finds it false (the poller's first look at a namespace, a
+        write that logged nothing new) goes back to waiting."""
         self._forked()
         with self._lock:
             waiters = self._waiting.get(namespace_id)
@@ -81,24 +83,24 @@ class Wakeups:
             waiters.waiters += 1
             seen = waiters.generation
             self._start_poller()
-        woken = False
         try:
-            if changed():
-                return True
             deadline = time.monotonic() + timeout
-            with self._lock:
-                while waiters.generation == seen:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    waiters.changed.wait(remaining)
-                woken = waiters.generation != seen
+            while not changed():
+                with self._lock:
+                    while waiters.generation == seen:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        waiters.changed.wait(remaining)
+                    if waiters.generation == seen:  # the time is up, and nothing woke it
+                        return changed()
+                    seen = waiters.generation
+            return True
         finally:
             with self._lock:
                 waiters.waiters -= 1
                 if not waiters.waiters:
                     del self._waiting[namespace_id]
-        return woken or changed()
 
     def _start_poller(self) -> None:
         """Called holding the lock."""
