@@ -147,18 +147,24 @@ def test_the_secret_and_its_directory_are_private_from_the_start(
     assert [p.name for p in data.iterdir()] == [GENERATED_KEY_FILE]
 
 
-def test_racing_processes_agree_on_one_whole_secret(tmp_path):
+def test_racing_threads_agree_on_one_whole_secret(tmp_path):
     data = tmp_path / "data"
     found: list[str] = []
-    threads = [
-        threading.Thread(target=lambda: found.append(load_or_create_secret(data))) for _ in range(8)
-    ]
+    start = threading.Barrier(8)
+
+    def load() -> None:
+        start.wait()
+        found.append(load_or_create_secret(data))
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(found) == 8  # every one of them got it, none failed
     assert len(set(found)) == 1
     assert len(found[0]) >= 48
+    assert [p.name for p in data.iterdir()] == [GENERATED_KEY_FILE]  # no draft left
 
 
 def test_the_sweep_runs_every_minute_unless_told_otherwise():

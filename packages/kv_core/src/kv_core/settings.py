@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,13 +296,15 @@ def load_or_create_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    if not data_dir.exists():
+    try:
         data_dir.mkdir(parents=True, mode=0o700)
-        data_dir.chmod(0o700)
-    # Written private and whole beside it, then linked into place: a racing process sees
-    # no file or the complete one, and only the first link wins.
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        data_dir.chmod(0o700)  # whatever the umask left of the mode
+    except FileExistsError:
+        pass
+    # Written private (mkstemp's 0600) and whole beside it, then linked into place: a
+    # racing process or thread sees no file or the complete one, and the first link wins.
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=data_dir)
+    draft = Path(name)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_urlsafe(48))
     try:
