@@ -170,6 +170,30 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     failing.close()
 
 
+def test_a_group_whose_lock_cannot_be_taken_fails_and_the_next_write_leads(
+    one_process, monkeypatch
+):
+    """The thread that leads a group cannot take the file's lock: every write of the
+    group fails (none hangs, none is answered as written), and the next write goes."""
+    store = one_process
+    real = writer_module.fcntl.flock
+    failures = [OSError(37, "No locks available")]
+
+    def flock(fd: int, operation: int) -> None:
+        if operation == writer_module.fcntl.LOCK_EX and failures:
+            raise failures.pop()
+        real(fd, operation)
+
+    monkeypatch.setattr(writer_module.fcntl, "flock", flock)
+    outcomes = write_as_a_group(
+        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
+    )
+    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes.values())
+    assert listed(store, "n1", limit=10) == (["old"], False)
+    assert put(store, "n1", "c", 3)().created
+    assert listed(store, "n1", limit=10) == (["c", "old"], False)
+
+
 def record_syncs(monkeypatch) -> list[str]:
     """The files the engine syncs from now on (SQLite's own syncs are not seen)."""
     synced: list[str] = []

@@ -26,7 +26,7 @@ UNAVAILABLE = frozenset(
     }
 )
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-UNAVAILABLE_ERRNOS = frozenset({errno.EIO, errno.EROFS, errno.EAGAIN})
+UNAVAILABLE_ERRNOS = frozenset({errno.EIO, errno.EROFS, errno.EAGAIN, errno.ENOLCK})
 
 
 def translate(error: BaseException) -> StoreUnavailable | None:

@@ -20,15 +20,16 @@ class WriterLock:
     writes from several processes wastes most of the time asleep; an exclusive
     ``flock`` on a side file wakes the next writer as soon as the lock is free.
 
-    One-statement writes go through :meth:`write_together`: the thread that gets the
-    lock runs every such write that is waiting in its process and commits them at
-    once, so that under load a process takes the lock, appends to the log and
-    commits once for several writes instead of once for each.
+    One-statement writes go through :meth:`write_together`: one thread of the process
+    at a time leads, running every such write that is waiting in its process and
+    committing them at once, so that under load a process takes the lock, appends to
+    the log and commits once for several writes instead of once for each.
 
     With ``sync`` (the engine's way of putting its log on disk), a write returns only
     once a sync begun after its commit has ended. The sync runs outside the lock, so
-    the next group is written while this one goes to disk, and one sync at a time
-    covers every commit of the process made before it (:class:`Syncs`).
+    other processes (and this one's write transactions) write while it goes to disk,
+    and one sync at a time covers every commit of the process made before it
+    (:class:`Syncs`).
     """
 
     def __init__(self, path: Path, sync: Callable[[], None] | None = None) -> None:
@@ -39,6 +40,7 @@ class WriterLock:
         self._fd = -1
         self._threads = threading.Lock()
         self._waiting: list[_Statement] = []
+        self._leading = False  # a thread is committing and syncing the waiting ones
         self._queue = threading.Lock()
 
     def _forked(self) -> None:
@@ -47,6 +49,7 @@ class WriterLock:
             self._threads = threading.Lock()
             self._queue = threading.Lock()
             self._waiting = []
+            self._leading = False
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
 
@@ -78,36 +81,61 @@ class WriterLock:
         rows. A statement that fails on a constraint (``RAISE(ABORT)`` in a trigger)
         is undone alone; any other failure undoes the group and fails every one.
 
-        With ``sync``, the thread that committed a group waits for the log to be on
-        disk once the lock is free, and every statement of the group waits for it
-        before it returns; a failed sync fails them all. A statement that arrives while
-        a sync is under way waits for it to end before it is run: whichever of the
-        statements that waited gets the lock first commits them all at once, and the
-        next sync covers them. A commit made during a sync would wait for the next one
-        anyway, so waiting costs it nothing, and the group shares one commit as well as
-        one sync (under load, about as many statements as connections)."""
+        One thread of the process at a time leads: it takes every statement waiting,
+        runs them in one transaction on its connection, and with ``sync`` puts the
+        log on disk once the lock is free; a failed sync fails them all. Then it lets
+        each of them return and hands the lead to the first statement that arrived
+        meanwhile, whose thread commits every one that waited. So a statement that
+        arrives while a sync is under way waits for it to end (a commit made during a
+        sync would wait for the next one anyway), the statements that waited share one
+        commit and one sync (under load, about as many as connections), and a thread
+        that does not lead wakes only once, when its statement is done."""
         self._forked()
         mine = _Statement(sql, params)
         with self._queue:
             self._waiting.append(mine)
-        if self._syncs is not None:
-            self._syncs.wait_idle(lambda: mine.done)
+            mine.lead = not self._leading
+            self._leading = True
+        if not mine.lead:
+            mine.wake.acquire()  # released once it is done, or once it is to lead
+        if mine.lead:
+            self._lead(db, mine)
+        if mine.error is not None:
+            raise mine.error
+        return mine.rows
+
+    def _lead(self, db: sqlite3.Connection, mine: _Statement) -> None:
+        """Commit and sync every statement waiting (``mine`` among them), let them
+        return, and pass the lead on."""
         group: list[_Statement] = []
-        commit = 0
-        with self._threads:
-            if not mine.done:
+        try:
+            with self._threads:
                 with self._queue:
                     group, self._waiting = self._waiting, []
                 with self._file():
                     _run_together(db, group)
                 commit = self.committed()
-        if group:
             _sync_group(group, commit, self._syncs)
-        else:
-            mine.synced.wait()
-        if mine.error is not None:
-            raise mine.error
-        return mine.rows
+        except BaseException as error:  # the lock or the sync failed: none is answered
+            if not group:  # interrupted before it took any: its own alone
+                with self._queue:
+                    self._waiting.remove(mine)
+                group = [mine]
+            for statement in group:
+                statement.rows = []
+                statement.error = error
+        finally:
+            with self._queue:
+                following = self._waiting[0] if self._waiting else None
+                if following is None:
+                    self._leading = False
+                else:
+                    following.lead = True
+            for statement in group:
+                if not statement.lead:
+                    statement.wake.release()
+            if following is not None:
+                following.wake.release()
 
     def close(self) -> None:
         if self._pid == os.getpid() and self._fd >= 0:
@@ -116,18 +144,25 @@ class WriterLock:
         self._pid = -1
 
 
+def _held_lock() -> threading.Lock:
+    """A lock already taken: its waiter blocks until another thread releases it."""
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass(slots=True)
 class _Statement:
     sql: str
     params: Any
     rows: list[Any] = field(default_factory=list)
     error: BaseException | None = None
-    done: bool = False
-    synced: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    wake: threading.Lock = field(default_factory=_held_lock)
 
 
 def _sync_group(group: list[_Statement], commit: int, syncs: Syncs | None) -> None:
-    """Put a committed group on disk, then let its statements return."""
+    """Put a committed group on disk; a failed sync fails every statement of it."""
     try:
         if syncs is not None and any(statement.error is None for statement in group):
             syncs.wait(commit)
@@ -135,9 +170,6 @@ def _sync_group(group: list[_Statement], commit: int, syncs: Syncs | None) -> No
         for statement in group:
             statement.rows = []
             statement.error = error
-    finally:
-        for statement in group:
-            statement.synced.set()
 
 
 class Syncs:
@@ -157,12 +189,6 @@ class Syncs:
         with self._changed:
             self._committed += 1
             return self._committed
-
-    def wait_idle(self, done: Callable[[], bool]) -> None:
-        """Return once no sync is under way, or at once when ``done()`` holds."""
-        with self._changed:
-            while self._syncing and not done():
-                self._changed.wait()
 
     def wait(self, commit: int) -> None:
         """Return once ``commit`` is on disk: sync, or wait for the sync under way and
@@ -206,6 +232,3 @@ def _run_together(db: sqlite3.Connection, group: list[_Statement]) -> None:
             statement.error.__cause__ = error  # what failed, for the engine's faults.py
         if len(group) == 1:
             group[0].error = error
-    finally:
-        for statement in group:
-            statement.done = True
