@@ -215,14 +215,18 @@ class SqliteFaults:
 
     @contextmanager
     def disk_full(self) -> Iterator[None]:
-        """No page can be added to the file (``PRAGMA max_page_count``): SQLITE_FULL."""
-        db = self.store._connection()
-        limit = db.execute("PRAGMA max_page_count").fetchone()[0]
-        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        """No page can be added to the file (``PRAGMA max_page_count``): SQLITE_FULL,
+        for this thread's connection and the one group commits use."""
+        connections = (self.store._connection(), self.store._group_connection())
+        limit = connections[0].execute("PRAGMA max_page_count").fetchone()[0]
+        pages = connections[0].execute("PRAGMA page_count").fetchone()[0]
+        for db in connections:
+            db.execute(f"PRAGMA max_page_count = {pages}")
         try:
             yield
         finally:
-            db.execute(f"PRAGMA max_page_count = {limit}")
+            for db in connections:
+                db.execute(f"PRAGMA max_page_count = {limit}")
 
     @contextmanager
     def io_errors(self) -> Iterator[None]:

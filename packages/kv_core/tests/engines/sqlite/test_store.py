@@ -158,7 +158,7 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
             return real(self, sql, *args)
 
     failing = sqlite3.connect(store.path, isolation_level=None, factory=Failing)
-    monkeypatch.setattr(store, "_connection", lambda: failing)
+    monkeypatch.setattr(store, "_group_connection", lambda: failing)
     outcomes = write_as_a_group(
         store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
     )

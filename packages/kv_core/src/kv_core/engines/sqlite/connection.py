@@ -1,6 +1,6 @@
-"""What every part of the embedded engine shares: the file, a connection per thread,
-write transactions under the writer lock, the log's syncs and bound, and the key
-cache's generation.
+"""What every part of the embedded engine shares: the file, a connection per thread
+and one for group commits, write transactions under the writer lock, the log's syncs
+and bound, and the key cache's generation.
 
 With ``synchronous="full"`` (the default) a write is answered only once it is on disk:
 SQLite itself runs with ``synchronous=NORMAL`` (it syncs the log at checkpoints only)
@@ -68,6 +68,8 @@ class Database:
         make_private(self.path)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
+        self._group_db: sqlite3.Connection | None = None
+        self._group_pid = -1
         self._log = self.path.with_name(f"{self.path.name}-wal")
         self._log_handle = -1
         self._log_pid = -1
@@ -91,25 +93,37 @@ class Database:
         """This thread's connection, opened anew after a fork."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None or self._local.pid != os.getpid():
-            db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=60
-            )
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            # In "full", the engine syncs the log itself (see _sync), outside the lock.
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA wal_autocheckpoint=0")  # self._checkpoints takes them
-            # A writer that starts the log over cuts the file back to this size.
-            db.execute(f"PRAGMA journal_size_limit={self._checkpoints.restart_at}")
-            db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-            db.execute("PRAGMA foreign_keys=OFF")
-            self._local.db = db
+            db = self._local.db = self._open()
             self._local.pid = os.getpid()
         return db
 
+    def _group_connection(self) -> sqlite3.Connection:
+        """The process's connection for group commits (:meth:`_write_together`), used
+        by one leading thread at a time under the writer lock. Always the same one, its
+        cache holds the pages the last group wrote; a thread's own connection would
+        read them anew from the log after every other thread's commit."""
+        if self._group_db is None or self._group_pid != os.getpid():
+            self._group_db = self._open()
+            self._group_pid = os.getpid()
+        return self._group_db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        # In "full", the engine syncs the log itself (see _sync), outside the lock.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA wal_autocheckpoint=0")  # self._checkpoints takes them
+        # A writer that starts the log over cuts the file back to this size.
+        db.execute(f"PRAGMA journal_size_limit={self._checkpoints.restart_at}")
+        db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        db.execute("PRAGMA foreign_keys=OFF")
+        return db
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that holds the lock from its start."""
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the lock from its start. Without ``durable``
+        it returns once committed, and the next write's sync puts it on disk."""
         db = self._connection()
         with self._writer.held():
             db.execute("BEGIN IMMEDIATE")
@@ -123,12 +137,13 @@ class Database:
                     db.execute("ROLLBACK")
                 raise
             commit = self._writer.committed()
-        self._writer.durable(commit)
+        if durable:
+            self._writer.durable(commit)
         self._checkpoints.committed()
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:
         """One statement, committed with the others waiting in this process."""
-        rows = self._writer.write_together(self._connection(), sql, params)
+        rows = self._writer.write_together(self._group_connection(), sql, params)
         self._checkpoints.committed()
         return rows
 
@@ -173,9 +188,9 @@ class Database:
             os.close(self._log_handle)
         self._log_pid = -1
 
-    def _write_one(self, sql: str, params: Any) -> list[Any]:
-        """One statement in its own write transaction."""
-        with self._write() as db:
+    def _write_one(self, sql: str, params: Any, *, durable: bool = True) -> list[Any]:
+        """One statement in its own write transaction (see :meth:`_write`)."""
+        with self._write(durable=durable) as db:
             return db.execute(sql, params).fetchall()
 
     def _read_one(self, sql: str, params: Any) -> sqlite3.Row | None:
@@ -191,3 +206,7 @@ class Database:
         if db is not None and self._local.pid == os.getpid():
             db.close()
         self._local = threading.local()
+        if self._group_db is not None and self._group_pid == os.getpid():
+            self._group_db.close()
+        self._group_db = None
+        self._group_pid = -1

@@ -97,12 +97,19 @@ class UsageCounts(Database):
         return int(row[0]) if row else 0
 
     def _store_requests(self, user_id: str, month: str, total: int) -> None:
-        """Write a total behind the shared counters; never lowers a stored count."""
+        """Write a total behind the shared counters; never lowers a stored count.
+
+        It does not wait for a sync: it is written while the counters are held, and
+        every request of the process would wait with it. The next write's sync puts it
+        on disk; a power cut before that loses it, as it loses the counts the counters
+        file held (it starts over at boot), and the count goes back to the last one
+        on disk."""
         self._write_one(
             "INSERT INTO usage (user_id, month, requests) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id, month) DO UPDATE"
             " SET requests = max(requests, excluded.requests)",
             (user_id, month, total),
+            durable=False,
         )
 
     def _stored_key_requests(self, key_id: str, month: str) -> int:
@@ -114,7 +121,7 @@ class UsageCounts(Database):
     def _store_key_requests(self, key_id: str, month: str, total: int) -> None:
         """Write a key's total behind the shared counters, as :meth:`_store_requests`
         (a revoked key's is dropped)."""
-        self._write_one(_STORE_KEY, (key_id, month, total))
+        self._write_one(_STORE_KEY, (key_id, month, total), durable=False)
 
     def get_usage(self, user_id: str, month: str) -> Usage:
         storage = self._read_one("SELECT storage_bytes FROM users WHERE id = ?", (user_id,))
