@@ -170,6 +170,30 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     failing.close()
 
 
+def test_a_group_whose_connection_cannot_be_opened_fails_and_the_next_write_leads(
+    one_process, monkeypatch
+):
+    """The leader asks for the group's connection under the lock; when it cannot be
+    had, every write of the group fails and the next write goes."""
+    store = one_process
+    real = store._group_connection
+    failures = [store.path.parent / "gone" / "kv.sqlite3"]  # SQLITE_CANTOPEN, for real
+
+    def group_connection():
+        if failures:
+            return sqlite3.connect(failures.pop())
+        return real()
+
+    monkeypatch.setattr(store, "_group_connection", group_connection)
+    outcomes = write_as_a_group(
+        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
+    )
+    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes.values())
+    assert listed(store, "n1", limit=10) == (["old"], False)
+    assert put(store, "n1", "c", 3)().created
+    assert listed(store, "n1", limit=10) == (["c", "old"], False)
+
+
 def test_a_group_whose_lock_cannot_be_taken_fails_and_the_next_write_leads(
     one_process, monkeypatch
 ):

@@ -98,10 +98,11 @@ class Database:
         return db
 
     def _group_connection(self) -> sqlite3.Connection:
-        """The process's connection for group commits (:meth:`_write_together`), used
-        by one leading thread at a time under the writer lock. Always the same one, its
-        cache holds the pages the last group wrote; a thread's own connection would
-        read them anew from the log after every other thread's commit."""
+        """The process's connection for group commits (:meth:`_write_together`), asked
+        for and used by one leading thread at a time, under the writer lock. Being
+        always the same one, its cache holds the pages the last group wrote; a thread's
+        own connection would read them anew from the log after every other thread's
+        commit."""
         if self._group_db is None or self._group_pid != os.getpid():
             self._group_db = self._open()
             self._group_pid = os.getpid()
@@ -143,7 +144,7 @@ class Database:
 
     def _write_together(self, sql: str, params: Any) -> list[Any]:
         """One statement, committed with the others waiting in this process."""
-        rows = self._writer.write_together(self._group_connection(), sql, params)
+        rows = self._writer.write_together(self._group_connection, sql, params)
         self._checkpoints.committed()
         return rows
 

@@ -76,20 +76,24 @@ class WriterLock:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def write_together(self, db: sqlite3.Connection, sql: str, params: Any) -> list[Any]:
+    def write_together(
+        self, connect: Callable[[], sqlite3.Connection], sql: str, params: Any
+    ) -> list[Any]:
         """Run one statement, committed with the others waiting in this process; its
-        rows. A statement that fails on a constraint (``RAISE(ABORT)`` in a trigger)
+        rows. ``connect`` gives the connection a leader writes with, asked for under
+        the lock. A statement that fails on a constraint (``RAISE(ABORT)`` in a trigger)
         is undone alone; any other failure undoes the group and fails every one.
 
         One thread of the process at a time leads: it takes every statement waiting,
-        runs them in one transaction on its connection, and with ``sync`` puts the
-        log on disk once the lock is free; a failed sync fails them all. Then it lets
-        each of them return and hands the lead to the first statement that arrived
-        meanwhile, whose thread commits every one that waited. So a statement that
-        arrives while a sync is under way waits for it to end (a commit made during a
-        sync would wait for the next one anyway), the statements that waited share one
-        commit and one sync (under load, about as many as connections), and a thread
-        that does not lead wakes only once, when its statement is done."""
+        runs them in one transaction on the connection ``connect`` gives, and with
+        ``sync`` puts the log on disk once the lock is free; a failed sync fails them
+        all. Then it lets each of them return and hands the lead to the first
+        statement that arrived meanwhile, whose thread commits every one that waited.
+        So a statement that arrives while a sync is under way waits for it to end (a
+        commit made during a sync would wait for the next one anyway), the statements
+        that waited share one commit and one sync (under load, about as many as
+        connections), and a thread that does not lead wakes only once, when its
+        statement is done."""
         self._forked()
         mine = _Statement(sql, params)
         with self._queue:
@@ -99,12 +103,12 @@ class WriterLock:
         if not mine.lead:
             mine.wake.acquire()  # released once it is done, or once it is to lead
         if mine.lead:
-            self._lead(db, mine)
+            self._lead(connect, mine)
         if mine.error is not None:
             raise mine.error
         return mine.rows
 
-    def _lead(self, db: sqlite3.Connection, mine: _Statement) -> None:
+    def _lead(self, connect: Callable[[], sqlite3.Connection], mine: _Statement) -> None:
         """Commit and sync every statement waiting (``mine`` among them), let them
         return, and pass the lead on."""
         group: list[_Statement] = []
@@ -112,11 +116,12 @@ class WriterLock:
             with self._threads:
                 with self._queue:
                     group, self._waiting = self._waiting, []
+                db = connect()
                 with self._file():
                     _run_together(db, group)
                 commit = self.committed()
             _sync_group(group, commit, self._syncs)
-        except BaseException as error:  # the lock or the sync failed: none is answered
+        except BaseException as error:  # the connection, the lock or the sync failed
             if not group:  # interrupted before it took any: its own alone
                 with self._queue:
                     self._waiting.remove(mine)
