@@ -170,6 +170,18 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(one_process, monkeyp
     failing.close()
 
 
+def fails_as_a_group_then_the_next_write_leads(store: SqliteStore) -> None:
+    """Two writes of one group both fail as unavailable, nothing is written, and the
+    write after them goes."""
+    outcomes = write_as_a_group(
+        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
+    )
+    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes.values())
+    assert listed(store, "n1", limit=10) == (["old"], False)
+    assert put(store, "n1", "c", 3)().created
+    assert listed(store, "n1", limit=10) == (["c", "old"], False)
+
+
 def test_a_group_whose_connection_cannot_be_opened_fails_and_the_next_write_leads(
     one_process, monkeypatch
 ):
@@ -185,13 +197,7 @@ def test_a_group_whose_connection_cannot_be_opened_fails_and_the_next_write_lead
         return real()
 
     monkeypatch.setattr(store, "_group_connection", group_connection)
-    outcomes = write_as_a_group(
-        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
-    )
-    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes.values())
-    assert listed(store, "n1", limit=10) == (["old"], False)
-    assert put(store, "n1", "c", 3)().created
-    assert listed(store, "n1", limit=10) == (["c", "old"], False)
+    fails_as_a_group_then_the_next_write_leads(store)
 
 
 def test_a_group_whose_lock_cannot_be_taken_fails_and_the_next_write_leads(
@@ -209,13 +215,7 @@ def test_a_group_whose_lock_cannot_be_taken_fails_and_the_next_write_leads(
         real(fd, operation)
 
     monkeypatch.setattr(writer_module.fcntl, "flock", flock)
-    outcomes = write_as_a_group(
-        store, {"a": put(store, "n1", "a", 5), "b": put(store, "n1", "b", 7)}
-    )
-    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes.values())
-    assert listed(store, "n1", limit=10) == (["old"], False)
-    assert put(store, "n1", "c", 3)().created
-    assert listed(store, "n1", limit=10) == (["c", "old"], False)
+    fails_as_a_group_then_the_next_write_leads(store)
 
 
 def record_syncs(monkeypatch) -> list[str]:
